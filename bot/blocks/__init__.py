@@ -1,0 +1,1 @@
+"""Block Kit builders (`build_*`) and payload parsers (`parse_*`): the one place for layout."""

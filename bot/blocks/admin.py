@@ -1,0 +1,127 @@
+"""Block Kit for `/align`: help and the settings modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import Block, context, input_block, modal, option, section, state_value
+from bot.text import escape_mrkdwn
+from bot.workspace import WorkspaceSettings
+
+SETTINGS_MODAL = "align_settings"
+SETTINGS_CHANNEL_FIELDS = {
+    "intake_channel": ("Intake channel for requests", False),
+    "support_digest_channel": ("Marketing Support digest channel", True),
+    "demandgen_digest_channel": ("Demand Gen digest channel", True),
+}
+SETTINGS_GROUP_FIELDS = {
+    "sales_usergroup": "Sales user group",
+    "support_usergroup": "Marketing Support user group",
+    "demandgen_usergroup": "Demand Gen user group",
+}
+NO_GROUP = "-"
+
+ALIGN_HELP = "\n".join(
+    [
+        "*`/align` — alignbot for leaders and admins*",
+        "• `/align settings` — intake and digest channels, who is Sales, Marketing Support and "
+        "Demand Gen, time zone (admins)",
+        "• `/align help` — this message",
+        "Sales reps file requests with `/mktg` — see `/mktg help`.",
+    ]
+)
+
+
+def build_settings_modal(
+    settings: WorkspaceSettings, usergroups: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """`usergroups` are (id, name) pairs from usergroups.list, at most 99 are offered."""
+    blocks: list[Block] = [
+        context(
+            "Requests always go to Marketing Support; Demand Gen is never assigned one, so its "
+            "group must differ from Marketing Support's."
+        )
+    ]
+    for key, (label, optional) in SETTINGS_CHANNEL_FIELDS.items():
+        element: dict[str, Any] = {
+            "type": "conversations_select",
+            "action_id": "value",
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        }
+        current = getattr(settings, key)
+        if current:
+            element["initial_conversation"] = current
+        blocks.append(input_block(key, label, element, optional=optional))
+    group_options = [option("(none)", NO_GROUP)] + [
+        option(name, group_id) for group_id, name in usergroups[:99]
+    ]
+    for key, label in SETTINGS_GROUP_FIELDS.items():
+        element = {"type": "static_select", "action_id": "value", "options": group_options}
+        current = getattr(settings, key)
+        chosen = next((o for o in group_options if o["value"] == current), None)
+        if chosen is not None:
+            element["initial_option"] = chosen
+        blocks.append(input_block(key, label, element, optional=True))
+    admins_element: dict[str, Any] = {"type": "multi_users_select", "action_id": "value"}
+    if settings.admins:
+        admins_element["initial_users"] = list(settings.admins)
+    blocks.append(
+        input_block(
+            "admins",
+            "Extra admins",
+            admins_element,
+            optional=True,
+            hint="Workspace admins and owners are always admins.",
+        )
+    )
+    blocks.append(
+        input_block(
+            "timezone",
+            "Time zone",
+            {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "initial_value": settings.timezone,
+                "max_length": 64,
+            },
+            hint="A name like Europe/Berlin or America/New_York; schedules and due dates use it.",
+        )
+    )
+    if not usergroups:
+        blocks.append(
+            section(
+                "_No user groups found in this workspace. Create Sales, Marketing Support and "
+                "Demand Gen groups in Slack, then open these settings again._"
+            )
+        )
+    return modal(SETTINGS_MODAL, "alignbot settings", blocks, submit="Save")
+
+
+def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
+    """The changed-or-not values of every field, ready for bot.workspace.save_settings."""
+    values: dict[str, Any] = {}
+    for key in SETTINGS_CHANNEL_FIELDS:
+        values[key] = state_value(view, key).get("selected_conversation")
+    for key in SETTINGS_GROUP_FIELDS:
+        selected = (state_value(view, key).get("selected_option") or {}).get("value")
+        values[key] = None if selected in (None, NO_GROUP) else selected
+    values["admins"] = tuple(state_value(view, "admins").get("selected_users") or ())
+    values["timezone"] = (state_value(view, "timezone").get("value") or "").strip() or "UTC"
+    return values
+
+
+def build_settings_saved(settings: WorkspaceSettings, roster_counts: dict[str, int]) -> str:
+    def channel(value: str | None) -> str:
+        return f"<#{value}>" if value else "not set"
+
+    counts = ", ".join(f"{escape_mrkdwn(role)}: {count}" for role, count in roster_counts.items())
+    return "\n".join(
+        [
+            ":white_check_mark: alignbot settings saved.",
+            f"Intake: {channel(settings.intake_channel)} · Support digest: "
+            f"{channel(settings.support_digest_channel)} · Demand Gen digest: "
+            f"{channel(settings.demandgen_digest_channel)}",
+            f"Time zone: {escape_mrkdwn(settings.timezone)}"
+            + (f" · Roster synced ({counts})" if counts else ""),
+        ]
+    )

@@ -1,0 +1,158 @@
+"""Database tables. Every row is keyed by Slack team so no workspace can see another's data."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from bot.request_types import RequestType
+
+__all__ = [
+    "Counter",
+    "RequestStatus",
+    "RequestType",
+    "Role",
+    "RosterMember",
+    "SupportRequest",
+    "TeamSetting",
+    "UTCDateTime",
+    "Workspace",
+]
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would otherwise hand back naive ones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass aware UTC datetimes to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum: type[StrEnum], *, nullable: bool = False, **kwargs: Any) -> Any:
+    """A VARCHAR enum column that loads back as the Python enum (no native PG enum types)."""
+    return sa.Column(
+        sa.Enum(
+            enum,
+            native_enum=False,
+            create_constraint=False,
+            length=32,
+            values_callable=lambda members: [member.value for member in members],
+        ),
+        nullable=nullable,
+        **kwargs,
+    )
+
+
+def utc_column(*, nullable: bool = False) -> Any:
+    return sa.Column(UTCDateTime(), nullable=nullable)
+
+
+class Role(StrEnum):
+    SALES = "sales"
+    SUPPORT = "support"
+    DEMAND_GEN = "demandgen"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    DELIVERED = "delivered"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (self.DELIVERED, self.DECLINED, self.CANCELLED)
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace the bot has seen."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class TeamSetting(SQLModel, table=True):
+    """One workspace setting; the value is JSON, validated by bot.workspace."""
+
+    __tablename__ = "team_setting"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())
+    updated_by: str | None = Field(default=None, max_length=32)
+
+
+class RosterMember(SQLModel, table=True):
+    """Who is in Sales, Marketing Support or Demand Gen, mirrored from Slack user groups."""
+
+    __tablename__ = "roster_member"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    role: Role = Field(sa_column=enum_column(Role, primary_key=True))
+    synced_at: datetime = Field(sa_column=utc_column())
+
+
+class Counter(SQLModel, table=True):
+    """Per-workspace sequences, so references read MS-1, MS-2… in each workspace."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=32)
+    value: int = Field(default=0)
+
+
+class SupportRequest(SQLModel, table=True):
+    """A request from sales to the Marketing Support queue."""
+
+    __tablename__ = "support_request"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "number", name="uq_support_request_team_number"),
+        sa.UniqueConstraint("team_id", "source_key", name="uq_support_request_team_source"),
+        sa.Index("ix_support_request_team_requester", "team_id", "requester_id"),
+        sa.Index("ix_support_request_team_status", "team_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    number: int
+    request_type: RequestType = Field(sa_column=enum_column(RequestType))
+    status: RequestStatus = Field(sa_column=enum_column(RequestStatus))
+    account: str | None = Field(default=None, max_length=200)
+    amount_cents: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    due_date: date | None = None
+    details: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    crm_link: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    requester_id: str = Field(max_length=32)
+    requester_in_sales: bool | None = None
+    source: str = Field(max_length=16)
+    # What made the request (a view id, a command's trigger id): a retried or double-submitted
+    # delivery carries the same key, and the unique constraint turns it into the first request.
+    source_key: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+    assignee_id: str | None = Field(default=None, max_length=32)
+    intake_channel: str | None = Field(default=None, max_length=32)
+    intake_ts: str | None = Field(default=None, max_length=32)
+    intake_permalink: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    intake_error: str | None = Field(default=None, max_length=255)

@@ -1,0 +1,193 @@
+"""Per-workspace settings: stored one key per row, validated as a whole before saving."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserError
+from bot.models import TeamSetting, Workspace
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class WorkspaceSettings(BaseModel):
+    """What an admin configures for one workspace. Field names are the CLI's setting keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intake_channel: str | None = None
+    support_digest_channel: str | None = None
+    demandgen_digest_channel: str | None = None
+    sales_usergroup: str | None = None
+    support_usergroup: str | None = None
+    demandgen_usergroup: str | None = None
+    admins: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+    @field_validator("intake_channel", "support_digest_channel", "demandgen_digest_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel ID (like C0123ABCD)")
+        return value
+
+    @field_validator("sales_usergroup", "support_usergroup", "demandgen_usergroup")
+    @classmethod
+    def _usergroup(cls, value: str | None) -> str | None:
+        if value is not None and not USERGROUP_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack user group ID (like S0123ABCD)")
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for user_id in value:
+            if not USER_ID.match(user_id):
+                raise ValueError(f"{user_id!r} is not a Slack user ID (like U0123ABCD)")
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone name (like Europe/Berlin or America/New_York)"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _functions_stay_apart(self) -> WorkspaceSettings:
+        # The playbook's first rule: Demand Gen never works the support queue.
+        if self.demandgen_usergroup and self.demandgen_usergroup == self.support_usergroup:
+            raise ValueError(
+                "Marketing Support and Demand Gen must be different user groups: "
+                "Demand Gen never receives support requests"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+SETTING_KEYS: dict[str, str] = {
+    "intake_channel": "Channel where new Marketing Support requests are posted",
+    "support_digest_channel": "Channel for the weekly Marketing Support digest",
+    "demandgen_digest_channel": "Channel for the weekly Demand Gen digest",
+    "sales_usergroup": "Slack user group of the sales reps",
+    "support_usergroup": "Slack user group of Marketing Support (works the queue)",
+    "demandgen_usergroup": "Slack user group of Demand Gen (never assigned requests)",
+    "admins": "Extra bot admins besides workspace admins and owners (user IDs, comma-separated)",
+    "timezone": "Workspace time zone, e.g. Europe/Berlin",
+}
+
+
+def _field_error(error: ValidationError) -> UserError:
+    first = error.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else None
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return UserError(f"{key}: {message}" if key else message, field=key)
+
+
+def validated(values: Mapping[str, Any]) -> WorkspaceSettings:
+    """Build settings from raw values, or raise UserError naming the bad key."""
+    try:
+        return WorkspaceSettings.model_validate(dict(values))
+    except ValidationError as error:
+        raise _field_error(error) from None
+
+
+def parse_setting_value(key: str, text: str) -> Any:
+    """Turn the CLI's text into a value for `key` ('' or 'none' clears it)."""
+    if key not in SETTING_KEYS:
+        known = ", ".join(SETTING_KEYS)
+        raise UserError(f"Unknown setting {key!r}. Known settings: {known}")
+    cleaned = text.strip()
+    default = WorkspaceSettings.model_fields[key].default
+    if cleaned.lower() in ("", "none", "null", "-"):
+        return default
+    if key == "admins":
+        return tuple(part.strip() for part in cleaned.split(",") if part.strip())
+    return cleaned
+
+
+async def ensure_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> None:
+    """Record a workspace the first time it is seen."""
+    if await session.get(Workspace, team_id) is None:
+        session.add(Workspace(team_id=team_id, enterprise_id=enterprise_id, created_at=now))
+        try:
+            await session.commit()
+        except sa.exc.IntegrityError:
+            await session.rollback()  # another process recorded it first
+
+
+async def list_team_ids(session: AsyncSession) -> list[str]:
+    result = await session.exec(select(Workspace.team_id).order_by(Workspace.team_id))
+    return list(result.all())
+
+
+async def load_settings(session: AsyncSession, team_id: str) -> WorkspaceSettings:
+    rows = (await session.exec(select(TeamSetting).where(TeamSetting.team_id == team_id))).all()
+    values: dict[str, Any] = {}
+    for row in rows:
+        if row.key in SETTING_KEYS:
+            values[row.key] = json.loads(row.value)
+    try:
+        return WorkspaceSettings.model_validate(values)
+    except ValidationError:
+        # A value valid when saved may be invalid under newer rules: keep the rest working.
+        logger.warning("workspace_settings_invalid team=%s", team_id, exc_info=True)
+        good = {}
+        for key, value in values.items():
+            try:
+                WorkspaceSettings.model_validate({key: value})
+            except ValidationError:
+                continue
+            good[key] = value
+        return WorkspaceSettings.model_validate(good)
+
+
+async def save_settings(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    changes: Mapping[str, Any],
+    updated_by: str | None,
+    now: datetime,
+) -> WorkspaceSettings:
+    """Validate the merged settings, then write only the changed keys, in one transaction."""
+    current = await load_settings(session, team_id)
+    merged = validated({**current.model_dump(), **changes})
+    for key in changes:
+        value = getattr(merged, key)
+        encoded = json.dumps(list(value) if isinstance(value, tuple) else value)
+        row = await session.get(TeamSetting, (team_id, key))
+        if row is None:
+            session.add(
+                TeamSetting(
+                    team_id=team_id, key=key, value=encoded, updated_at=now, updated_by=updated_by
+                )
+            )
+        else:
+            row.value, row.updated_at, row.updated_by = encoded, now, updated_by
+    await session.commit()
+    return merged

@@ -1,0 +1,118 @@
+"""Slack side of `/align` for admins and leaders: help and settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import admin as blocks
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.roster import is_admin
+from bot.text import escape_and_truncate
+from bot.workspace import WorkspaceSettings, load_settings, save_settings
+from jobs.roster_sync import sync_team_roster
+
+logger = logging.getLogger(__name__)
+
+
+async def is_slack_admin(client: AsyncWebClient, user_id: str) -> bool:
+    try:
+        user = (await client.users_info(user=user_id)).get("user") or {}
+    except SlackApiError:
+        return False
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+async def admin_check(
+    client: AsyncWebClient, settings: WorkspaceSettings, user_id: str
+) -> bool:
+    if is_admin(settings, user_id=user_id, slack_admin=False):
+        return True
+    return is_admin(settings, user_id=user_id, slack_admin=await is_slack_admin(client, user_id))
+
+
+def not_admin_message(settings: WorkspaceSettings) -> str:
+    extra = ", ".join(f"<@{user}>" for user in settings.admins)
+    return (
+        "Only workspace admins and owners"
+        + (f" (or {extra})" if extra else "")
+        + " can change alignbot's settings. Ask one of them to run `/align settings`."
+    )
+
+
+class AdminHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def command(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        words = (body.get("text") or "").split()
+        subcommand = words[0].lower() if words else "help"
+        if subcommand in ("help", "?"):
+            await ack(text=blocks.ALIGN_HELP)
+        elif subcommand == "settings":
+            await ack()
+            await self._open_settings(body, respond, client)
+        else:
+            await ack(
+                text=f"I don't know `/align {escape_and_truncate(words[0], 40)}`. "
+                "Try `/align help` for what I can do."
+            )
+
+    async def _open_settings(
+        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        async with self.deps.sessions() as session:
+            settings = await load_settings(session, body["team_id"])
+        if not await admin_check(client, settings, body["user_id"]):
+            await respond(text=not_admin_message(settings), response_type="ephemeral")
+            return
+        usergroups: list[tuple[str, str]] = []
+        try:
+            listed = await client.usergroups_list(include_disabled=False)
+            usergroups = sorted(
+                ((str(group["id"]), str(group.get("name") or group.get("handle")))
+                 for group in listed.get("usergroups") or []),
+                key=lambda pair: pair[1].lower(),
+            )
+        except SlackApiError as error:
+            logger.warning("usergroups_list_failed error=%s", error.response.get("error"))
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.build_settings_modal(settings, usergroups)
+        )
+
+    async def submit_settings(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        changes = blocks.parse_settings_modal(view)
+        try:
+            async with self.deps.sessions() as session:
+                saved = await save_settings(
+                    session,
+                    team_id=team_id,
+                    changes=changes,
+                    updated_by=user_id,
+                    now=self.deps.clock(),
+                )
+        except UserError as error:
+            await ack(response_action="errors", errors={error.field or "timezone": error.message})
+            return
+        await ack()
+        logger.info("settings_saved team=%s by=%s", team_id, user_id)
+        counts = await sync_team_roster(self.deps, client, team_id=team_id, now=self.deps.clock())
+        await client.chat_postMessage(
+            channel=user_id, text=blocks.build_settings_saved(saved, counts)
+        )
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    handlers = AdminHandlers(deps)
+    app.command("/align")(handlers.command)
+    app.view(blocks.SETTINGS_MODAL)(handlers.submit_settings)

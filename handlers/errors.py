@@ -1,0 +1,40 @@
+"""The one place unexpected failures go: logged with a traceback, and the person told."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+logger = logging.getLogger("alignbot.errors")
+
+SORRY = (
+    ":warning: Sorry, that didn't work: something went wrong on my side and it has been "
+    "logged. Nothing was half-saved; please try again in a minute."
+)
+
+
+async def handle_unexpected_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
+    logger.error("handler_failed kind=%s", kind, exc_info=error)
+    try:
+        response_url = body.get("response_url") or next(
+            (url.get("response_url") for url in body.get("response_urls") or []), None
+        )
+        if response_url:
+            await AsyncWebhookClient(response_url).send(text=SORRY, response_type="ephemeral")
+            return
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        if user and kind != "event_callback":
+            await client.chat_postMessage(channel=user, text=SORRY)
+    except Exception:
+        logger.exception("error_report_failed kind=%s", kind)
+
+
+def register(app: AsyncApp) -> None:
+    app.error(handle_unexpected_error)

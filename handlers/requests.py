@@ -1,0 +1,256 @@
+"""Slack side of filing a Marketing Support request: `/mktg`, its modal, the intake post."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import requests as blocks
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.models import SupportRequest
+from bot.requests import (
+    FIELD_DETAILS,
+    draft_from_form,
+    file_request,
+    get_request,
+    open_requests_of,
+    record_intake_failure,
+    record_intake_post,
+)
+from bot.slack_errors import describe_channel_problem
+from bot.text import (
+    HELP_TEXT,
+    CancelRequest,
+    FileRequest,
+    ListMine,
+    OpenForm,
+    RequestDraft,
+    ShowHelp,
+    ShowStatus,
+    parse_mktg_command,
+)
+from bot.workspace import WorkspaceSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+class RequestHandlers:
+    """Parse the Slack payload, call bot.requests, render with bot.blocks.requests."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _settings(self, team_id: str) -> WorkspaceSettings:
+        async with self.deps.sessions() as session:
+            return await load_settings(session, team_id)
+
+    async def command(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        team_id, user_id = body["team_id"], body["user_id"]
+        settings = await self._settings(team_id)
+        today = self.deps.clock().astimezone(settings.zone).date()
+        try:
+            parsed = parse_mktg_command(body.get("text") or "", today=today)
+        except UserError as error:
+            await ack(text=error.message)
+            return
+        if isinstance(parsed, ShowHelp):
+            await ack(text=HELP_TEXT)
+        elif isinstance(parsed, OpenForm):
+            await ack()
+            await self._open_form(
+                client, body, parsed.draft, reason=parsed.reason
+            )
+        elif isinstance(parsed, CancelRequest):
+            await ack(
+                text="Cancelling from Slack is coming soon. Until then, tell Marketing Support "
+                "in the request's thread."
+            )
+        elif isinstance(parsed, ListMine):
+            await ack()
+            async with self.deps.sessions() as session:
+                mine = await open_requests_of(session, team_id=team_id, requester_id=user_id)
+            await respond(text=blocks.build_my_requests(mine), response_type="ephemeral")
+        elif isinstance(parsed, ShowStatus):
+            await ack()
+            try:
+                async with self.deps.sessions() as session:
+                    request = await get_request(session, team_id=team_id, number=parsed.number)
+            except UserError as error:
+                await respond(text=error.message, response_type="ephemeral")
+                return
+            await respond(text=blocks.build_status(request), response_type="ephemeral")
+        else:
+            assert isinstance(parsed, FileRequest)
+            await ack()
+            await self._file(
+                client,
+                respond,
+                body,
+                parsed.draft,
+                settings,
+                source="command",
+                source_key=f"cmd:{body['trigger_id']}",
+            )
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        draft: RequestDraft,
+        *,
+        reason: str | None,
+    ) -> None:
+        view = blocks.build_request_modal(
+            draft, reason=reason, metadata={"channel": body.get("channel_id", "")}
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _file(
+        self,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        body: dict[str, Any],
+        draft: RequestDraft,
+        settings: WorkspaceSettings,
+        *,
+        source: str,
+        source_key: str,
+    ) -> None:
+        try:
+            async with self.deps.sessions() as session:
+                filed = await file_request(
+                    session,
+                    team_id=body["team_id"],
+                    requester_id=body["user_id"],
+                    draft=draft,
+                    settings=settings,
+                    source=source,
+                    source_key=source_key,
+                    now=self.deps.clock(),
+                )
+        except UserError as error:
+            await respond(text=error.message, response_type="ephemeral")
+            return
+        if not filed.created:
+            return
+        problem = await publish_to_intake(self.deps, client, filed.request, settings)
+        await respond(
+            text=blocks.build_filed_confirmation(
+                filed.request, intake_channel=settings.intake_channel, problem=problem
+            ),
+            response_type="ephemeral",
+        )
+
+    async def submit_form(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        form = blocks.parse_request_modal(view)
+        try:
+            async with self.deps.sessions() as session:
+                settings = await load_settings(session, team_id)
+                now = self.deps.clock()
+                draft = draft_from_form(form, today=now.astimezone(settings.zone).date())
+                filed = await file_request(
+                    session,
+                    team_id=team_id,
+                    requester_id=user_id,
+                    draft=draft,
+                    settings=settings,
+                    source="form",
+                    source_key=f"view:{view['id']}",
+                    now=now,
+                )
+        except UserError as error:
+            await ack(response_action="errors", errors={error.field or FIELD_DETAILS: error.message})
+            return
+        await ack()
+        if not filed.created:
+            return
+        problem = await publish_to_intake(self.deps, client, filed.request, settings)
+        text = blocks.build_filed_confirmation(
+            filed.request, intake_channel=settings.intake_channel, problem=problem
+        )
+        origin = blocks.parse_modal_metadata(view).get("channel")
+        await tell_user(client, user_id=user_id, channel=origin, text=text)
+
+    async def intake_button(self, ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(
+            text="Working requests from this post (claim, start, deliver, decline, reassign) "
+            "is coming soon. For now, reply in the thread.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+
+async def tell_user(
+    client: AsyncWebClient, *, user_id: str, channel: str | None, text: str
+) -> None:
+    """Ephemeral in the channel the person was in, or a DM when that isn't possible."""
+    if channel and channel.startswith(("C", "G")):
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            return
+        except SlackApiError as error:
+            logger.info("ephemeral_failed channel=%s error=%s", channel, error.response.get("error"))
+    await client.chat_postMessage(channel=user_id, text=text)
+
+
+async def publish_to_intake(
+    deps: Deps, client: AsyncWebClient, request: SupportRequest, settings: WorkspaceSettings
+) -> str | None:
+    """Post the request to the intake channel; returns a sentence about what went wrong, if so."""
+    channel = settings.intake_channel
+    if channel is None or request.id is None:
+        return None
+    text, message_blocks = blocks.build_intake_message(request)
+    try:
+        try:
+            posted = await client.chat_postMessage(
+                channel=channel, text=text, blocks=message_blocks, unfurl_links=False
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "not_in_channel":
+                raise
+            await client.conversations_join(channel=channel)  # public channels only
+            posted = await client.chat_postMessage(
+                channel=channel, text=text, blocks=message_blocks, unfurl_links=False
+            )
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        logger.warning("intake_post_failed request=%s error=%s", request.id, code)
+        async with deps.sessions() as session:
+            await record_intake_failure(session, request_id=request.id, reason=code)
+        return describe_channel_problem(code)
+    ts = str(posted["ts"])
+    permalink: str | None = None
+    try:
+        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts)).get("permalink")
+    except SlackApiError:
+        logger.info("permalink_failed request=%s", request.id)
+    async with deps.sessions() as session:
+        await record_intake_post(
+            session, request_id=request.id, channel=channel, ts=ts, permalink=permalink
+        )
+    request.intake_channel, request.intake_ts, request.intake_permalink = channel, ts, permalink
+    return None
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    handlers = RequestHandlers(deps)
+    app.command("/mktg")(handlers.command)
+    app.view(blocks.REQUEST_MODAL)(handlers.submit_form)
+    app.action(re.compile(f"^({'|'.join(blocks.INTAKE_ACTION_IDS)})$"))(handlers.intake_button)

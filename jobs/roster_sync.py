@@ -1,0 +1,54 @@
+"""Mirror the Sales, Marketing Support and Demand Gen user groups into the roster table."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.roster import replace_role_members, usergroup_roles
+from bot.workspace import list_team_ids, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def sync_team_roster(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
+) -> dict[str, int]:
+    """Refresh one workspace's roster; a group Slack can't read keeps its last known members."""
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team_id)
+    counts: dict[str, int] = {}
+    for role, usergroup in usergroup_roles(settings).items():
+        if usergroup is None:
+            members: list[str] = []
+        else:
+            try:
+                response = await client.usergroups_users_list(usergroup=usergroup)
+            except SlackApiError as error:
+                logger.warning(
+                    "roster_sync_failed team=%s role=%s error=%s",
+                    team_id, role.value, error.response.get("error"),
+                )
+                continue
+            members = [str(user) for user in response.get("users") or []]
+        async with deps.sessions() as session:
+            counts[role.value] = await replace_role_members(
+                session, team_id=team_id, role=role, user_ids=members, now=now
+            )
+    logger.info("roster_synced team=%s counts=%s", team_id, counts)
+    return counts
+
+
+async def sync_all_rosters(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
+    """The scheduled job: every known workspace, each on its own so one failure stops none."""
+    async with deps.sessions() as session:
+        team_ids = await list_team_ids(session)
+    for team_id in team_ids:
+        try:
+            await sync_team_roster(deps, client, team_id=team_id, now=now)
+        except Exception:
+            logger.exception("roster_sync_crashed team=%s", team_id)

@@ -1,0 +1,188 @@
+"""Shared fixtures: a real database, a fake Slack over HTTP, and the real app over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+from sqlmodel import SQLModel
+
+from bot.app import create_app, create_web_app, make_client
+from bot.config import Settings
+from bot.db import make_engine, upgrade
+from bot.deps import Deps
+from bot.workspace import ensure_workspace, save_settings
+from tests.fakeslack import FakeSlack
+from tests.slack_payloads import SIGNING_SECRET, SlackSender
+
+TEAM_ID = "T0TEAM"
+REP = "U0REP"
+REP_OUTSIDER = "U0STRANGER"
+MARKETER = "U0MKT"
+DEMANDGEN = "U0DG"
+ADMIN = "U0ADMIN"
+INTAKE = "C0INTAKE"
+GENERAL = "C0GENERAL"
+SALES_GROUP = "S0SALES"
+SUPPORT_GROUP = "S0SUPPORT"
+DEMANDGEN_GROUP = "S0DEMAND"
+
+TEST_DATABASE_URL = os.environ.get("ALIGNBOT_TEST_DATABASE_URL")
+
+
+@dataclass
+class FixedClock:
+    """Time that moves only when a test says so."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per session; each test then starts from a copy (SQLite) or a wipe (PG)."""
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+
+    async def migrate() -> None:
+        engine = make_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    if TEST_DATABASE_URL:
+        yield migrated_template
+        return
+    source = Path(migrated_template.removeprefix("sqlite:///"))
+    target = tmp_path / "alignbot.db"
+    shutil.copyfile(source, target)
+    yield f"sqlite:///{target}"
+
+
+async def _wipe_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Tuesday 24 November 2026, 15:00 UTC: a working afternoon in Europe and the US.
+    return FixedClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack(team_id=TEAM_ID)
+    for user_id, name, admin in [
+        (REP, "rita.rep", False),
+        (REP_OUTSIDER, "sam.stranger", False),
+        (MARKETER, "mia.marketing", False),
+        (DEMANDGEN, "dan.demandgen", False),
+        (ADMIN, "ada.admin", True),
+    ]:
+        fake.add_user(user_id, name=name, real_name=name.replace(".", " ").title(), is_admin=admin)
+    fake.add_channel(INTAKE, name="mktg-intake")
+    fake.add_channel(GENERAL, name="general")
+    fake.add_usergroup(SALES_GROUP, handle="sales", name="Sales", members=[REP])
+    fake.add_usergroup(
+        SUPPORT_GROUP, handle="mktg-support", name="Marketing Support", members=[MARKETER]
+    )
+    fake.add_usergroup(DEMANDGEN_GROUP, handle="demand-gen", name="Demand Gen", members=[DEMANDGEN])
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test-token",  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_app_token=None,
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        scheduler_enabled=False,
+    )
+
+
+@pytest.fixture
+async def deps(settings: Settings, clock: FixedClock) -> AsyncIterator[Deps]:
+    if TEST_DATABASE_URL:
+        await _wipe_postgres(settings.database_url)
+    deps = Deps.from_settings(settings, clock=clock)
+    yield deps
+    await deps.engine.dispose()
+
+
+@pytest.fixture
+async def slack(deps: Deps) -> AsyncIterator[SlackSender]:
+    """The real Bolt app behind the real aiohttp server, on a free port; sends signed requests."""
+    app = create_app(deps, client=make_client(deps))
+    runner = web.AppRunner(create_web_app(app, deps))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+    yield sender
+    await sender.close()
+    await runner.cleanup()
+
+
+async def configure(deps: Deps, team_id: str = TEAM_ID, **changes: Any) -> None:
+    """Store workspace settings directly, as an admin would with /align settings."""
+    async with deps.sessions() as session:
+        await ensure_workspace(session, team_id=team_id, enterprise_id=None, now=deps.clock())
+        await save_settings(
+            session, team_id=team_id, changes=changes, updated_by=ADMIN, now=deps.clock()
+        )
+
+
+@pytest.fixture
+async def configured(deps: Deps) -> Deps:
+    """A workspace with an intake channel and the three user groups, roster synced."""
+    await configure(
+        deps,
+        intake_channel=INTAKE,
+        sales_usergroup=SALES_GROUP,
+        support_usergroup=SUPPORT_GROUP,
+        demandgen_usergroup=DEMANDGEN_GROUP,
+    )
+    from bot.models import Role
+    from bot.roster import replace_role_members
+
+    async with deps.sessions() as session:
+        for role, members in [
+            (Role.SALES, [REP]),
+            (Role.SUPPORT, [MARKETER]),
+            (Role.DEMAND_GEN, [DEMANDGEN]),
+        ]:
+            await replace_role_members(
+                session, team_id=TEAM_ID, role=role, user_ids=members, now=deps.clock()
+            )
+    return deps

@@ -1,0 +1,33 @@
+"""The domain in bot/ never reaches for the Slack doors (ARCHITECTURE.md §1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSITION_ROOTS = {"bot/app.py", "bot/cli.py", "bot/__main__.py"}
+FORBIDDEN = ("handlers", "jobs", "slack_bolt", "slack_sdk")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_domain_modules_do_not_import_handlers_jobs_or_slack_clients() -> None:
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(
+            module for module in imported_modules(path) if module.split(".")[0] in FORBIDDEN
+        )
+        for path in (ROOT / "bot").rglob("*.py")
+        if str(path.relative_to(ROOT)) not in COMPOSITION_ROOTS
+    }
+
+    assert {path: modules for path, modules in leaks.items() if modules} == {}

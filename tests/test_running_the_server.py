@@ -1,0 +1,191 @@
+"""`alignbot run` as a real process: start-up, config errors, health, Slack traffic, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import create_app, create_web_app
+from bot.config import Settings
+from bot.deps import Deps
+from tests.conftest import INTAKE, TEAM_ID
+from tests.fakeslack import FakeSlack
+from tests.slack_payloads import SIGNING_SECRET, SlackSender
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bot_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "DATABASE_URL", "PORT", "LOG_LEVEL"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'e2e.db'}",
+        LOG_LEVEL="INFO",
+    )
+    env.update(overrides)
+    return env
+
+
+def alignbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "http"}, "PORT"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_one_line_naming_the_variable(
+    tmp_path: Path, overrides: dict[str, str], variable: str
+) -> None:
+    env = bot_env(tmp_path, **overrides)
+    if overrides.get("SLACK_BOT_TOKEN") == "":
+        del env["SLACK_BOT_TOKEN"]
+    if overrides.get("SLACK_SIGNING_SECRET") == "":
+        del env["SLACK_SIGNING_SECRET"]
+
+    result = alignbot("run", env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_config_set_and_get_from_the_command_line(tmp_path: Path) -> None:
+    env = bot_env(tmp_path)
+
+    set_result = alignbot(
+        "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID, env=env, cwd=tmp_path
+    )
+    get_result = alignbot("config", "get", "intake_channel", env=env, cwd=tmp_path)
+    bad = alignbot("config", "set", "timezone", "Mars/Olympus", env=env, cwd=tmp_path)
+
+    assert set_result.returncode == 0, set_result.stderr
+    assert get_result.stdout.strip() == f"intake_channel={INTAKE}"
+    assert bad.returncode == 2
+    assert "time zone" in bad.stderr
+
+
+@pytest.fixture
+async def running_bot(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    port = free_port()
+    env = bot_env(tmp_path, SLACK_API_URL=fake_slack.url, PORT=str(port))
+    configured = alignbot(
+        "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID, env=env, cwd=tmp_path
+    )
+    assert configured.returncode == 0, configured.stderr
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+        else:
+            process.kill()
+            output = (await process.communicate())[0].decode()
+            pytest.fail(f"alignbot run did not become healthy:\n{output}")
+    yield process, port
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def test_the_real_server_answers_health_checks_files_requests_and_stops_on_sigterm(
+    running_bot: tuple[asyncio.subprocess.Process, int], fake_slack: FakeSlack
+) -> None:
+    process, port = running_bot
+    sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/healthz") as health,
+    ):
+        assert health.status == 200
+        assert (await health.json())["database"] == "ok"
+
+    response = await sender.command(
+        "/mktg",
+        "deck Acme Corp $250k due 2026-12-04 Renewal pitch",
+        response_url=fake_slack.response_url(),
+    )
+    await sender.close()
+
+    assert response.status == 200
+    [post] = await fake_slack.wait_for("chat.postMessage", timeout=10)
+    assert post.params["channel"] == INTAKE
+    await fake_slack.wait_for("response_url", timeout=10)
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+
+
+async def test_health_check_reports_503_when_the_database_does_not_answer(
+    tmp_path: Path, fake_slack: FakeSlack, clock: object
+) -> None:
+    broken = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test-token",  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=fake_slack.url,
+        database_url=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}",
+    )
+    deps = Deps.from_settings(broken)
+    web_app = create_web_app(create_app(deps), deps)
+    from aiohttp.test_utils import TestClient, TestServer
+
+    async with TestClient(TestServer(web_app)) as client:
+        response = await client.get("/healthz")
+
+        assert response.status == 503
+        assert (await response.json())["database"] == "down"
+    await deps.engine.dispose()
