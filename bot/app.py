@@ -7,7 +7,6 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -95,9 +94,7 @@ def create_web_app(app: AsyncApp, deps: Deps) -> web.Application:
         )
 
     web_app = web.Application(client_max_size=MAX_EVENT_BODY_BYTES)
-    web_app.add_routes(
-        [web.post("/slack/events", slack_events), web.get("/healthz", healthz)]
-    )
+    web_app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz)])
     return web_app
 
 
@@ -145,14 +142,12 @@ async def _serve_socket_mode(app: AsyncApp, deps: Deps, stop: asyncio.Event) -> 
 
     token = deps.settings.slack_app_token
     assert token is not None
+    # The handler opens its connection through app.client, so SLACK_API_URL applies here too.
     handler = AsyncSocketModeHandler(app, token.get_secret_value())
-    handler.client.base_url = deps.settings.slack_api_url
-    await handler.connect_async()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
     logger.info("listening mode=socket")
     try:
         await stop.wait()
     finally:
         logger.info("stopping mode=socket")
-        await handler.close_async()
-
-
+        await handler.close_async()  # type: ignore[no-untyped-call]

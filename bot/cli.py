@@ -25,7 +25,9 @@ from bot.workspace import (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alignbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    commands.add_parser(
+        "run", help="start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
 
     db = commands.add_parser("db", help="database migrations")
     db.add_subparsers(dest="db_command", required=True).add_parser(

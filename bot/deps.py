@@ -26,9 +26,7 @@ class Deps:
     known_teams: set[str] = field(default_factory=set)
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now
-    ) -> Deps:
+    def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
         engine = make_engine(settings.database_url)
         return cls(
             settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock

@@ -111,8 +111,9 @@ def validate_draft(draft: RequestDraft, *, today: date) -> RequestDraft:
     if draft.amount_cents is not None and draft.amount_cents < 0:
         raise UserError("Amounts can't be negative.", field=FIELD_AMOUNT)
     due = check_due_date(draft.due_date, today=today, field=FIELD_DUE) if draft.due_date else None
-    return replace(draft, account=account or None, details=details or None, crm_link=crm_link,
-                   due_date=due)
+    return replace(
+        draft, account=account or None, details=details or None, crm_link=crm_link, due_date=due
+    )
 
 
 async def _next_number(session: AsyncSession, *, team_id: str, name: str) -> int:
@@ -123,12 +124,13 @@ async def _next_number(session: AsyncSession, *, team_id: str, name: str) -> int
         insert(Counter)
         .values(team_id=team_id, name=name, value=1)
         .on_conflict_do_update(
-            index_elements=["team_id", "name"], set_={"value": Counter.value + 1}  # type: ignore[operator]
+            index_elements=["team_id", "name"],
+            set_={"value": Counter.value + 1},
         )
         .returning(col(Counter.value))
     )
-    result = await session.execute(statement)
-    return int(result.scalar_one())
+    connection = await session.connection()  # SQLModel's exec() takes no DML with RETURNING
+    return int((await connection.execute(statement)).scalar_one())
 
 
 async def find_by_source(
@@ -192,7 +194,10 @@ async def file_request(
         return FiledRequest(existing, created=False)
     logger.info(
         "request_filed ref=%s team=%s type=%s source=%s",
-        format_reference(request.number), team_id, request.request_type.value, source,
+        format_reference(request.number),
+        team_id,
+        request.request_type.value,
+        source,
     )
     return FiledRequest(request, created=True)
 

@@ -44,7 +44,7 @@ async def roles_of(session: AsyncSession, *, team_id: str, user_id: str) -> set[
             RosterMember.team_id == team_id, RosterMember.user_id == user_id
         )
     )
-    return set(result.all())
+    return {Role(role) for role in result.all()}
 
 
 def is_admin(settings: WorkspaceSettings, *, user_id: str, slack_admin: bool) -> bool:

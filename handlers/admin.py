@@ -28,9 +28,7 @@ async def is_slack_admin(client: AsyncWebClient, user_id: str) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
-async def admin_check(
-    client: AsyncWebClient, settings: WorkspaceSettings, user_id: str
-) -> bool:
+async def admin_check(client: AsyncWebClient, settings: WorkspaceSettings, user_id: str) -> bool:
     if is_admin(settings, user_id=user_id, slack_admin=False):
         return True
     return is_admin(settings, user_id=user_id, slack_admin=await is_slack_admin(client, user_id))
@@ -77,8 +75,10 @@ class AdminHandlers:
         try:
             listed = await client.usergroups_list(include_disabled=False)
             usergroups = sorted(
-                ((str(group["id"]), str(group.get("name") or group.get("handle")))
-                 for group in listed.get("usergroups") or []),
+                (
+                    (str(group["id"]), str(group.get("name") or group.get("handle")))
+                    for group in listed.get("usergroups") or []
+                ),
                 key=lambda pair: pair[1].lower(),
             )
         except SlackApiError as error:

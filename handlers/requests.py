@@ -69,9 +69,7 @@ class RequestHandlers:
             await ack(text=HELP_TEXT)
         elif isinstance(parsed, OpenForm):
             await ack()
-            await self._open_form(
-                client, body, parsed.draft, reason=parsed.reason
-            )
+            await self._open_form(client, body, parsed.draft, reason=parsed.reason)
         elif isinstance(parsed, CancelRequest):
             await ack(
                 text="Cancelling from Slack is coming soon. Until then, tell Marketing Support "
@@ -174,7 +172,9 @@ class RequestHandlers:
                     now=now,
                 )
         except UserError as error:
-            await ack(response_action="errors", errors={error.field or FIELD_DETAILS: error.message})
+            await ack(
+                response_action="errors", errors={error.field or FIELD_DETAILS: error.message}
+            )
             return
         await ack()
         if not filed.created:
@@ -205,7 +205,9 @@ async def tell_user(
             await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
             return
         except SlackApiError as error:
-            logger.info("ephemeral_failed channel=%s error=%s", channel, error.response.get("error"))
+            logger.info(
+                "ephemeral_failed channel=%s error=%s", channel, error.response.get("error")
+            )
     await client.chat_postMessage(channel=user_id, text=text)
 
 
@@ -238,7 +240,9 @@ async def publish_to_intake(
     ts = str(posted["ts"])
     permalink: str | None = None
     try:
-        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts)).get("permalink")
+        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts)).get(
+            "permalink"
+        )
     except SlackApiError:
         logger.info("permalink_failed request=%s", request.id)
     async with deps.sessions() as session:

@@ -31,7 +31,9 @@ async def sync_team_roster(
             except SlackApiError as error:
                 logger.warning(
                     "roster_sync_failed team=%s role=%s error=%s",
-                    team_id, role.value, error.response.get("error"),
+                    team_id,
+                    role.value,
+                    error.response.get("error"),
                 )
                 continue
             members = [str(user) for user in response.get("users") or []]

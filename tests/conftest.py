@@ -55,10 +55,7 @@ class FixedClock:
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per session; each test then starts from a copy (SQLite) or a wipe (PG)."""
-    if TEST_DATABASE_URL:
-        url = TEST_DATABASE_URL
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
 
     async def migrate() -> None:
         engine = make_engine(url)

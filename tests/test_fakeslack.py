@@ -249,6 +249,25 @@ async def test_message_content_limits(fake: FakeSlack, client: AsyncWebClient) -
     assert "C0GENERAL" not in fake.messages
 
 
+async def test_reading_conversations_back(fake: FakeSlack, client: AsyncWebClient) -> None:
+    parent = await client.chat_postMessage(channel="C0GENERAL", text="parent")
+    await client.chat_postMessage(channel="C0GENERAL", text="reply", thread_ts=parent["ts"])
+    await client.chat_postMessage(channel="C0GENERAL", text="later")
+    history = await client.conversations_history(channel="C0GENERAL")
+    assert [m["text"] for m in history["messages"]] == ["later", "parent"]  # newest first
+    replies = await client.conversations_replies(channel="C0GENERAL", ts=parent["ts"])
+    assert [m["text"] for m in replies["messages"]] == ["parent", "reply"]
+    assert (await error_of(client.conversations_history(channel="C0SALES")))[
+        "error"
+    ] == "not_in_channel"
+    listed = await client.conversations_list(types="public_channel,private_channel")
+    assert sorted(c["id"] for c in listed["channels"]) == ["C0GENERAL", "C0SALES"]
+    group = await client.conversations_open(users="U0REP,U0MKT")
+    assert group["channel"]["id"].startswith("G")
+    assert (await client.chat_postMessage(channel=group["channel"]["id"], text="hi all"))["ok"]
+    assert (await client.team_info())["team"]["id"] == "T0TEAM"
+
+
 # ---------------------------------------------------------------------------- Block Kit rules
 
 
@@ -659,6 +678,10 @@ async def test_assert_no_call(fake: FakeSlack, client: AsyncWebClient) -> None:
     )
     with pytest.raises(AssertionError, match=r"expected no call to chat\.postMessage"):
         await fake.assert_no_call("chat.postMessage", within=0.05)
+    # A predicate that cannot evaluate on a call (no thread_ts here) just does not match it.
+    await fake.assert_no_call(
+        "chat.postMessage", lambda c: c.params["thread_ts"] == "1.2", within=0
+    )
 
 
 async def test_response_url_records_posts(fake: FakeSlack) -> None:
@@ -827,6 +850,10 @@ async def test_sender_drives_a_bolt_app(fake: FakeSlack, bolt_app: tuple[AsyncAp
         await respond(f"got {command['text']}")
         await client.chat_postMessage(channel=command["user_id"], text="see DM")
 
+    @app.command("/plain")
+    async def on_plain(ack: Any) -> None:
+        await ack("just text")  # Bolt sends a text-only ack as text/plain
+
     @app.action("approve")
     async def on_action(ack: Any, body: dict[str, Any], client: Any) -> None:
         await ack()
@@ -850,6 +877,9 @@ async def test_sender_drives_a_bolt_app(fake: FakeSlack, bolt_app: tuple[AsyncAp
         assert responded.params["text"] == "got deck please"
         (dm,) = await fake.wait_for("chat.postMessage")
         assert dm.response["channel"] == "DU0REP"
+        plain = await sender.command("/plain")
+        assert plain.json is None
+        assert plain.message == {"text": "just text"}
 
         posted = fake.messages["DU0REP"][0]
         action = block_actions("approve", "r1", channel_id="DU0REP", message=posted)

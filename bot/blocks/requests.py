@@ -68,7 +68,9 @@ def format_due(due: date | None) -> str:
 
 
 def _type_options() -> list[dict[str, Any]]:
-    return [option(label, request_type.value) for request_type, label in REQUEST_TYPE_LABELS.items()]
+    return [
+        option(label, request_type.value) for request_type, label in REQUEST_TYPE_LABELS.items()
+    ]
 
 
 def build_request_modal(
@@ -180,7 +182,11 @@ def parse_modal_metadata(view: dict[str, Any]) -> dict[str, str]:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         return {}
-    return {str(key): str(value) for key, value in metadata.items()} if isinstance(metadata, dict) else {}
+    return (
+        {str(key): str(value) for key, value in metadata.items()}
+        if isinstance(metadata, dict)
+        else {}
+    )
 
 
 def summary_line(request: SupportRequest) -> str:
@@ -212,7 +218,9 @@ def build_intake_message(request: SupportRequest) -> tuple[str, list[Block]]:
     if request.details:
         shown = escape_and_truncate(request.details, DETAILS_SHOWN_CHARS)
         if len(request.details) > DETAILS_SHOWN_CHARS // 2 and shown.endswith("…"):
-            shown += f"\n_(shortened here; the full {len(request.details):,} characters are stored)_"
+            shown += (
+                f"\n_(shortened here; the full {len(request.details):,} characters are stored)_"
+            )
         blocks.append(section(shown))
     if request.crm_link:
         blocks.append(section(f"<{escape_mrkdwn(request.crm_link)}|Open in CRM>"))

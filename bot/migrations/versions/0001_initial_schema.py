@@ -8,7 +8,6 @@ Create Date: 2026-11-24 16:50:06.980746
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0001"
@@ -21,15 +20,15 @@ def upgrade() -> None:
 
     op.create_table(
         "counter",
-        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "name"),
     )
     op.create_table(
         "roster_member",
-        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column(
             "role",
             sa.Enum("sales", "support", "demandgen", name="role", native_enum=False, length=32),
@@ -41,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         "support_request",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column(
             "request_type",
@@ -76,22 +75,22 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("account", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("account", sa.String(length=200), nullable=True),
         sa.Column("amount_cents", sa.BigInteger(), nullable=True),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("details", sa.Text(), nullable=True),
         sa.Column("crm_link", sa.Text(), nullable=True),
-        sa.Column("requester_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("requester_id", sa.String(length=32), nullable=False),
         sa.Column("requester_in_sales", sa.Boolean(), nullable=True),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("source_key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_key", sa.String(length=255), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("assignee_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("intake_channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("intake_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("assignee_id", sa.String(length=32), nullable=True),
+        sa.Column("intake_channel", sa.String(length=32), nullable=True),
+        sa.Column("intake_ts", sa.String(length=32), nullable=True),
         sa.Column("intake_permalink", sa.Text(), nullable=True),
-        sa.Column("intake_error", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("intake_error", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "number", name="uq_support_request_team_number"),
         sa.UniqueConstraint("team_id", "source_key", name="uq_support_request_team_source"),
@@ -104,17 +103,17 @@ def upgrade() -> None:
 
     op.create_table(
         "team_setting",
-        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("updated_by", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("team_id", "key"),
     )
     op.create_table(
         "workspace",
-        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("enterprise_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("enterprise_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("team_id"),
     )
