@@ -27,6 +27,16 @@ Notes on deliberate Slack fidelity (things that surprise people):
 * ``files.completeUploadExternal`` answers before the file is shared (``shares`` empty), as
   Slack shares asynchronously; the message with the file is visible in ``messages`` at once.
 * The bot user itself is part of ``users.list`` (``is_bot: true``), as in Slack.
+* ``chat.update``/``chat.delete`` need the conversation id (``D…`` for DMs), not a user id.
+
+Beyond the agreed API (all additive): ``Call.path`` and ``Call.ok``; ``origin``,
+``dm_channel_id()``; state dicts ``users``, ``channels``, ``usergroups``, ``files`` and
+``ephemerals`` (postEphemeral log); ``add_channel(members=...)``; ``validate_view()``;
+``enforce_rate_limits({"*": n})`` as a default; extra methods ``conversations.list``,
+``conversations.history``, ``conversations.replies``, ``users.lookupByEmail``, ``team.info``.
+Besides Web API methods, ``calls`` also records POSTs to a response_url (method
+``"response_url"``, ``path`` = the name) and the raw upload of files_upload_v2 (method
+``"file_upload"``, params ``file_id``/``size``).
 """
 
 from __future__ import annotations
