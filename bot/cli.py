@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import sqlalchemy.exc
+
 from bot.config import ConfigError, Settings, configure_logging, get_settings
 from bot.db import upgrade
 from bot.deps import Deps
@@ -137,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_main(settings, args))
     except (ConfigError, UserError) as error:
         print(f"alignbot: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (OSError, sqlalchemy.exc.DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"alignbot: cannot reach the database in DATABASE_URL: {reason}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None

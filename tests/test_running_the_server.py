@@ -189,3 +189,19 @@ async def test_health_check_reports_503_when_the_database_does_not_answer(
         assert response.status == 503
         assert (await response.json())["database"] == "down"
     await deps.engine.dispose()
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    env = bot_env(tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+
+    result = alignbot("db", "upgrade", env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_jobs_list_shows_the_schedule(tmp_path: Path) -> None:
+    result = alignbot("jobs", "list", env=bot_env(tmp_path), cwd=tmp_path)
+
+    assert "roster-sync" in result.stdout
