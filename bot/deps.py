@@ -24,6 +24,8 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     # Workspaces recorded by this process, so the per-request check is a set lookup.
     known_teams: set[str] = field(default_factory=set)
+    # (team, user) -> (is workspace admin, monotonic expiry): spares a users.info per click.
+    admin_cache: dict[tuple[str, str], tuple[bool, float]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:

@@ -14,6 +14,9 @@ from bot.request_types import RequestType
 
 __all__ = [
     "Counter",
+    "DeliveryRating",
+    "RequestEscalation",
+    "RequestEvent",
     "RequestStatus",
     "RequestType",
     "Role",
@@ -156,3 +159,61 @@ class SupportRequest(SQLModel, table=True):
     intake_ts: str | None = Field(default=None, max_length=32)
     intake_permalink: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     intake_error: str | None = Field(default=None, max_length=255)
+    # When the SLA runs out (business hours); due_date is what people see.
+    sla_deadline: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    due_from_sla: bool = Field(default=False)
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    delivered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    deliverable_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    outcome_note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # Bumped by every transition: a conditional update on it makes concurrent clicks safe.
+    version: int = Field(default=1)
+
+
+class RequestEvent(SQLModel, table=True):
+    """One transition of a request: who, when, from, to, and any note (for turnaround maths)."""
+
+    __tablename__ = "request_event"
+    __table_args__ = (sa.Index("ix_request_event_request", "request_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id")
+    team_id: str = Field(max_length=32)
+    actor_id: str = Field(max_length=32)
+    action: str = Field(max_length=32)
+    from_status: RequestStatus = Field(sa_column=enum_column(RequestStatus))
+    to_status: RequestStatus = Field(sa_column=enum_column(RequestStatus))
+    assignee_id: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class RequestEscalation(SQLModel, table=True):
+    """An SLA reminder step sent for a request; the primary key makes each step happen once."""
+
+    __tablename__ = "request_escalation"
+
+    request_id: int = Field(foreign_key="support_request.id", primary_key=True)
+    step: str = Field(primary_key=True, max_length=32)
+    cycle: int = Field(default=1, primary_key=True)
+    sent_at: datetime = Field(sa_column=utc_column())
+
+
+class DeliveryRating(SQLModel, table=True):
+    """The requester's rating of one delivery; a reopen discards it and the next delivery asks again."""
+
+    __tablename__ = "delivery_rating"
+    __table_args__ = (sa.UniqueConstraint("delivery_event_id", name="uq_delivery_rating_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id")
+    delivery_event_id: int = Field(foreign_key="request_event.id")
+    team_id: str = Field(max_length=32)
+    rater_id: str = Field(max_length=32)
+    score: int | None = None
+    helped: str | None = Field(default=None, max_length=16)
+    reason: str | None = Field(default=None, max_length=64)
+    comment: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    discarded: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())

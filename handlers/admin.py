@@ -12,26 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import admin as blocks
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.roster import is_admin
 from bot.text import escape_and_truncate
 from bot.workspace import WorkspaceSettings, load_settings, save_settings
+from handlers.slack_io import is_admin_user
 from jobs.roster_sync import sync_team_roster
 
 logger = logging.getLogger(__name__)
-
-
-async def is_slack_admin(client: AsyncWebClient, user_id: str) -> bool:
-    try:
-        user = (await client.users_info(user=user_id)).get("user") or {}
-    except SlackApiError:
-        return False
-    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-
-
-async def admin_check(client: AsyncWebClient, settings: WorkspaceSettings, user_id: str) -> bool:
-    if is_admin(settings, user_id=user_id, slack_admin=False):
-        return True
-    return is_admin(settings, user_id=user_id, slack_admin=await is_slack_admin(client, user_id))
 
 
 def not_admin_message(settings: WorkspaceSettings) -> str:
@@ -68,7 +54,9 @@ class AdminHandlers:
     ) -> None:
         async with self.deps.sessions() as session:
             settings = await load_settings(session, body["team_id"])
-        if not await admin_check(client, settings, body["user_id"]):
+        if not await is_admin_user(
+            self.deps, client, settings, team_id=body["team_id"], user_id=body["user_id"]
+        ):
             await respond(text=not_admin_message(settings), response_type="ephemeral")
             return
         usergroups: list[tuple[str, str]] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -186,15 +185,6 @@ class RequestHandlers:
         origin = blocks.parse_modal_metadata(view).get("channel")
         await tell_user(client, user_id=user_id, channel=origin, text=text)
 
-    async def intake_button(self, ack: AsyncAck, respond: AsyncRespond) -> None:
-        await ack()
-        await respond(
-            text="Working requests from this post (claim, start, deliver, decline, reassign) "
-            "is coming soon. For now, reply in the thread.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-
 
 async def tell_user(
     client: AsyncWebClient, *, user_id: str, channel: str | None, text: str
@@ -257,4 +247,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
     handlers = RequestHandlers(deps)
     app.command("/mktg")(handlers.command)
     app.view(blocks.REQUEST_MODAL)(handlers.submit_form)
-    app.action(re.compile(f"^({'|'.join(blocks.INTAKE_ACTION_IDS)})$"))(handlers.intake_button)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.blocks.common import (
@@ -48,9 +48,31 @@ ACTION_START = "request_start"
 ACTION_DELIVER = "request_deliver"
 ACTION_DECLINE = "request_decline"
 ACTION_REASSIGN = "request_reassign"
-INTAKE_ACTION_IDS = (ACTION_CLAIM, ACTION_START, ACTION_DELIVER, ACTION_DECLINE, ACTION_REASSIGN)
+ACTION_NEED_INFO = "request_need_info"
+ACTION_CANCEL = "request_cancel"
+ACTION_REOPEN = "request_reopen"
+INTAKE_ACTION_IDS = (
+    ACTION_CLAIM,
+    ACTION_START,
+    ACTION_NEED_INFO,
+    ACTION_DELIVER,
+    ACTION_DECLINE,
+    ACTION_REASSIGN,
+    ACTION_CANCEL,
+    ACTION_REOPEN,
+)
 
 DETAILS_SHOWN_CHARS = 2800
+
+STATUS_EMOJI: dict[RequestStatus, str] = {
+    RequestStatus.OPEN: ":large_yellow_circle:",
+    RequestStatus.CLAIMED: ":large_blue_circle:",
+    RequestStatus.IN_PROGRESS: ":hammer_and_wrench:",
+    RequestStatus.WAITING: ":hourglass_flowing_sand:",
+    RequestStatus.DELIVERED: ":white_check_mark:",
+    RequestStatus.DECLINED: ":no_entry_sign:",
+    RequestStatus.CANCELLED: ":heavy_multiplication_x:",
+}
 
 STATUS_LABELS: dict[RequestStatus, str] = {
     RequestStatus.OPEN: "Open — waiting for someone to claim it",
@@ -201,17 +223,52 @@ def summary_line(request: SupportRequest) -> str:
     return " · ".join(parts)
 
 
+def slack_date(moment: datetime, template: str) -> str:
+    """Slack renders this in each reader's own time zone; the fallback is UTC."""
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{template}|{fallback}>"
+
+
+def intake_buttons(request: SupportRequest) -> list[dict[str, Any]]:
+    """The buttons that make sense in the request's current state."""
+    value = str(request.id)
+    status = RequestStatus(request.status)
+    claim = button("Claim", ACTION_CLAIM, value=value, style="primary")
+    start = button("Start", ACTION_START, value=value)
+    resume = button("Resume", ACTION_START, value=value)
+    need_info = button("Need info", ACTION_NEED_INFO, value=value)
+    deliver = button("Deliver", ACTION_DELIVER, value=value, style="primary")
+    decline = button("Decline", ACTION_DECLINE, value=value, style="danger")
+    reassign = button("Reassign", ACTION_REASSIGN, value=value)
+    cancel = button("Cancel", ACTION_CANCEL, value=value)
+    reopen = button("Reopen", ACTION_REOPEN, value=value)
+    by_status: dict[RequestStatus, list[dict[str, Any]]] = {
+        RequestStatus.OPEN: [claim, start, decline, reassign, cancel],
+        RequestStatus.CLAIMED: [start, need_info, deliver, decline, reassign, cancel],
+        RequestStatus.IN_PROGRESS: [need_info, deliver, decline, reassign, cancel],
+        RequestStatus.WAITING: [resume, deliver, decline, reassign, cancel],
+        RequestStatus.DELIVERED: [reopen],
+        RequestStatus.DECLINED: [reopen],
+        RequestStatus.CANCELLED: [],
+    }
+    return by_status[status]
+
+
 def build_intake_message(request: SupportRequest) -> tuple[str, list[Block]]:
-    """The post in the Marketing Support intake channel, with its action buttons."""
+    """The post in the Marketing Support intake channel, with the buttons for its state."""
     reference = format_reference(request.number)
     request_type = RequestType(request.request_type)
+    status = RequestStatus(request.status)
+    due = format_due(request.due_date)
+    if request.due_date and request.due_from_sla:
+        due += " (usual turnaround)"
     fields = [
         f"*Requested by*\n<@{request.requester_id}>",
-        f"*Status*\n{STATUS_LABELS[RequestStatus(request.status)]}",
+        f"*Status*\n{STATUS_EMOJI[status]} {STATUS_LABELS[status]}",
         f"*Account*\n{escape_and_truncate(request.account, 500) if request.account else '—'}",
         "*Amount*\n"
         + (format_money(request.amount_cents) if request.amount_cents is not None else "—"),
-        f"*Due*\n{format_due(request.due_date)}",
+        f"*Due*\n{due}",
         f"*Assignee*\n{f'<@{request.assignee_id}>' if request.assignee_id else 'nobody yet'}",
     ]
     blocks: list[Block] = [header(f"{reference} · {request_type.label}"), fields_section(fields)]
@@ -224,22 +281,22 @@ def build_intake_message(request: SupportRequest) -> tuple[str, list[Block]]:
         blocks.append(section(shown))
     if request.crm_link:
         blocks.append(section(f"<{escape_mrkdwn(request.crm_link)}|Open in CRM>"))
-    notes = [f"Filed via {escape_mrkdwn(request.source)}"]
+    if status == RequestStatus.DELIVERED and request.deliverable_url:
+        blocks.append(
+            section(
+                f":package: Delivered: <{escape_mrkdwn(request.deliverable_url)}|open the deliverable>"
+            )
+        )
+    if status in (RequestStatus.DECLINED, RequestStatus.DELIVERED) and request.outcome_note:
+        blocks.append(context(escape_and_truncate(request.outcome_note, 1500)))
+    notes = [slack_date(request.created_at, "Filed {ago}"), f"via {escape_mrkdwn(request.source)}"]
     if request.requester_in_sales is False:
         notes.append(":warning: the requester is not in the Sales user group")
     blocks.append(context(" · ".join(notes)))
-    value = str(request.id)
-    blocks.append(
-        actions(
-            INTAKE_ACTIONS_BLOCK,
-            button("Claim", ACTION_CLAIM, value=value, style="primary"),
-            button("Start", ACTION_START, value=value),
-            button("Deliver", ACTION_DELIVER, value=value),
-            button("Decline", ACTION_DECLINE, value=value, style="danger"),
-            button("Reassign", ACTION_REASSIGN, value=value),
-        )
-    )
-    text = f"{reference} · {request_type.label} from <@{request.requester_id}>: {summary_line(request)}"
+    buttons = intake_buttons(request)
+    if buttons:
+        blocks.append(actions(INTAKE_ACTIONS_BLOCK, *buttons))
+    text = f"{reference} · {request_type.label} from <@{request.requester_id}>: {summary_line(request)} — {STATUS_LABELS[status]}"
     return truncate(text, 3000), blocks
 
 

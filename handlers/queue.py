@@ -1,0 +1,412 @@
+"""Slack side of working the queue: the intake post's buttons, their modals, thread replies."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from bot.blocks import queue as blocks
+from bot.blocks import requests as request_blocks
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.lifecycle import ALLOWED_FROM, Action, check_permission, refusal
+from bot.models import RequestStatus, SupportRequest
+from bot.queue import Outcome, apply_action, events_of, find_request, load_actor, state_of
+from bot.text import format_reference
+from bot.workspace import load_settings
+from handlers.slack_io import actor_for, refresh_intake_post, tell
+
+logger = logging.getLogger(__name__)
+
+DIRECT_ACTIONS: dict[str, Action] = {
+    request_blocks.ACTION_CLAIM: Action.CLAIM,
+    request_blocks.ACTION_START: Action.START,
+    request_blocks.ACTION_CANCEL: Action.CANCEL,
+    request_blocks.ACTION_REOPEN: Action.REOPEN,
+}
+MODAL_ACTIONS: dict[str, Action] = {
+    request_blocks.ACTION_DELIVER: Action.DELIVER,
+    request_blocks.ACTION_DECLINE: Action.DECLINE,
+    request_blocks.ACTION_REASSIGN: Action.REASSIGN,
+    request_blocks.ACTION_NEED_INFO: Action.NEED_INFO,
+}
+MODAL_BUILDERS = {
+    Action.DELIVER: blocks.build_deliver_modal,
+    Action.DECLINE: blocks.build_decline_modal,
+    Action.REASSIGN: blocks.build_reassign_modal,
+    Action.NEED_INFO: blocks.build_need_info_modal,
+}
+
+
+def request_id_of(action: dict[str, Any]) -> int | None:
+    value = str(action.get("value") or "").split(":")[0]
+    return int(value) if value.isdigit() else None
+
+
+async def announce(deps: Deps, client: AsyncWebClient, outcome: Outcome) -> None:
+    """After a change: refresh the intake post, add a thread line, tell the people involved."""
+    request, action = outcome.request, outcome.transition.action
+    await refresh_intake_post(deps, client, request)
+    if request.intake_channel and request.intake_ts:
+        try:
+            await client.chat_postMessage(
+                channel=request.intake_channel,
+                thread_ts=request.intake_ts,
+                text=blocks.thread_line(action, outcome.actor_id, request, outcome.note),
+            )
+        except SlackApiError as error:
+            logger.warning(
+                "thread_line_failed request=%s error=%s", request.id, error.response.get("error")
+            )
+    if outcome.actor_id != request.requester_id:
+        message = blocks.requester_dm(action, outcome.actor_id, request, outcome.note)
+        if message is not None:
+            text, dm_blocks = message
+            await client.chat_postMessage(channel=request.requester_id, text=text, blocks=dm_blocks)
+    if (
+        action == Action.REASSIGN
+        and request.assignee_id
+        and request.assignee_id != outcome.actor_id
+    ):
+        await client.chat_postMessage(
+            channel=request.assignee_id,
+            text=f":inbox_tray: <@{outcome.actor_id}> handed you "
+            f"{format_reference(request.number)}: "
+            f"{request_blocks.summary_line(request)}. "
+            + (f"<{request.intake_permalink}|Open it>" if request.intake_permalink else ""),
+        )
+
+
+async def perform(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    request_id: int,
+    action: Action,
+    note: str | None = None,
+    new_assignee_id: str | None = None,
+    deliverable_url: str | None = None,
+) -> Outcome:
+    """Apply one action for a Slack user and announce it; UserError when refused."""
+    actor, _settings = await actor_for(deps, client, team_id=team_id, user_id=user_id)
+    async with deps.sessions() as session:
+        new_assignee = (
+            await load_actor(session, team_id=team_id, user_id=new_assignee_id, is_admin=False)
+            if new_assignee_id
+            else None
+        )
+        outcome = await apply_action(
+            session,
+            team_id=team_id,
+            request_id=request_id,
+            action=action,
+            actor=actor,
+            now=deps.clock(),
+            note=note,
+            new_assignee=new_assignee,
+            deliverable_url=deliverable_url,
+        )
+    await announce(deps, client, outcome)
+    return outcome
+
+
+class QueueHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _refresh_after_refusal(
+        self, client: AsyncWebClient, team_id: str, request_id: int
+    ) -> None:
+        """A refused click usually means the post was stale: show what is true now."""
+        try:
+            async with self.deps.sessions() as session:
+                request = await find_request(session, team_id=team_id, request_id=request_id)
+        except UserError:
+            return
+        await refresh_intake_post(self.deps, client, request)
+
+    async def click(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        request_id = request_id_of(action)
+        if request_id is None:
+            await tell(client, body, respond, "That button doesn't point at a request any more.")
+            return
+        kind = DIRECT_ACTIONS[action["action_id"]]
+        try:
+            await perform(
+                self.deps,
+                client,
+                team_id=team_id,
+                user_id=user_id,
+                request_id=request_id,
+                action=kind,
+            )
+        except UserError as error:
+            await tell(client, body, respond, error.message)
+            await self._refresh_after_refusal(client, team_id, request_id)
+
+    async def open_action_modal(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """Deliver, Decline, Reassign, Need info: check first, then ask for the details."""
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        request_id = request_id_of(action)
+        if request_id is None:
+            await tell(client, body, respond, "That button doesn't point at a request any more.")
+            return
+        kind = MODAL_ACTIONS[action["action_id"]]
+        actor, _settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
+        try:
+            async with self.deps.sessions() as session:
+                request = await find_request(session, team_id=team_id, request_id=request_id)
+            check_permission(kind, state_of(request), actor)
+            if request.status not in ALLOWED_FROM[kind]:
+                raise UserError(refusal(kind, state_of(request)))
+        except UserError as error:
+            await tell(client, body, respond, error.message)
+            await self._refresh_after_refusal(client, team_id, request_id)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=MODAL_BUILDERS[kind](request))
+
+    async def _submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        action: Action,
+        *,
+        field: str,
+        note: str | None = None,
+        new_assignee_id: str | None = None,
+        deliverable_url: str | None = None,
+    ) -> None:
+        request_id = blocks.parse_metadata(view).get("request_id")
+        if not isinstance(request_id, int):
+            await ack(
+                response_action="errors",
+                errors={field: "This form lost its request; close it and click again."},
+            )
+            return
+        try:
+            outcome_holder: list[Outcome] = []
+            actor, _settings = await actor_for(
+                self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
+            )
+            async with self.deps.sessions() as session:
+                new_assignee = (
+                    await load_actor(
+                        session, team_id=body["team"]["id"], user_id=new_assignee_id, is_admin=False
+                    )
+                    if new_assignee_id
+                    else None
+                )
+                outcome_holder.append(
+                    await apply_action(
+                        session,
+                        team_id=body["team"]["id"],
+                        request_id=request_id,
+                        action=action,
+                        actor=actor,
+                        now=self.deps.clock(),
+                        note=note,
+                        new_assignee=new_assignee,
+                        deliverable_url=deliverable_url,
+                    )
+                )
+        except UserError as error:
+            await ack(response_action="errors", errors={field: error.message})
+            return
+        await ack()
+        await announce(self.deps, client, outcome_holder[0])
+
+    async def submit_deliver(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        link = (blocks.text_value(view, blocks.FIELD_LINK) or "").strip()
+        if not link.startswith(("https://", "http://")) or any(char.isspace() for char in link):
+            await ack(
+                response_action="errors",
+                errors={blocks.FIELD_LINK: "Paste a link that starts with https://"},
+            )
+            return
+        await self._submit(
+            ack,
+            body,
+            view,
+            client,
+            Action.DELIVER,
+            field=blocks.FIELD_LINK,
+            note=blocks.text_value(view, blocks.FIELD_NOTE),
+            deliverable_url=link,
+        )
+
+    async def submit_decline(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        reason = (blocks.text_value(view, blocks.FIELD_NOTE) or "").strip()
+        if not reason:
+            await ack(
+                response_action="errors",
+                errors={blocks.FIELD_NOTE: "Say why, so the requester knows what to do next."},
+            )
+            return
+        await self._submit(
+            ack, body, view, client, Action.DECLINE, field=blocks.FIELD_NOTE, note=reason
+        )
+
+    async def submit_reassign(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        target = blocks.selected_user(view, blocks.FIELD_ASSIGNEE)
+        if not target:
+            await ack(
+                response_action="errors", errors={blocks.FIELD_ASSIGNEE: "Pick who should take it."}
+            )
+            return
+        await self._submit(
+            ack,
+            body,
+            view,
+            client,
+            Action.REASSIGN,
+            field=blocks.FIELD_ASSIGNEE,
+            note=blocks.text_value(view, blocks.FIELD_NOTE),
+            new_assignee_id=target,
+        )
+
+    async def submit_need_info(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        question = (blocks.text_value(view, blocks.FIELD_QUESTION) or "").strip()
+        if not question:
+            await ack(
+                response_action="errors",
+                errors={blocks.FIELD_QUESTION: "Write the question for the requester."},
+            )
+            return
+        await self._submit(
+            ack, body, view, client, Action.NEED_INFO, field=blocks.FIELD_QUESTION, note=question
+        )
+
+    async def open_answer(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request_id = request_id_of(action)
+        try:
+            if request_id is None:
+                raise UserError("That button doesn't point at a request any more.")
+            async with self.deps.sessions() as session:
+                request = await find_request(
+                    session, team_id=body["team"]["id"], request_id=request_id
+                )
+                if request.status != RequestStatus.WAITING:
+                    raise UserError("This request isn't waiting on you any more; no answer needed.")
+                events = await events_of(session, request_id=request_id)
+        except UserError as error:
+            await tell(client, body, respond, error.message)
+            return
+        question = next(
+            (event.note for event in reversed(events) if event.action == Action.NEED_INFO.value),
+            None,
+        )
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.build_answer_modal(request, question)
+        )
+
+    async def submit_answer(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        answer = (blocks.text_value(view, blocks.FIELD_ANSWER) or "").strip()
+        if not answer:
+            await ack(response_action="errors", errors={blocks.FIELD_ANSWER: "Write your answer."})
+            return
+        await self._submit(
+            ack, body, view, client, Action.RESUME, field=blocks.FIELD_ANSWER, note=answer
+        )
+
+    async def thread_reply(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The requester answering in the intake thread resumes a request waiting on them."""
+        thread_ts, user_id, channel = (
+            event.get("thread_ts"),
+            event.get("user"),
+            event.get("channel"),
+        )
+        if not thread_ts or not user_id or event.get("subtype") or event.get("bot_id"):
+            return
+        team_id = body.get("team_id") or event.get("team")
+        async with self.deps.sessions() as session:
+            settings = await load_settings(session, str(team_id))
+            if channel != settings.intake_channel:
+                return
+            request = (
+                await session.exec(
+                    select(SupportRequest).where(
+                        SupportRequest.team_id == team_id,
+                        SupportRequest.intake_channel == channel,
+                        SupportRequest.intake_ts == thread_ts,
+                    )
+                )
+            ).first()
+        if (
+            request is None
+            or request.id is None
+            or request.status != RequestStatus.WAITING
+            or user_id != request.requester_id
+        ):
+            return
+        try:
+            await perform(
+                self.deps,
+                client,
+                team_id=str(team_id),
+                user_id=str(user_id),
+                request_id=request.id,
+                action=Action.RESUME,
+                note=str(event.get("text") or "")[:3000],
+            )
+        except UserError:
+            logger.info("thread_reply_ignored request=%s", request.id)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    handlers = QueueHandlers(deps)
+    app.action(re.compile(f"^({'|'.join(DIRECT_ACTIONS)})$"))(handlers.click)
+    app.action(re.compile(f"^({'|'.join(MODAL_ACTIONS)})$"))(handlers.open_action_modal)
+    app.action(blocks.ACTION_ANSWER)(handlers.open_answer)
+    app.view(blocks.DELIVER_MODAL)(handlers.submit_deliver)
+    app.view(blocks.DECLINE_MODAL)(handlers.submit_decline)
+    app.view(blocks.REASSIGN_MODAL)(handlers.submit_reassign)
+    app.view(blocks.NEED_INFO_MODAL)(handlers.submit_need_info)
+    app.view(blocks.ANSWER_MODAL)(handlers.submit_answer)
+    app.event({"type": "message"})(handlers.thread_reply)

@@ -1,0 +1,120 @@
+"""Slack calls shared by several features: admin checks, telling a person, refreshing posts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.requests import build_intake_message
+from bot.deps import Deps
+from bot.lifecycle import Actor
+from bot.models import SupportRequest
+from bot.queue import load_actor
+from bot.requests import record_intake_post
+from bot.workspace import WorkspaceSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+ADMIN_CACHE_SECONDS = 300
+
+
+async def is_slack_admin(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> bool:
+    """Workspace admin or owner per users.info, remembered for a few minutes."""
+    key = (team_id, user_id)
+    cached = deps.admin_cache.get(key)
+    if cached and cached[1] > time.monotonic():
+        return cached[0]
+    try:
+        user = (await client.users_info(user=user_id)).get("user") or {}
+    except SlackApiError:
+        return False
+    admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    deps.admin_cache[key] = (admin, time.monotonic() + ADMIN_CACHE_SECONDS)
+    return admin
+
+
+async def is_admin_user(
+    deps: Deps,
+    client: AsyncWebClient,
+    settings: WorkspaceSettings,
+    *,
+    team_id: str,
+    user_id: str,
+) -> bool:
+    if user_id in settings.admins:
+        return True
+    return await is_slack_admin(deps, client, team_id=team_id, user_id=user_id)
+
+
+async def actor_for(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str
+) -> tuple[Actor, WorkspaceSettings]:
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team_id)
+        admin = await is_admin_user(deps, client, settings, team_id=team_id, user_id=user_id)
+        actor = await load_actor(session, team_id=team_id, user_id=user_id, is_admin=admin)
+    return actor, settings
+
+
+async def tell(
+    client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond | None, text: str
+) -> None:
+    """An ephemeral answer where the click happened; a DM where Slack offers no reply URL."""
+    user_id = body.get("user_id") or (body.get("user") or {}).get("id")
+    if respond is not None and (body.get("response_url") or body.get("response_urls")):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
+    if channel and str(channel).startswith(("C", "G")) and user_id:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            return
+        except SlackApiError:
+            pass
+    if user_id:
+        await client.chat_postMessage(channel=user_id, text=text)
+
+
+async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: SupportRequest) -> None:
+    """Show the request's current state on its intake post; repost it if it was deleted."""
+    if request.intake_channel is None or request.intake_ts is None or request.id is None:
+        return
+    text, blocks = build_intake_message(request)
+    try:
+        await client.chat_update(
+            channel=request.intake_channel, ts=request.intake_ts, text=text, blocks=blocks
+        )
+        return
+    except SlackApiError as error:
+        if error.response.get("error") != "message_not_found":
+            logger.warning(
+                "intake_update_failed request=%s error=%s", request.id, error.response.get("error")
+            )
+            return
+    posted = await client.chat_postMessage(
+        channel=request.intake_channel, text=text, blocks=blocks, unfurl_links=False
+    )
+    ts = str(posted["ts"])
+    permalink = None
+    with contextlib.suppress(SlackApiError):
+        permalink = (
+            await client.chat_getPermalink(channel=request.intake_channel, message_ts=ts)
+        ).get("permalink")
+    async with deps.sessions() as session:
+        await record_intake_post(
+            session,
+            request_id=request.id,
+            channel=request.intake_channel,
+            ts=ts,
+            permalink=permalink,
+        )
+    request.intake_ts, request.intake_permalink = ts, permalink
+    logger.info("intake_reposted request=%s", request.id)
