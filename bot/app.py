@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers.admin
 import handlers.errors
 import handlers.queue
+import handlers.ratings
 import handlers.requests
 from bot.db import ping, upgrade
 from bot.deps import Deps
@@ -74,6 +75,7 @@ def create_app(
     app.use(remember_workspace)
     handlers.requests.register(app, deps)
     handlers.queue.register(app, deps)
+    handlers.ratings.register(app, deps)
     handlers.admin.register(app, deps)
     handlers.errors.register(app)
     return app

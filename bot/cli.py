@@ -88,7 +88,12 @@ async def _config(deps: Deps, args: argparse.Namespace) -> None:
     values = settings.model_dump()
     for key in [args.key] if args.key else SETTING_KEYS:
         value = values[key]
-        shown = ",".join(value) if isinstance(value, tuple) else ("" if value is None else value)
+        if isinstance(value, tuple):
+            shown = ",".join(value)
+        elif isinstance(value, dict):
+            shown = ",".join(f"{name}={days}" for name, days in value.items())
+        else:
+            shown = "" if value is None else value
         print(f"{key}={shown}")
 
 

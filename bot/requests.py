@@ -165,6 +165,9 @@ async def file_request(
     in_sales: bool | None = None
     if settings.sales_usergroup:
         in_sales = Role.SALES in await roles_of(session, team_id=team_id, user_id=requester_id)
+    calendar = settings.calendar
+    sla_days = settings.sla_days_for(draft.request_type)
+    due_date = draft.due_date or calendar.due_date_for(now, sla_days)
     request = SupportRequest(
         team_id=team_id,
         number=await _next_number(session, team_id=team_id, name=REQUEST_COUNTER),
@@ -172,7 +175,9 @@ async def file_request(
         status=RequestStatus.OPEN,
         account=draft.account,
         amount_cents=draft.amount_cents,
-        due_date=draft.due_date,
+        due_date=due_date,
+        due_from_sla=draft.due_date is None,
+        sla_deadline=calendar.sla_deadline(now, due_date=draft.due_date, days=sla_days),
         details=draft.details,
         crm_link=draft.crm_link,
         requester_id=requester_id,

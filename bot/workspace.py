@@ -5,20 +5,29 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
 from bot.models import TeamSetting, Workspace
+from bot.request_types import RequestType
+from bot.sla import (
+    DEFAULT_SLA_BUSINESS_DAYS,
+    BusinessCalendar,
+    parse_business_hours,
+    parse_holidays,
+    parse_workdays,
+)
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -37,7 +46,42 @@ class WorkspaceSettings(BaseModel):
     support_usergroup: str | None = None
     demandgen_usergroup: str | None = None
     admins: tuple[str, ...] = ()
+    support_leads: tuple[str, ...] = ()
+    leaders: tuple[str, ...] = ()
     timezone: str = "UTC"
+    business_hours: str = "09:00-17:00"
+    workdays: str = "mon-fri"
+    holidays: tuple[str, ...] = ()
+    # Turnaround per request type in business days, overriding DEFAULT_SLA_BUSINESS_DAYS.
+    sla_days: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        start, end = _user_value(parse_business_hours, value)
+        return f"{start:%H:%M}-{end:%H:%M}"
+
+    @field_validator("workdays")
+    @classmethod
+    def _workdays(cls, value: str) -> str:
+        _user_value(parse_workdays, value)
+        return value.strip().lower()
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        days = _user_value(parse_holidays, " ".join(value))
+        return tuple(day.isoformat() for day in sorted(days))
+
+    @field_validator("sla_days")
+    @classmethod
+    def _sla_days(cls, value: dict[str, int]) -> dict[str, int]:
+        for key, days in value.items():
+            if key not in RequestType.__members__.values():
+                raise ValueError(f"{key!r} is not a request type ({', '.join(RequestType)})")
+            if not 1 <= days <= 60:
+                raise ValueError(f"turnaround for {key} must be 1 to 60 business days")
+        return dict(value)
 
     @field_validator("intake_channel", "support_digest_channel", "demandgen_digest_channel")
     @classmethod
@@ -53,7 +97,7 @@ class WorkspaceSettings(BaseModel):
             raise ValueError(f"{value!r} is not a Slack user group ID (like S0123ABCD)")
         return value
 
-    @field_validator("admins")
+    @field_validator("admins", "support_leads", "leaders")
     @classmethod
     def _admins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for user_id in value:
@@ -86,6 +130,28 @@ class WorkspaceSettings(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def calendar(self) -> BusinessCalendar:
+        start, end = parse_business_hours(self.business_hours)
+        return BusinessCalendar(
+            timezone=self.timezone,
+            workdays=parse_workdays(self.workdays),
+            start=start,
+            end=end,
+            holidays=parse_holidays(" ".join(self.holidays)),
+        )
+
+    def sla_days_for(self, request_type: RequestType) -> int:
+        return self.sla_days.get(request_type.value, DEFAULT_SLA_BUSINESS_DAYS[request_type])
+
+
+def _user_value(parse: Callable[[str], T], text: str) -> T:
+    """Run a bot.sla parser, turning its UserError into the ValueError pydantic reports."""
+    try:
+        return parse(text)
+    except UserError as error:
+        raise ValueError(error.message) from None
+
 
 SETTING_KEYS: dict[str, str] = {
     "intake_channel": "Channel where new Marketing Support requests are posted",
@@ -95,7 +161,13 @@ SETTING_KEYS: dict[str, str] = {
     "support_usergroup": "Slack user group of Marketing Support (works the queue)",
     "demandgen_usergroup": "Slack user group of Demand Gen (never assigned requests)",
     "admins": "Extra bot admins besides workspace admins and owners (user IDs, comma-separated)",
+    "support_leads": "Marketing Support leads, told when a request is overdue (user IDs)",
+    "leaders": "Sales and marketing leaders who may see the queue and reports (user IDs)",
     "timezone": "Workspace time zone, e.g. Europe/Berlin",
+    "business_hours": "Business hours for SLAs, e.g. 09:00-17:00",
+    "workdays": "Working days for SLAs, e.g. mon-fri",
+    "holidays": "Holidays skipped by SLAs (ISO dates, comma-separated)",
+    "sla_days": "Turnaround per type in business days, e.g. deal_deck=3,objection_help=1",
 }
 
 
@@ -123,9 +195,32 @@ def parse_setting_value(key: str, text: str) -> Any:
     default = WorkspaceSettings.model_fields[key].default
     if cleaned.lower() in ("", "none", "null", "-"):
         return default
-    if key == "admins":
-        return tuple(part.strip() for part in cleaned.split(",") if part.strip())
+    if key in ("admins", "support_leads", "leaders", "holidays"):
+        return tuple(part.strip() for part in cleaned.replace(" ", ",").split(",") if part.strip())
+    if key == "sla_days":
+        return _parse_sla_days(cleaned)
     return cleaned
+
+
+def _parse_sla_days(text: str) -> dict[str, int]:
+    """`deal_deck=3, objection=1` (type names or /mktg keywords) -> {type value: days}."""
+    from bot.text import TYPE_KEYWORDS
+
+    result: dict[str, int] = {}
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        name, _, days = part.partition("=")
+        name = name.strip().lower()
+        request_type = TYPE_KEYWORDS.get(name) or next(
+            (member for member in RequestType if member.value == name), None
+        )
+        if request_type is None or not days.strip().isdigit():
+            raise UserError(
+                f"Couldn't read {part.strip()!r}: write type=days, e.g. deal_deck=3,objection=1"
+            )
+        result[request_type.value] = int(days)
+    return result
 
 
 async def ensure_workspace(

@@ -10,11 +10,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import admin as blocks
+from bot.blocks.queue import build_queue
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.queue import open_queue
 from bot.text import escape_and_truncate
 from bot.workspace import WorkspaceSettings, load_settings, save_settings
-from handlers.slack_io import is_admin_user
+from handlers.slack_io import actor_for, is_admin_user
 from jobs.roster_sync import sync_team_roster
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ class AdminHandlers:
         elif subcommand == "settings":
             await ack()
             await self._open_settings(body, respond, client)
+        elif subcommand == "queue":
+            await ack()
+            await self._show_queue(body, respond, client)
         else:
             await ack(
                 text=f"I don't know `/align {escape_and_truncate(words[0], 40)}`. "
@@ -74,6 +79,23 @@ class AdminHandlers:
         await client.views_open(
             trigger_id=body["trigger_id"], view=blocks.build_settings_modal(settings, usergroups)
         )
+
+    async def _show_queue(
+        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        team_id, user_id = body["team_id"], body["user_id"]
+        actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
+        if not (actor.in_support or actor.is_admin or user_id in settings.leaders):
+            await respond(
+                text="The queue is for Marketing Support, leaders and admins. Your own requests "
+                "are in `/mktg mine`.",
+                response_type="ephemeral",
+            )
+            return
+        async with self.deps.sessions() as session:
+            requests = await open_queue(session, team_id=team_id)
+        today = self.deps.clock().astimezone(settings.zone).date()
+        await respond(text=build_queue(requests, today=today), response_type="ephemeral")
 
     async def submit_settings(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import requests as blocks
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.lifecycle import Action
 from bot.models import SupportRequest
 from bot.requests import (
     FIELD_DETAILS,
@@ -32,9 +33,15 @@ from bot.text import (
     RequestDraft,
     ShowHelp,
     ShowStatus,
+    format_reference,
     parse_mktg_command,
+    truncate,
+    unescape_slack,
 )
 from bot.workspace import WorkspaceSettings, load_settings
+from handlers.queue import perform
+
+SEND_TO_SUPPORT_SHORTCUT = "send_to_marketing_support"
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +77,8 @@ class RequestHandlers:
             await ack()
             await self._open_form(client, body, parsed.draft, reason=parsed.reason)
         elif isinstance(parsed, CancelRequest):
-            await ack(
-                text="Cancelling from Slack is coming soon. Until then, tell Marketing Support "
-                "in the request's thread."
-            )
+            await ack()
+            await self._cancel(client, respond, team_id, user_id, parsed.number)
         elif isinstance(parsed, ListMine):
             await ack()
             async with self.deps.sessions() as session:
@@ -100,6 +105,60 @@ class RequestHandlers:
                 source="command",
                 source_key=f"cmd:{body['trigger_id']}",
             )
+
+    async def _cancel(
+        self,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        team_id: str,
+        user_id: str,
+        number: int,
+    ) -> None:
+        try:
+            async with self.deps.sessions() as session:
+                request = await get_request(session, team_id=team_id, number=number)
+            assert request.id is not None
+            await perform(
+                self.deps,
+                client,
+                team_id=team_id,
+                user_id=user_id,
+                request_id=request.id,
+                action=Action.CANCEL,
+            )
+        except UserError as error:
+            await respond(text=error.message, response_type="ephemeral")
+            return
+        await respond(
+            text=f"Cancelled {format_reference(number)}. Marketing Support has been told in its thread.",
+            response_type="ephemeral",
+        )
+
+    async def message_shortcut(
+        self, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """'Send to Marketing Support' on any message: the request form, prefilled from it."""
+        await ack()
+        message = shortcut.get("message") or {}
+        channel = (shortcut.get("channel") or {}).get("id", "")
+        permalink: str | None = None
+        try:
+            permalink = (
+                await client.chat_getPermalink(channel=channel, message_ts=message.get("ts", ""))
+            ).get("permalink")
+        except SlackApiError as error:
+            logger.info("shortcut_permalink_failed error=%s", error.response.get("error"))
+        text = unescape_slack(str(message.get("text") or "")).strip()
+        source = f"\n\nFrom Slack: {permalink}" if permalink else ""
+        details = truncate(text, 3000 - len(source)) + source
+        await client.views_open(
+            trigger_id=shortcut["trigger_id"],
+            view=blocks.build_request_modal(
+                RequestDraft(details=details.strip() or None),
+                reason="From a Slack message: pick what you need and check the details.",
+                metadata={"channel": channel},
+            ),
+        )
 
     async def _open_form(
         self,
@@ -247,3 +306,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     handlers = RequestHandlers(deps)
     app.command("/mktg")(handlers.command)
     app.view(blocks.REQUEST_MODAL)(handlers.submit_form)
+    app.shortcut(SEND_TO_SUPPORT_SHORTCUT)(handlers.message_shortcut)

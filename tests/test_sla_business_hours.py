@@ -733,6 +733,16 @@ def test_a_calendar_built_from_parsed_settings_is_hashable() -> None:
     )
 
 
+def test_plain_sets_are_stored_as_frozensets_so_the_calendar_stays_hashable() -> None:
+    calendar = BusinessCalendar(workdays={0, 1}, holidays={date(2026, 6, 1)})  # type: ignore[arg-type]
+
+    assert calendar.workdays == frozenset({0, 1})
+    assert isinstance(calendar.holidays, frozenset)
+    assert hash(calendar) == hash(
+        BusinessCalendar(workdays=frozenset({0, 1}), holidays=frozenset({date(2026, 6, 1)}))
+    )
+
+
 # -- property ---------------------------------------------------------------------------
 
 CALENDARS = [

@@ -26,6 +26,8 @@ ALIGN_HELP = "\n".join(
         "*`/align` — alignbot for leaders and admins*",
         "• `/align settings` — intake and digest channels, who is Sales, Marketing Support and "
         "Demand Gen, time zone (admins)",
+        "• `/align queue` — the open Marketing Support queue by status, with due dates "
+        "(Marketing Support, leaders, admins)",
         "• `/align help` — this message",
         "Sales reps file requests with `/mktg` — see `/mktg help`.",
     ]

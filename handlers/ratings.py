@@ -1,0 +1,135 @@
+"""Slack side of delivery ratings: the 1–5 and 'did it help the deal?' buttons in the DM."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import queue as blocks
+from bot.deps import Deps
+from bot.errors import UserError
+from bot.queue import find_request, latest_delivery_event, rate_delivery
+from handlers.slack_io import tell
+
+
+def _parse_value(action: dict[str, Any]) -> tuple[int, str] | None:
+    request_part, _, choice = str(action.get("value") or "").partition(":")
+    return (int(request_part), choice) if request_part.isdigit() and choice else None
+
+
+class RatingHandlers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def _rate(
+        self, body: dict[str, Any], request_id: int, **answer: Any
+    ) -> tuple[str, list[dict[str, Any]]]:
+        async with self.deps.sessions() as session:
+            rating = await rate_delivery(
+                session,
+                team_id=body["team"]["id"],
+                request_id=request_id,
+                rater_id=body["user"]["id"],
+                now=self.deps.clock(),
+                **answer,
+            )
+            request = await find_request(session, team_id=body["team"]["id"], request_id=request_id)
+            delivery = await latest_delivery_event(session, request_id=request_id)
+        return blocks.build_rating_dm(
+            request, actor_id=delivery.actor_id if delivery else None, rating=rating
+        )
+
+    async def score(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        parsed = _parse_value(action)
+        if parsed is None or not parsed[1].isdigit():
+            await tell(client, body, respond, "That rating button is out of date.")
+            return
+        request_id, score = parsed[0], int(parsed[1])
+        try:
+            text, dm_blocks = await self._rate(body, request_id, score=score)
+        except UserError as error:
+            await tell(client, body, respond, error.message)
+            return
+        await respond(text=text, blocks=dm_blocks, replace_original=True)
+        if score <= 2:
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view=blocks.build_low_score_modal(request_id, score, **self._message_ref(body)),
+            )
+
+    @staticmethod
+    def _message_ref(body: dict[str, Any]) -> dict[str, str]:
+        container = body.get("container") or {}
+        return {
+            "channel": str(container.get("channel_id") or ""),
+            "ts": str(container.get("message_ts") or ""),
+        }
+
+    async def helped(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        parsed = _parse_value(action)
+        if parsed is None:
+            await tell(client, body, respond, "That button is out of date.")
+            return
+        try:
+            text, dm_blocks = await self._rate(body, parsed[0], helped=parsed[1])
+        except UserError as error:
+            await tell(client, body, respond, error.message)
+            return
+        await respond(text=text, blocks=dm_blocks, replace_original=True)
+
+    async def submit_reason(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        metadata = blocks.parse_metadata(view)
+        request_id = metadata.get("request_id")
+        reason = blocks.selected_value(view, blocks.FIELD_REASON)
+        if not isinstance(request_id, int):
+            await ack(
+                response_action="errors", errors={blocks.FIELD_REASON: "This form is out of date."}
+            )
+            return
+        if not reason:
+            await ack(
+                response_action="errors", errors={blocks.FIELD_REASON: "Pick the main reason."}
+            )
+            return
+        try:
+            text, dm_blocks = await self._rate(
+                body,
+                request_id,
+                reason=reason,
+                comment=blocks.text_value(view, blocks.FIELD_COMMENT) or "",
+            )
+        except UserError as error:
+            await ack(response_action="errors", errors={blocks.FIELD_REASON: error.message})
+            return
+        await ack()
+        channel, ts = metadata.get("channel"), metadata.get("ts")
+        if channel and ts:
+            await client.chat_update(channel=str(channel), ts=str(ts), text=text, blocks=dm_blocks)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    handlers = RatingHandlers(deps)
+    app.action(re.compile(f"^{blocks.ACTION_RATE_SCORE}_[1-5]$"))(handlers.score)
+    app.action(re.compile(f"^{blocks.ACTION_RATE_HELPED}_(yes|no|too_early)$"))(handlers.helped)
+    app.view(blocks.LOW_SCORE_MODAL)(handlers.submit_reason)
