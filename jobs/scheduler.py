@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from jobs.reminders import send_reminders
 from jobs.roster_sync import sync_all_rosters
 
 Job = Callable[[Deps, AsyncWebClient, datetime], Awaitable[None]]
@@ -16,6 +17,7 @@ Job = Callable[[Deps, AsyncWebClient, datetime], Awaitable[None]]
 # name -> (job, human description of its schedule, interval in minutes)
 JOBS: dict[str, tuple[Job, str, int]] = {
     "roster-sync": (sync_all_rosters, "every 30 minutes", 30),
+    "sla-reminders": (send_reminders, "every 15 minutes", 15),
 }
 
 

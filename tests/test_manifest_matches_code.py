@@ -38,6 +38,12 @@ METHOD_SCOPES: dict[str, str | None] = {
 }
 # Scopes a feature needs without a Web API call of ours.
 IMPLIED_SCOPES = {"commands"}
+# Events the bot subscribes to -> the scope Slack requires to deliver them.
+EVENT_SCOPES: dict[str, str | None] = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "app_home_opened": None,
+}
 
 
 def manifest() -> dict:  # type: ignore[type-arg]
@@ -74,9 +80,22 @@ def test_every_web_api_method_the_code_calls_is_covered_by_a_declared_scope() ->
 def test_the_manifest_declares_no_scope_the_code_does_not_use() -> None:
     declared = set(manifest()["oauth_config"]["scopes"]["bot"])
 
-    needed = {METHOD_SCOPES.get(method) for method in web_api_methods_called()} | IMPLIED_SCOPES
+    events = manifest()["settings"].get("event_subscriptions", {}).get("bot_events", [])
+    needed = (
+        {METHOD_SCOPES.get(method) for method in web_api_methods_called()}
+        | {EVENT_SCOPES[event] for event in events}
+        | IMPLIED_SCOPES
+    )
 
     assert declared - needed == set()
+
+
+def test_every_subscribed_event_is_known_and_its_scope_declared() -> None:
+    declared = set(manifest()["oauth_config"]["scopes"]["bot"])
+    events = manifest()["settings"].get("event_subscriptions", {}).get("bot_events", [])
+
+    assert set(events) <= EVENT_SCOPES.keys()
+    assert {EVENT_SCOPES[event] for event in events} - {None} <= declared
 
 
 async def test_every_declared_slash_command_has_a_handler(
