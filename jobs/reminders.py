@@ -86,6 +86,7 @@ async def send_reminders(deps: Deps, client: AsyncWebClient, now: datetime) -> N
                 due = await due_escalations_for_team(
                     session, team_id=team_id, settings=settings, now=now
                 )
+            overdue = {e.request.id for e in due if e.step == EscalationStep.OVERDUE_100}
             for escalation in due:
                 assert escalation.request.id is not None
                 async with deps.sessions() as session:
@@ -98,6 +99,8 @@ async def send_reminders(deps: Deps, client: AsyncWebClient, now: datetime) -> N
                     )
                 if not claimed:
                     continue
+                if escalation.step == EscalationStep.NUDGE_75 and escalation.request.id in overdue:
+                    continue  # already past due: the overdue message says it all
                 try:
                     await _send(client, settings, escalation)
                     logger.info(

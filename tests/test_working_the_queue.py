@@ -62,7 +62,7 @@ async def test_two_people_claiming_at_once_gives_one_owner_and_tells_the_other_w
     await add_support_members(configured, fake_slack)
     request = await file_one(slack, fake_slack, configured)
 
-    (_, url_one), (_, url_two) = await asyncio.gather(
+    await asyncio.gather(
         click(slack, fake_slack, "request_claim", request, user_id=MARKETER, tag="one"),
         click(slack, fake_slack, "request_claim", request, user_id=MARKETER_TWO, tag="two"),
     )
