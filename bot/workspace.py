@@ -198,7 +198,10 @@ def parse_setting_value(key: str, text: str) -> Any:
     if key in ("admins", "support_leads", "leaders", "holidays"):
         return tuple(part.strip() for part in cleaned.replace(" ", ",").split(",") if part.strip())
     if key == "sla_days":
-        return _parse_sla_days(cleaned)
+        try:
+            return _parse_sla_days(cleaned)
+        except UserError as error:
+            raise UserError(error.message, field=key) from None
     return cleaned
 
 

@@ -101,8 +101,8 @@ class AdminHandlers:
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        changes = blocks.parse_settings_modal(view)
         try:
+            changes = blocks.parse_settings_modal(view)
             async with self.deps.sessions() as session:
                 saved = await save_settings(
                     session,

@@ -148,3 +148,51 @@ async def test_align_help_lists_what_it_does(slack: SlackSender, deps: Deps, tex
     response = await slack.command("/align", text)
 
     assert "/align settings" in ack_text(response)
+
+
+def sla_fields(**texts: str) -> dict:  # type: ignore[type-arg]
+    return {
+        key: {"value": {"type": "plain_text_input", "value": text}} for key, text in texts.items()
+    }
+
+
+async def test_sla_hours_holidays_and_leads_are_saved_from_the_modal(
+    slack: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    values = settings_values() | sla_fields(
+        business_hours="8:30-16:30",
+        workdays="sun-thu",
+        holidays="2026-12-24, 2026-12-25",
+        sla_days="deck=4, objection=1",
+    )
+    values["support_leads"] = {"value": {"type": "multi_users_select", "selected_users": [ADMIN]}}
+
+    response = await slack.submit(view_submission("align_settings", values, user_id=ADMIN))
+
+    assert response.status == 200
+    async with deps.sessions() as session:
+        saved = await load_settings(session, TEAM_ID)
+    assert saved.business_hours == "08:30-16:30"
+    assert saved.holidays == ("2026-12-24", "2026-12-25")
+    assert saved.sla_days == {"deal_deck": 4, "objection_help": 1}
+    assert saved.support_leads == (ADMIN,)
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("sla_days", "deck=soon"),
+        ("business_hours", "17-9"),
+        ("holidays", "next tuesday"),
+        ("workdays", "funday"),
+    ],
+)
+async def test_unreadable_sla_settings_are_refused_on_their_field(
+    slack: SlackSender, deps: Deps, field: str, text: str
+) -> None:
+    values = settings_values() | sla_fields(**{field: text})
+
+    response = await slack.submit(view_submission("align_settings", values, user_id=ADMIN))
+
+    assert response.json["response_action"] == "errors"
+    assert field in response.json["errors"]

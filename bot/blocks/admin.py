@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.blocks.common import Block, context, input_block, modal, option, section, state_value
 from bot.text import escape_mrkdwn
-from bot.workspace import WorkspaceSettings
+from bot.workspace import WorkspaceSettings, parse_setting_value
 
 SETTINGS_MODAL = "align_settings"
 SETTINGS_CHANNEL_FIELDS = {
@@ -76,6 +76,14 @@ def build_settings_modal(
             hint="Workspace admins and owners are always admins.",
         )
     )
+    for key, label, hint in (
+        ("support_leads", "Marketing Support leads", "Told when a request is overdue."),
+        ("leaders", "Leaders", "May see the queue and reports."),
+    ):
+        people: dict[str, Any] = {"type": "multi_users_select", "action_id": "value"}
+        if getattr(settings, key):
+            people["initial_users"] = list(getattr(settings, key))
+        blocks.append(input_block(key, label, people, optional=True, hint=hint))
     blocks.append(
         input_block(
             "timezone",
@@ -89,6 +97,33 @@ def build_settings_modal(
             hint="A name like Europe/Berlin or America/New_York; schedules and due dates use it.",
         )
     )
+    for key, label, value, hint in (
+        ("business_hours", "Business hours", settings.business_hours, "Like 09:00-17:00."),
+        ("workdays", "Working days", settings.workdays, "Like mon-fri or sun-thu."),
+        (
+            "holidays",
+            "Holidays",
+            ", ".join(settings.holidays),
+            "ISO dates, comma-separated; SLAs skip them.",
+        ),
+        (
+            "sla_days",
+            "Turnaround overrides (business days)",
+            ", ".join(f"{name}={days}" for name, days in settings.sla_days.items()),
+            "Like deck=3, objection=1. Defaults: objection 1, competitive 2, deck 3, "
+            "roi 5, content 5, event 5, casestudy 10, other 3.",
+        ),
+    ):
+        text_input: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "max_length": 1000,
+        }
+        if value:
+            text_input["initial_value"] = value
+        blocks.append(
+            input_block(key, label, text_input, optional=key != "business_hours", hint=hint)
+        )
     if not usergroups:
         blocks.append(
             section(
@@ -107,8 +142,14 @@ def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
     for key in SETTINGS_GROUP_FIELDS:
         selected = (state_value(view, key).get("selected_option") or {}).get("value")
         values[key] = None if selected in (None, NO_GROUP) else selected
-    values["admins"] = tuple(state_value(view, "admins").get("selected_users") or ())
+    for key in ("admins", "support_leads", "leaders"):
+        values[key] = tuple(state_value(view, key).get("selected_users") or ())
     values["timezone"] = (state_value(view, "timezone").get("value") or "").strip() or "UTC"
+    for key in ("business_hours", "workdays", "holidays", "sla_days"):
+        block = state_value(view, key)
+        if not block:
+            continue  # an older form without the field: leave the setting as it is
+        values[key] = parse_setting_value(key, str(block.get("value") or ""))
     return values
 
 
