@@ -1,0 +1,256 @@
+"""Claim click → intake post update: 100 sequential Claim clicks against `alignbot run`.
+
+Starts the real server as a subprocess (HTTP mode, SQLite in a temp dir) against the local fake
+Slack, configures the intake channel and the Marketing Support user group (synced into the roster
+with `alignbot jobs run roster-sync`), files the requests with one-line `/mktg deck …` commands,
+then clicks Claim on each intake post in turn and times how long until the bot's `chat.update` of
+that post reaches Slack, plus the HTTP ack of the click. One warm-up request is filed and claimed
+first and not counted. Usage: `.venv/bin/python bench/click_to_update.py [--count N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakeslack import Call, FakeSlack  # noqa: E402
+from tests.slack_payloads import SIGNING_SECRET, SlackSender, block_actions  # noqa: E402
+
+TEAM_ID = "T0TEAM"
+INTAKE = "C0INTAKE"
+REP = "U0REP"
+MARKETER = "U0MKT"
+SUPPORT_GROUP = "S0SUPPORT"
+CLAIM = "request_claim"
+UPDATE_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(port: int) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise SystemExit("alignbot run did not become healthy")
+
+
+async def alignbot(env: dict[str, str], workdir: str, *args: str) -> None:
+    """Run one `alignbot` CLI command; async because roster-sync calls the in-process fake Slack."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=workdir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(
+            f"`alignbot {' '.join(args)}` failed ({process.returncode}):\n{output.decode()}"
+        )
+
+
+def claim_value(blocks: Any) -> str | None:
+    """The Claim button's value (the request's database id) in an intake post's blocks."""
+    for block in blocks or []:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if isinstance(element, dict) and element.get("action_id") == CLAIM:
+                return str(element["value"])
+    return None
+
+
+def is_intake_post(call: Call) -> bool:
+    return (
+        call.ok
+        and call.params["channel"] == INTAKE
+        and not call.params.get("thread_ts")
+        and claim_value(call.params.get("blocks")) is not None
+    )
+
+
+def answered(fake: FakeSlack, name: str) -> str:
+    """What the bot told the clicker on the click's response_url, if anything."""
+    texts = [str(c.params.get("text")) for c in fake.calls_to("response_url") if c.path == name]
+    return f"; the bot answered the click with: {' / '.join(texts)}" if texts else ""
+
+
+async def click_and_wait(
+    sender: SlackSender, fake: FakeSlack, request_id: str, ts: str
+) -> tuple[float, float]:
+    """Click Claim on one intake post; (ack ms, click→chat.update ms). Exits if no update."""
+    name = f"claim-{request_id}"
+    payload = block_actions(
+        CLAIM,
+        request_id,
+        user_id=MARKETER,
+        team_id=TEAM_ID,
+        channel_id=INTAKE,
+        message_ts=ts,
+        response_url=fake.response_url(name),
+        user_name="mia.marketing",
+    )
+
+    async def update_arrives() -> tuple[Call, float]:
+        [call] = await fake.wait_for(
+            "chat.update",
+            lambda c: c.params["channel"] == INTAKE and c.params["ts"] == ts,
+            timeout=UPDATE_TIMEOUT,
+        )
+        return call, time.perf_counter()
+
+    # Watch for the update while the click is in flight: Bolt answers the HTTP request only
+    # after noticing ack() (it polls every 10 ms), so the update may land before the ack does.
+    started = time.perf_counter()
+    watcher = asyncio.create_task(update_arrives())
+    response = await sender.action(payload)
+    if response.status != 200:
+        watcher.cancel()
+        raise SystemExit(f"click on request {request_id}: HTTP {response.status} {response.body}")
+    try:
+        update, arrived = await watcher
+    except AssertionError:
+        raise SystemExit(
+            f"FAIL: Claim click on request {request_id} (intake ts {ts}) was not followed by a "
+            f"chat.update of its intake post within {UPDATE_TIMEOUT:g}s" + answered(fake, name)
+        ) from None
+    elapsed = arrived - started
+    shown = json.dumps(update.params.get("blocks"))
+    if not update.ok or CLAIM in shown or f"<@{MARKETER}>" not in shown:
+        problem = update.response.get("error") or "the post still offers Claim / shows no claimer"
+        raise SystemExit(
+            f"FAIL: the chat.update after the Claim click on request {request_id} does not show "
+            f"it claimed by {MARKETER} ({problem})" + answered(fake, name)
+        )
+    return response.elapsed * 1000, elapsed * 1000
+
+
+async def measure(
+    fake: FakeSlack, count: int, database_url: str | None
+) -> tuple[list[float], list[float]]:
+    """Set up, file count + 1 requests, claim them one by one; (ack ms, click→update ms)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.url,
+            "DATABASE_URL": database_url or f"sqlite:///{workdir}/bench.db",
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        await alignbot(env, workdir, "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID)
+        await alignbot(
+            env, workdir, "config", "set", "support_usergroup", SUPPORT_GROUP, "--team", TEAM_ID
+        )
+        await alignbot(env, workdir, "jobs", "run", "roster-sync")
+        synced = [
+            c
+            for c in fake.calls_to("usergroups.users.list")
+            if c.ok and c.params.get("usergroup") == SUPPORT_GROUP
+        ]
+        if not synced:
+            raise SystemExit("roster-sync did not read the Marketing Support user group")
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=workdir,
+        )
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        try:
+            await wait_healthy(port)
+            # Request 0 is a warm-up (auth.test, DB connections, users.info of the marketer).
+            for index in range(count + 1):
+                response = await sender.command(
+                    "/mktg",
+                    f"deck Acme {index} $250k due in 5 days Renewal pitch for the CFO",
+                    user_id=REP,
+                    response_url=fake.response_url(f"file-{index}"),
+                )
+                if response.status != 200 or response.body:
+                    raise SystemExit(f"unexpected answer {response.status}: {response.body}")
+            posts = await fake.wait_for(
+                "chat.postMessage", is_intake_post, count=count + 1, timeout=60
+            )
+            targets = [(str(claim_value(c.params["blocks"])), str(c.response["ts"])) for c in posts]
+            await click_and_wait(sender, fake, *targets[0])
+            acks, updates = [], []
+            for request_id, ts in targets[1:]:
+                ack_ms, update_ms = await click_and_wait(sender, fake, request_id, ts)
+                acks.append(ack_ms)
+                updates.append(update_ms)
+        finally:
+            await sender.close()
+            server.send_signal(signal.SIGTERM)
+            await server.wait()
+    return sorted(acks), sorted(updates)
+
+
+async def main(count: int, database_url: str | None) -> None:
+    run_started = time.perf_counter()
+    fake = FakeSlack(team_id=TEAM_ID)
+    fake.add_user(REP, name="rep")
+    fake.add_user(MARKETER, name="mia.marketing")
+    fake.add_channel(INTAKE, name="mktg-intake")
+    fake.add_usergroup(
+        SUPPORT_GROUP, handle="mktg-support", name="Marketing Support", members=[MARKETER]
+    )
+    await fake.start()
+    try:
+        acks, updates = await measure(fake, count, database_url)
+    finally:
+        await fake.stop()
+    print(f"Claim click → chat.update of the intake post over {count} sequential clicks (ms)")
+    print(f"  database: {'PostgreSQL' if database_url else 'SQLite'}")
+    print(
+        f"  click→chat.update  median {statistics.median(updates):.1f}"
+        f"  p90 {updates[int(count * 0.9) - 1]:.1f}  worst {updates[-1]:.1f}"
+    )
+    print(
+        f"  click HTTP ack     median {statistics.median(acks):.1f}  worst {acks[-1]:.1f}"
+        "  (Slack's budget: 3000)"
+    )
+    print(f"  whole run: {time.perf_counter() - run_started:.1f} s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--database-url", help="e.g. postgresql://… (default: a temp SQLite file)")
+    arguments = parser.parse_args()
+    if arguments.count < 1:
+        parser.error("--count must be at least 1")
+    asyncio.run(main(arguments.count, arguments.database_url))
