@@ -97,6 +97,8 @@ async def apply_action(
             values["outcome_note"] = note
         elif action == Action.REOPEN:
             values["delivered_at"] = None
+            if transition.assignee_id is None:
+                values["claimed_at"] = None  # back in the queue: the next claim is a new pickup
         result = await session.exec(
             update(SupportRequest)
             .where(
@@ -164,7 +166,7 @@ def paused_intervals(
     for event in events:
         if event.to_status == RequestStatus.WAITING and started is None:
             started = event.created_at
-        elif event.from_status == RequestStatus.WAITING and started is not None:
+        elif event.to_status != RequestStatus.WAITING and started is not None:
             spans.append((started, event.created_at))
             started = None
     if started is not None:
@@ -233,8 +235,13 @@ async def rate_delivery(
     helped: str | None = None,
     reason: str | None = None,
     comment: str | None = None,
+    delivery_event_id: int | None = None,
 ) -> DeliveryRating:
-    """Record or edit the requester's rating of the latest delivery (one per delivery)."""
+    """Record or edit the requester's rating of the latest delivery (one per delivery).
+
+    `delivery_event_id` is the delivery the clicked DM was about: a DM from before a reopen
+    must not rate the newer delivery.
+    """
     request = await find_request(session, team_id=team_id, request_id=request_id)
     if request.requester_id != rater_id:
         raise UserError("Only the person who asked for it can rate a delivery.")
@@ -246,6 +253,11 @@ async def rate_delivery(
     delivery = await latest_delivery_event(session, request_id=request_id)
     assert delivery is not None
     assert delivery.id is not None
+    if delivery_event_id is not None and delivery_event_id != delivery.id:
+        raise UserError(
+            f"That message is about an earlier delivery of {format_reference(request.number)}. "
+            "Rate the latest one from its own message."
+        )
     if now - delivery.created_at > RATING_WINDOW:
         raise UserError("Ratings close 14 days after delivery, so this one can't change now.")
     if score is not None and not 1 <= score <= 5:

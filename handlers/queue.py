@@ -65,7 +65,17 @@ async def announce(deps: Deps, client: AsyncWebClient, outcome: Outcome) -> None
                 "thread_line_failed request=%s error=%s", request.id, error.response.get("error")
             )
     if outcome.actor_id != request.requester_id:
-        message = blocks.requester_dm(action, outcome.actor_id, request, outcome.note)
+        transition = outcome.transition
+        message = blocks.requester_dm(
+            action,
+            outcome.actor_id,
+            request,
+            outcome.note,
+            picked_up=transition.from_status == RequestStatus.OPEN
+            and transition.to_status in (RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS)
+            and action in (Action.CLAIM, Action.START),
+            event_id=outcome.event_id,
+        )
         if message is not None:
             text, dm_blocks = message
             await client.chat_postMessage(channel=request.requester_id, text=text, blocks=dm_blocks)

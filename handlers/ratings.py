@@ -15,9 +15,13 @@ from bot.queue import find_request, latest_delivery_event, rate_delivery
 from handlers.slack_io import tell
 
 
-def _parse_value(action: dict[str, Any]) -> tuple[int, str] | None:
-    request_part, _, choice = str(action.get("value") or "").partition(":")
-    return (int(request_part), choice) if request_part.isdigit() and choice else None
+def _parse_value(action: dict[str, Any]) -> tuple[int, str, int | None] | None:
+    """`request:choice[:delivery]` from a rating button."""
+    parts = str(action.get("value") or "").split(":")
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1]:
+        return None
+    delivery = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return int(parts[0]), parts[1], delivery
 
 
 class RatingHandlers:
@@ -39,7 +43,10 @@ class RatingHandlers:
             request = await find_request(session, team_id=body["team"]["id"], request_id=request_id)
             delivery = await latest_delivery_event(session, request_id=request_id)
         return blocks.build_rating_dm(
-            request, actor_id=delivery.actor_id if delivery else None, rating=rating
+            request,
+            actor_id=delivery.actor_id if delivery else None,
+            rating=rating,
+            delivery_event_id=delivery.id if delivery else None,
         )
 
     async def score(
@@ -55,9 +62,11 @@ class RatingHandlers:
         if parsed is None or not parsed[1].isdigit():
             await tell(client, body, respond, "That rating button is out of date.")
             return
-        request_id, score = parsed[0], int(parsed[1])
+        request_id, score, delivery_id = parsed[0], int(parsed[1]), parsed[2]
         try:
-            text, dm_blocks = await self._rate(body, request_id, score=score)
+            text, dm_blocks = await self._rate(
+                body, request_id, score=score, delivery_event_id=delivery_id
+            )
         except UserError as error:
             await tell(client, body, respond, error.message)
             return
@@ -90,7 +99,9 @@ class RatingHandlers:
             await tell(client, body, respond, "That button is out of date.")
             return
         try:
-            text, dm_blocks = await self._rate(body, parsed[0], helped=parsed[1])
+            text, dm_blocks = await self._rate(
+                body, parsed[0], helped=parsed[1], delivery_event_id=parsed[2]
+            )
         except UserError as error:
             await tell(client, body, respond, error.message)
             return

@@ -240,7 +240,13 @@ def thread_line(action: Action, actor_id: str, request: SupportRequest, note: st
 
 
 def requester_dm(
-    action: Action, actor_id: str, request: SupportRequest, note: str | None
+    action: Action,
+    actor_id: str,
+    request: SupportRequest,
+    note: str | None,
+    *,
+    picked_up: bool = False,
+    event_id: int | None = None,
 ) -> tuple[str, list[Block]] | None:
     """What the requester is told by DM, for the changes they care about."""
     reference = format_reference(request.number)
@@ -251,9 +257,7 @@ def requester_dm(
     )
     shown = escape_and_truncate(note, 2500) if note else None
     value = str(request.id)
-    if action == Action.CLAIM or (
-        action == Action.START and request.claimed_at == request.updated_at
-    ):
+    if picked_up:
         text = f":raising_hand: <@{actor_id}> picked up {link} ({summary_line(request)}). Due {format_due(request.due_date)}."
         return text, [section(text)]
     if action == Action.REASSIGN:
@@ -275,12 +279,16 @@ def requester_dm(
             ),
         ]
     if action == Action.DELIVER:
-        return build_rating_dm(request, actor_id=actor_id, rating=None)
+        return build_rating_dm(request, actor_id=actor_id, rating=None, delivery_event_id=event_id)
     return None
 
 
 def build_rating_dm(
-    request: SupportRequest, *, actor_id: str | None, rating: DeliveryRating | None
+    request: SupportRequest,
+    *,
+    actor_id: str | None,
+    rating: DeliveryRating | None,
+    delivery_event_id: int | None = None,
 ) -> tuple[str, list[Block]]:
     """The delivery DM: what was delivered, then the 1–5 rating and 'did it help the deal?'."""
     reference = format_reference(request.number)
@@ -292,6 +300,7 @@ def build_rating_dm(
     by = f" by <@{actor_id}>" if actor_id else ""
     text = f":package: {reference} ({summary_line(request)}) was delivered{by}.{deliverable}"
     value = str(request.id)
+    delivery = f":{delivery_event_id}" if delivery_event_id else ""
     blocks: list[Block] = [section(text)]
     if request.outcome_note:
         blocks.append(context(escape_and_truncate(request.outcome_note, 1500)))
@@ -303,7 +312,7 @@ def build_rating_dm(
                 button(
                     f"{score}{' ✓' if rating and rating.score == score else ''}",
                     f"{ACTION_RATE_SCORE}_{score}",
-                    value=f"{value}:{score}",
+                    value=f"{value}:{score}{delivery}",
                     style="primary" if rating and rating.score == score else None,
                 )
                 for score in range(1, 6)
@@ -318,7 +327,7 @@ def build_rating_dm(
                 button(
                     f"{label}{' ✓' if rating and rating.helped == key else ''}",
                     f"{ACTION_RATE_HELPED}_{key}",
-                    value=f"{value}:{key}",
+                    value=f"{value}:{key}{delivery}",
                     style="primary" if rating and rating.helped == key else None,
                 )
                 for key, label in HELPED_LABELS.items()
@@ -334,7 +343,7 @@ def build_rating_dm(
             parts.append(f"helped the deal: {HELPED_LABELS[rating.helped].lower()}")
         if rating.reason:
             parts.append(f"reason: {LOW_SCORE_REASONS[rating.reason].lower()}")
-        until = (rating.created_at + RATING_WINDOW).date()
+        until = ((request.delivered_at or rating.created_at) + RATING_WINDOW).date()
         blocks.append(
             context(f"Thanks — {', '.join(parts)}. You can change it until {format_due(until)}.")
         )

@@ -1,0 +1,452 @@
+"""After delivery the requester rates it 1–5 and says whether it helped the deal, from the DM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from bot.deps import Deps
+from bot.models import DeliveryRating, RequestEvent, RequestStatus, SupportRequest
+from bot.queue import current_rating
+from tests.conftest import MARKETER, REP, REP_OUTSIDER, FixedClock
+from tests.fakeslack import Call, FakeSlack
+from tests.helpers import block_texts
+from tests.queue_helpers import click, current, file_one, modal_submission, text_value, url_value
+from tests.slack_payloads import SlackSender, block_actions, view_submission
+
+LINK = "https://drive.example.com/deck"
+
+
+def is_delivery_dm(call: Call) -> bool:
+    return call.params["channel"] == REP and "was delivered" in call.params["text"]
+
+
+async def deliver(slack: SlackSender, fake_slack: FakeSlack, request: SupportRequest) -> Call:
+    """Marketing Support submits the deliver modal; returns the rating DM the requester got."""
+    before = len([call for call in fake_slack.calls_to("chat.postMessage") if is_delivery_dm(call)])
+    await slack.submit(
+        modal_submission(
+            "request_deliver_form",
+            request,
+            url_value("link", LINK) | text_value("note", "Slides 3-5 are new"),
+        )
+    )
+    dms = await fake_slack.wait_for("chat.postMessage", is_delivery_dm, count=before + 1)
+    return dms[-1]
+
+
+async def delivered_request(
+    slack: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> tuple[SupportRequest, Call]:
+    request = await file_one(slack, fake_slack, deps)
+    await click(slack, fake_slack, "request_claim", request)
+    await fake_slack.wait_for("chat.update")
+    dm = await deliver(slack, fake_slack, request)
+    return request, dm
+
+
+async def press(
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    request: SupportRequest,
+    dm: Call,
+    action_id: str,
+    choice: str,
+    *,
+    tag: str,
+    user_id: str = REP,
+) -> Call:
+    """Click a rating button on the DM; returns what came back through its response_url."""
+    url = fake_slack.response_url(tag)
+    value = next(
+        (
+            str(element["value"])
+            for block in dm.params.get("blocks") or []
+            for element in block.get("elements") or []
+            if element.get("action_id") == action_id
+        ),
+        f"{request.id}:{choice}",
+    )
+    await slack.action(
+        block_actions(
+            action_id,
+            value,
+            user_id=user_id,
+            channel_id=dm.response["channel"],
+            message_ts=dm.response["ts"],
+            response_url=url,
+        )
+    )
+    [answer] = await fake_slack.wait_for("response_url", lambda c: c.path == tag)
+    return answer
+
+
+async def stored_ratings(deps: Deps) -> list[DeliveryRating]:
+    async with deps.sessions() as session:
+        statement = select(DeliveryRating).order_by(col(DeliveryRating.id))
+        return list((await session.exec(statement)).all())
+
+
+async def delivery_events(deps: Deps, request: SupportRequest) -> list[RequestEvent]:
+    async with deps.sessions() as session:
+        statement = (
+            select(RequestEvent)
+            .where(RequestEvent.request_id == request.id, RequestEvent.action == "deliver")
+            .order_by(col(RequestEvent.id))
+        )
+        return list((await session.exec(statement)).all())
+
+
+def reason_values(
+    reason: str | None, comment: str | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    selected = {"text": {"type": "plain_text", "text": reason}, "value": reason} if reason else None
+    return {
+        "reason": {"value": {"type": "static_select", "selected_option": selected}},
+        "comment": {"value": {"type": "plain_text_input", "value": comment}},
+    }
+
+
+def thanks_line(answer: Call) -> str:
+    return next(
+        str(element["text"])
+        for block in answer.params["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+        if element["text"].startswith("Thanks")
+    )
+
+
+# --------------------------------------------------------------------------- rating
+
+
+async def test_a_score_click_stores_the_rating_and_thanks_the_requester_in_the_dm(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="score")
+
+    [rating] = await stored_ratings(configured)
+    [delivery] = await delivery_events(configured, request)
+    assert (rating.score, rating.rater_id, rating.discarded) == (4, REP, False)
+    assert rating.delivery_event_id == delivery.id
+    assert answer.params["replace_original"] is True
+    assert thanks_line(answer).startswith("Thanks — you rated it 4/5.")
+    assert '"4 ✓"' in block_texts(answer.params["blocks"])
+    await fake_slack.assert_no_call("views.open")
+
+
+@pytest.mark.parametrize(
+    ("choice", "shown"), [("yes", "yes"), ("no", "no"), ("too_early", "too early to say")]
+)
+async def test_saying_whether_it_helped_the_deal_is_stored_with_the_score(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, choice: str, shown: str
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_5", "5", tag="score")
+
+    answer = await press(
+        slack, fake_slack, request, dm, f"rating_helped_{choice}", choice, tag="helped"
+    )
+
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.helped) == (5, choice)
+    assert answer.params["replace_original"] is True
+    assert thanks_line(answer).startswith(f"Thanks — you rated it 5/5, helped the deal: {shown}.")
+
+
+async def test_the_thanks_says_ratings_can_change_until_14_days_after_delivery(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    closes = (clock() + timedelta(days=14)).strftime("%a %-d %b %Y")
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="score")
+
+    assert thanks_line(answer).endswith(f"You can change it until {closes}.")
+
+
+async def test_a_late_first_rating_still_shows_when_the_window_really_closes(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    closes = (clock() + timedelta(days=14)).strftime("%a %-d %b %Y")
+    clock.advance(days=10)
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="score")
+
+    assert thanks_line(answer).endswith(f"You can change it until {closes}.")
+
+
+# --------------------------------------------------------------------------- low scores
+
+
+@pytest.mark.parametrize("score", [1, 2])
+async def test_a_low_score_opens_the_what_went_wrong_modal(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, score: int
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+
+    answer = await press(
+        slack, fake_slack, request, dm, f"rating_score_{score}", str(score), tag="low"
+    )
+
+    [opened] = await fake_slack.wait_for("views.open")
+    assert opened.params["view"]["callback_id"] == "rating_reason_form"
+    assert json.loads(opened.params["view"]["private_metadata"]) == {
+        "request_id": request.id,
+        "score": score,
+        "channel": dm.response["channel"],
+        "ts": dm.response["ts"],
+    }
+    assert f"you rated it {score}/5" in thanks_line(answer)
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.reason) == (score, None)
+
+
+async def test_a_score_of_three_or_more_asks_nothing_further(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+
+    await press(slack, fake_slack, request, dm, "rating_score_3", "3", tag="three")
+
+    await fake_slack.assert_no_call("views.open")
+
+
+async def test_the_reason_given_for_a_low_score_is_stored_and_shown_in_the_dm(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_1", "1", tag="low")
+    [opened] = await fake_slack.wait_for("views.open")
+
+    response = await slack.submit(
+        view_submission(
+            "rating_reason_form",
+            reason_values("late", "Needed it before the QBR"),
+            user_id=REP,
+            private_metadata=opened.params["view"]["private_metadata"],
+        )
+    )
+
+    assert response.status == 200
+    assert response.json is None or "errors" not in response.json
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.reason, rating.comment) == (1, "late", "Needed it before the QBR")
+    [update] = await fake_slack.wait_for(
+        "chat.update", lambda c: c.params["channel"] == dm.response["channel"]
+    )
+    assert update.params["ts"] == dm.response["ts"]
+    assert "reason: arrived too late" in block_texts(update.params["blocks"])
+
+
+async def test_the_reason_form_without_a_reason_is_answered_on_the_field(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_2", "2", tag="low")
+    [opened] = await fake_slack.wait_for("views.open")
+
+    response = await slack.submit(
+        view_submission(
+            "rating_reason_form",
+            reason_values(None, "meh"),
+            user_id=REP,
+            private_metadata=opened.params["view"]["private_metadata"],
+        )
+    )
+
+    assert response.json["response_action"] == "errors"
+    assert response.json["errors"] == {"reason": "Pick the main reason."}
+    [rating] = await stored_ratings(configured)
+    assert (rating.reason, rating.comment) == (None, None)
+
+
+async def test_raising_a_low_score_clears_its_reason(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_1", "1", tag="low")
+    [opened] = await fake_slack.wait_for("views.open")
+    await slack.submit(
+        view_submission(
+            "rating_reason_form",
+            reason_values("brief"),
+            user_id=REP,
+            private_metadata=opened.params["view"]["private_metadata"],
+        )
+    )
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="raised")
+
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.reason) == (4, None)
+    assert "reason:" not in thanks_line(answer)
+
+
+# --------------------------------------------------------------------------- one rating per delivery
+
+
+async def test_clicking_another_score_changes_the_one_rating_and_the_last_click_wins(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_3", "3", tag="first")
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_5", "5", tag="second")
+
+    [rating] = await stored_ratings(configured)
+    assert rating.score == 5
+    assert '"5 ✓"' in block_texts(answer.params["blocks"])
+    assert '"3 ✓"' not in block_texts(answer.params["blocks"])
+
+
+async def test_a_double_click_on_a_score_stores_one_rating(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+
+    first, second = await asyncio.gather(
+        press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="one"),
+        press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="two"),
+    )
+
+    [rating] = await stored_ratings(configured)
+    assert rating.score == 4
+    assert first.params["replace_original"] is True
+    assert second.params["replace_original"] is True
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+async def test_someone_other_than_the_requester_cannot_rate(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+
+    answers = [
+        await press(
+            slack, fake_slack, request, dm, "rating_score_5", "5", tag=f"by-{user}", user_id=user
+        )
+        for user in (REP_OUTSIDER, MARKETER)
+    ]
+
+    for answer in answers:
+        assert answer.params["text"] == "Only the person who asked for it can rate a delivery."
+        assert answer.params["response_type"] == "ephemeral"
+        assert answer.params["replace_original"] is False
+    assert await stored_ratings(configured) == []
+
+
+async def test_rating_is_refused_once_14_days_have_passed_since_delivery(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    clock.advance(days=15)
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_5", "5", tag="late")
+
+    assert answer.params["text"] == (
+        "Ratings close 14 days after delivery, so this one can't change now."
+    )
+    assert answer.params["replace_original"] is False
+    assert await stored_ratings(configured) == []
+
+
+async def test_a_rating_cannot_be_changed_once_14_days_have_passed(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="early")
+    clock.advance(days=15)
+
+    answer = await press(slack, fake_slack, request, dm, "rating_helped_no", "no", tag="late")
+
+    assert "Ratings close 14 days after delivery" in answer.params["text"]
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.helped) == (4, None)
+
+
+async def test_rating_a_request_that_was_never_delivered_is_refused(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request = await file_one(slack, fake_slack, configured)
+    await click(slack, fake_slack, "request_claim", request)
+    await fake_slack.wait_for("chat.update")
+    url = fake_slack.response_url("early")
+
+    await slack.action(
+        block_actions("rating_score_5", f"{request.id}:5", user_id=REP, response_url=url)
+    )
+
+    [answer] = await fake_slack.wait_for("response_url", lambda c: c.path == "early")
+    assert "MS-1 isn't delivered right now" in answer.params["text"]
+    assert await stored_ratings(configured) == []
+
+
+# --------------------------------------------------------------------------- reopening
+
+
+async def test_reopening_discards_the_rating_and_the_next_delivery_asks_again(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_2", "2", tag="first")
+    await click(slack, fake_slack, "request_reopen", request, user_id=REP)
+    await fake_slack.wait_for("chat.postMessage", lambda c: "reopened" in str(c.params.get("text")))
+    reopened = await current(configured, request)
+    [discarded] = await stored_ratings(configured)
+
+    second_dm = await deliver(slack, fake_slack, request)
+    await press(slack, fake_slack, request, second_dm, "rating_score_5", "5", tag="second")
+
+    assert (reopened.status, reopened.assignee_id) == (RequestStatus.CLAIMED, MARKETER)
+    assert discarded.discarded is True
+    assert "✓" not in block_texts(second_dm.params["blocks"])
+    old, new = await stored_ratings(configured)
+    first_delivery, second_delivery = await delivery_events(configured, request)
+    assert (old.delivery_event_id, old.score, old.discarded) == (first_delivery.id, 2, True)
+    assert (new.delivery_event_id, new.score, new.discarded) == (second_delivery.id, 5, False)
+    assert request.id is not None
+    async with configured.sessions() as session:
+        rating_now = await current_rating(session, request_id=request.id)
+    assert rating_now is not None
+    assert rating_now.id == new.id
+
+
+async def test_rating_a_reopened_request_is_refused_until_it_is_delivered_again(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_4", "4", tag="first")
+    await click(slack, fake_slack, "request_reopen", request, user_id=REP)
+    await fake_slack.wait_for("chat.postMessage", lambda c: "reopened" in str(c.params.get("text")))
+
+    answer = await press(slack, fake_slack, request, dm, "rating_score_1", "1", tag="stale")
+
+    assert "isn't delivered right now (it may have been reopened)" in answer.params["text"]
+    [rating] = await stored_ratings(configured)
+    assert (rating.score, rating.discarded) == (4, True)
+    await fake_slack.assert_no_call("views.open")
+
+
+async def test_the_dm_of_an_earlier_delivery_cannot_rate_the_next_one(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request, first_dm = await delivered_request(slack, fake_slack, configured)
+    await click(slack, fake_slack, "request_reopen", request, user_id=REP)
+    await fake_slack.wait_for("chat.postMessage", lambda c: "reopened" in str(c.params.get("text")))
+    await deliver(slack, fake_slack, request)
+
+    answer = await press(slack, fake_slack, request, first_dm, "rating_score_5", "5", tag="old-dm")
+
+    assert "earlier delivery" in answer.params["text"]
+    assert await stored_ratings(configured) == []
