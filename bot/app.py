@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers.admin
 import handlers.errors
+import handlers.home
 import handlers.queue
 import handlers.ratings
 import handlers.requests
@@ -77,6 +78,7 @@ def create_app(
     handlers.queue.register(app, deps)
     handlers.ratings.register(app, deps)
     handlers.admin.register(app, deps)
+    handlers.home.register(app, deps)
     handlers.errors.register(app)
     return app
 

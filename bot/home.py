@@ -98,10 +98,6 @@ class Home:
     def shows_requests(self) -> bool:
         return self.my_open is not None
 
-    @property
-    def shows_queue(self) -> bool:
-        return self.unclaimed is not None
-
 
 _DUE_FIRST = (
     col(SupportRequest.due_date).is_(None),
@@ -120,9 +116,7 @@ async def _page(
     rows = await session.exec(
         select(SupportRequest).where(*where).order_by(*order_by).limit(clamp_limit(limit))
     )
-    total = await session.exec(
-        select(sa.func.count()).select_from(SupportRequest).where(*where)
-    )
+    total = await session.exec(select(sa.func.count()).select_from(SupportRequest).where(*where))
     return Page(requests=list(rows.all()), total=int(total.one()))
 
 
@@ -188,9 +182,7 @@ async def assigned_requests(
     )
 
 
-async def overdue_requests(
-    session: AsyncSession, *, team_id: str, today: date, limit: int
-) -> Page:
+async def overdue_requests(session: AsyncSession, *, team_id: str, today: date, limit: int) -> Page:
     """Open requests whose due date has passed (in the workspace's time zone), oldest first."""
     return await _page(
         session,

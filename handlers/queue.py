@@ -20,6 +20,7 @@ from bot.models import RequestStatus, SupportRequest
 from bot.queue import Outcome, apply_action, events_of, find_request, load_actor, state_of
 from bot.text import format_reference
 from bot.workspace import load_settings
+from handlers.home import FROM_HOME, clicked_in_home, opened_from_home, refresh_home
 from handlers.slack_io import actor_for, refresh_intake_post, tell
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,10 @@ class QueueHandlers:
         except UserError as error:
             await tell(client, body, respond, error.message)
             await self._refresh_after_refusal(client, team_id, request_id)
+        if clicked_in_home(body):
+            await refresh_home(
+                self.deps, client, team_id=team_id, user_id=user_id, view=body["view"]
+            )
 
     async def open_action_modal(
         self,
@@ -197,8 +202,15 @@ class QueueHandlers:
         except UserError as error:
             await tell(client, body, respond, error.message)
             await self._refresh_after_refusal(client, team_id, request_id)
+            if clicked_in_home(body):
+                await refresh_home(
+                    self.deps, client, team_id=team_id, user_id=user_id, view=body["view"]
+                )
             return
-        await client.views_open(trigger_id=body["trigger_id"], view=MODAL_BUILDERS[kind](request))
+        origin = FROM_HOME if clicked_in_home(body) else {}
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=MODAL_BUILDERS[kind](request, **origin)
+        )
 
     async def _submit(
         self,
@@ -251,6 +263,10 @@ class QueueHandlers:
             return
         await ack()
         await announce(self.deps, client, outcome_holder[0])
+        if opened_from_home(view):
+            await refresh_home(
+                self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
+            )
 
     async def submit_deliver(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient

@@ -39,6 +39,7 @@ from bot.text import (
     unescape_slack,
 )
 from bot.workspace import WorkspaceSettings, load_settings
+from handlers.home import opened_from_home, refresh_home
 from handlers.queue import perform
 
 SEND_TO_SUPPORT_SHORTCUT = "send_to_marketing_support"
@@ -243,6 +244,8 @@ class RequestHandlers:
         )
         origin = blocks.parse_modal_metadata(view).get("channel")
         await tell_user(client, user_id=user_id, channel=origin, text=text)
+        if opened_from_home(view):
+            await refresh_home(self.deps, client, team_id=team_id, user_id=user_id)
 
 
 async def tell_user(

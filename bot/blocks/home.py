@@ -79,13 +79,20 @@ EMPTY_WORDS: dict[HomeList, str] = {
 # ----------------------------------------------------------------------------- paging
 
 
+def _list_key(value: object) -> HomeList | None:
+    try:
+        return HomeList(str(value))
+    except ValueError:
+        return None
+
+
 def parse_show_more(value: str | None) -> tuple[HomeList, int] | None:
     """`"support_unclaimed:20"` -> (UNCLAIMED, 20); None for anything we didn't write."""
     key, _, limit = str(value or "").partition(":")
-    try:
-        return HomeList(key), clamp_limit(int(limit))
-    except ValueError:
+    found = _list_key(key)
+    if found is None or not limit.isdigit():
         return None
+    return found, clamp_limit(int(limit))
 
 
 def parse_home_paging(view: dict[str, Any] | None) -> HomePaging:
@@ -96,17 +103,15 @@ def parse_home_paging(view: dict[str, Any] | None) -> HomePaging:
         stored = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         return HomePaging()
-    if not isinstance(stored, dict):
+    if not isinstance(stored, dict) or not isinstance(stored.get("limits") or {}, dict):
         return HomePaging()
     limits: dict[HomeList, int] = {}
     for key, limit in (stored.get("limits") or {}).items():
-        if key in HomeList.__members__.values() and isinstance(limit, int):
-            limits[HomeList(key)] = clamp_limit(limit)
+        found = _list_key(key)
+        if found is not None and isinstance(limit, int):
+            limits[found] = clamp_limit(limit)
     focus = stored.get("focus")
-    return HomePaging(
-        limits=limits,
-        focus=HomeList(focus) if focus in HomeList.__members__.values() else None,
-    )
+    return HomePaging(limits=limits, focus=_list_key(focus) if focus else None)
 
 
 def _paging_metadata(paging: HomePaging) -> str:
@@ -300,8 +305,7 @@ def _footer(item: _List, shown: int, home: Home, paging: HomePaging) -> Block | 
     )
 
 
-def _requests_section(home: Home) -> list[Part]:
-    assert home.my_open is not None and home.my_closed is not None
+def _requests_section(my_open: Page, my_closed: Page) -> list[Part]:
     return [
         _Fixed(
             [
@@ -317,8 +321,8 @@ def _requests_section(home: Home) -> list[Part]:
                 },
             ]
         ),
-        _List(HomeList.MY_OPEN, home.my_open, _requester_row, 1),
-        _List(HomeList.MY_CLOSED, home.my_closed, _requester_row, 1),
+        _List(HomeList.MY_OPEN, my_open, _requester_row, 1),
+        _List(HomeList.MY_CLOSED, my_closed, _requester_row, 1),
         _Fixed([divider()]),
     ]
 
@@ -336,13 +340,12 @@ def _demand_gen_note(home: Home) -> list[Part]:
     return [_Fixed([note, divider()])]
 
 
-def _queue_section(home: Home) -> list[Part]:
-    assert home.unclaimed is not None and home.mine is not None and home.overdue is not None
+def _queue_section(unclaimed: Page, mine: Page, overdue: Page) -> list[Part]:
     return [
         _Fixed([header("Marketing Support queue")]),
-        _List(HomeList.UNCLAIMED, home.unclaimed, _queue_row, 2),
-        _List(HomeList.MINE, home.mine, _queue_row, 2),
-        _List(HomeList.OVERDUE, home.overdue, _queue_row, 2),
+        _List(HomeList.UNCLAIMED, unclaimed, _queue_row, 2),
+        _List(HomeList.MINE, mine, _queue_row, 2),
+        _List(HomeList.OVERDUE, overdue, _queue_row, 2),
         _Fixed([divider()]),
     ]
 
@@ -384,10 +387,10 @@ def build_home_view(home: Home, paging: HomePaging | None = None) -> dict[str, A
     parts: list[Part] = []
     if home.show_demand_gen_note:
         parts += _demand_gen_note(home)
-    if home.shows_queue:
-        parts += _queue_section(home)
-    if home.shows_requests:
-        parts += _requests_section(home)
+    if home.unclaimed is not None and home.mine is not None and home.overdue is not None:
+        parts += _queue_section(home.unclaimed, home.mine, home.overdue)
+    if home.my_open is not None and home.my_closed is not None:
+        parts += _requests_section(home.my_open, home.my_closed)
     if home.workspace is not None:
         parts += _admin_section(home.workspace)
     if parts and isinstance(parts[-1], _Fixed) and parts[-1].blocks[-1] == divider():
