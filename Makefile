@@ -31,6 +31,7 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/click_to_update.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
