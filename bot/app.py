@@ -23,6 +23,7 @@ import handlers.home
 import handlers.queue
 import handlers.ratings
 import handlers.requests
+import handlers.surveys
 from bot.db import ping, upgrade
 from bot.deps import Deps
 from bot.workspace import ensure_workspace
@@ -77,7 +78,8 @@ def create_app(
     handlers.requests.register(app, deps)
     handlers.queue.register(app, deps)
     handlers.ratings.register(app, deps)
-    handlers.admin.register(app, deps)
+    surveys = handlers.surveys.register(app, deps)
+    handlers.admin.register(app, deps, surveys=surveys)
     handlers.home.register(app, deps)
     handlers.errors.register(app)
     return app

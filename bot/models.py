@@ -15,13 +15,21 @@ from bot.request_types import RequestType
 __all__ = [
     "Counter",
     "DeliveryRating",
+    "DeliveryStatus",
     "RequestEscalation",
     "RequestEvent",
     "RequestStatus",
     "RequestType",
     "Role",
     "RosterMember",
+    "RunStatus",
+    "SlackUser",
     "SupportRequest",
+    "SurveyDelivery",
+    "SurveyKind",
+    "SurveyResponse",
+    "SurveyResponseHistory",
+    "SurveyRun",
     "TeamSetting",
     "UTCDateTime",
     "Workspace",
@@ -217,3 +225,127 @@ class DeliveryRating(SQLModel, table=True):
     discarded: bool = Field(default=False)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class SurveyKind(StrEnum):
+    ENABLEMENT = "enablement"
+    PIPELINE = "pipeline"
+
+    @property
+    def label(self) -> str:
+        return (
+            "Enablement satisfaction" if self == SurveyKind.ENABLEMENT else "Pipeline contribution"
+        )
+
+
+class RunStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    ANSWERED = "answered"
+
+
+class SlackUser(SQLModel, table=True):
+    """What we know of a Slack user that scheduling needs (time zone), refreshed with the roster."""
+
+    __tablename__ = "slack_user"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    tz: str | None = Field(default=None, max_length=64)
+    deleted: bool = Field(default=False)
+    is_bot: bool = Field(default=False)
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class SurveyRun(SQLModel, table=True):
+    """One survey of one kind for one workspace and ISO week; unique so it exists once."""
+
+    __tablename__ = "survey_run"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "kind", "period_start", name="uq_survey_run_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    kind: SurveyKind = Field(sa_column=enum_column(SurveyKind))
+    period_start: date
+    period_end: date
+    opens_at: datetime = Field(sa_column=utc_column())
+    closes_at: datetime = Field(sa_column=utc_column())
+    status: RunStatus = Field(sa_column=enum_column(RunStatus))
+    created_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class SurveyDelivery(SQLModel, table=True):
+    """One recipient of one run: claimed in the database before the DM goes out."""
+
+    __tablename__ = "survey_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "user_id", name="uq_survey_delivery_recipient"),
+        sa.Index("ix_survey_delivery_due", "run_id", "status", "send_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="survey_run.id")
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    status: DeliveryStatus = Field(sa_column=enum_column(DeliveryStatus))
+    send_at: datetime = Field(sa_column=utc_column())
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    channel: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=255)
+    attempts: int = Field(default=0)
+    reminder_status: str | None = Field(default=None, max_length=16)
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One person's answer to one run (editable until it closes). Enablement answers are
+    anonymous everywhere they are shown; the user id is kept only to allow edits."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "user_id", name="uq_survey_response_person"),
+        sa.Index("ix_survey_response_team_kind", "team_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="survey_run.id")
+    team_id: str = Field(max_length=32)
+    kind: SurveyKind = Field(sa_column=enum_column(SurveyKind))
+    user_id: str = Field(max_length=32)
+    score: int | None = None
+    comment: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    help_with: str | None = Field(default=None, max_length=32)
+    opportunities: int | None = None
+    pipeline_cents: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    sourced_count: int | None = None
+    sourced_cents: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    influenced_count: int | None = None
+    influenced_cents: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger))
+    activities: str | None = Field(default=None, sa_column=sa.Column(sa.Text))  # JSON list
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class SurveyResponseHistory(SQLModel, table=True):
+    """Each saved version of a response, so edits never lose what was said before."""
+
+    __tablename__ = "survey_response_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="survey_response.id")
+    saved_at: datetime = Field(sa_column=utc_column())
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

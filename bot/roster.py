@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Role, RosterMember
+from bot.models import Role, RosterMember, SlackUser
 from bot.workspace import WorkspaceSettings
 
 
@@ -45,6 +47,50 @@ async def roles_of(session: AsyncSession, *, team_id: str, user_id: str) -> set[
         )
     )
     return {Role(role) for role in result.all()}
+
+
+@dataclass(frozen=True)
+class SlackUserFacts:
+    user_id: str
+    tz: str | None
+    deleted: bool
+    is_bot: bool
+
+
+async def store_slack_users(
+    session: AsyncSession, *, team_id: str, users: Iterable[SlackUserFacts], now: datetime
+) -> int:
+    """Remember users' time zones and whether they left, for scheduling DMs (upsert)."""
+    rows = [
+        {
+            "team_id": team_id,
+            "user_id": user.user_id,
+            "tz": user.tz,
+            "deleted": user.deleted,
+            "is_bot": user.is_bot,
+            "updated_at": now,
+        }
+        for user in users
+    ]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection = await session.connection()
+    for start in range(0, len(rows), 500):
+        statement = insert(SlackUser).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={
+                "tz": statement.excluded.tz,
+                "deleted": statement.excluded.deleted,
+                "is_bot": statement.excluded.is_bot,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        await connection.execute(statement)
+    await session.commit()
+    return len(rows)
 
 
 def is_admin(settings: WorkspaceSettings, *, user_id: str, slack_admin: bool) -> bool:

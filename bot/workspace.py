@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
 from bot.models import TeamSetting, Workspace
+from bot.periods import WeeklySchedule, parse_weekly_schedule
 from bot.request_types import RequestType
 from bot.sla import (
     DEFAULT_SLA_BUSINESS_DAYS,
@@ -54,6 +55,33 @@ class WorkspaceSettings(BaseModel):
     holidays: tuple[str, ...] = ()
     # Turnaround per request type in business days, overriding DEFAULT_SLA_BUSINESS_DAYS.
     sla_days: dict[str, int] = Field(default_factory=dict)
+    surveys_enabled: bool = True
+    enablement_survey_schedule: str = "mon 10:00"
+    pipeline_survey_schedule: str = "mon 10:00"
+    survey_local_time: bool = True
+    survey_reminder_days: int = 2
+    survey_min_respondents: int = 5
+
+    @field_validator("enablement_survey_schedule", "pipeline_survey_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return str(_user_value(parse_weekly_schedule, value))
+
+    @field_validator("survey_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: int) -> int:
+        if not 0 <= value <= 6:
+            raise ValueError("the reminder goes 1 to 6 days after the survey (0 turns it off)")
+        return value
+
+    @field_validator("survey_min_respondents")
+    @classmethod
+    def _min_respondents(cls, value: int) -> int:
+        if value < 3:
+            raise ValueError("the anonymity minimum is never below 3 respondents")
+        if value > 1000:
+            raise ValueError("the anonymity minimum can be at most 1000")
+        return value
 
     @field_validator("business_hours")
     @classmethod
@@ -141,6 +169,14 @@ class WorkspaceSettings(BaseModel):
             holidays=parse_holidays(" ".join(self.holidays)),
         )
 
+    def survey_schedule(self, kind: str) -> WeeklySchedule:
+        text = (
+            self.enablement_survey_schedule
+            if kind == "enablement"
+            else self.pipeline_survey_schedule
+        )
+        return parse_weekly_schedule(text)
+
     def sla_days_for(self, request_type: RequestType) -> int:
         return self.sla_days.get(request_type.value, DEFAULT_SLA_BUSINESS_DAYS[request_type])
 
@@ -168,6 +204,12 @@ SETTING_KEYS: dict[str, str] = {
     "workdays": "Working days for SLAs, e.g. mon-fri",
     "holidays": "Holidays skipped by SLAs (ISO dates, comma-separated)",
     "sla_days": "Turnaround per type in business days, e.g. deal_deck=3,objection_help=1",
+    "surveys_enabled": "Send the weekly pulse surveys (true/false)",
+    "enablement_survey_schedule": "When the enablement survey goes out, e.g. mon 10:00",
+    "pipeline_survey_schedule": "When the pipeline survey goes out, e.g. mon 10:00",
+    "survey_local_time": "Send at each recipient's own local time (true/false)",
+    "survey_reminder_days": "Days after the survey to remind non-responders once (0 = never)",
+    "survey_min_respondents": "Anonymity minimum for satisfaction figures (never below 3)",
 }
 
 
@@ -197,6 +239,16 @@ def parse_setting_value(key: str, text: str) -> Any:
         return default
     if key in ("admins", "support_leads", "leaders", "holidays"):
         return tuple(part.strip() for part in cleaned.replace(" ", ",").split(",") if part.strip())
+    if key in ("surveys_enabled", "survey_local_time"):
+        if cleaned.lower() in ("true", "yes", "on", "1"):
+            return True
+        if cleaned.lower() in ("false", "no", "off", "0"):
+            return False
+        raise UserError(f"{key} is true or false, not {cleaned!r}", field=key)
+    if key in ("survey_reminder_days", "survey_min_respondents"):
+        if not cleaned.isdigit():
+            raise UserError(f"{key} is a whole number, not {cleaned!r}", field=key)
+        return int(cleaned)
     if key == "sla_days":
         try:
             return _parse_sla_days(cleaned)

@@ -17,6 +17,7 @@ from bot.queue import open_queue
 from bot.text import escape_and_truncate
 from bot.workspace import WorkspaceSettings, load_settings, save_settings
 from handlers.slack_io import actor_for, is_admin_user
+from handlers.surveys import SurveyHandlers
 from jobs.roster_sync import sync_team_roster
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,9 @@ def not_admin_message(settings: WorkspaceSettings) -> str:
 
 
 class AdminHandlers:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, surveys: SurveyHandlers | None = None) -> None:
         self.deps = deps
+        self.surveys = surveys
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -45,6 +47,10 @@ class AdminHandlers:
         elif subcommand == "settings":
             await ack()
             await self._open_settings(body, respond, client)
+        elif subcommand == "survey" and self.surveys is not None:
+            await ack()
+            send = len(words) > 1 and words[1].lower() == "send"
+            await self.surveys.status(body, respond, client, send=send)
         elif subcommand == "queue":
             await ack()
             await self._show_queue(body, respond, client)
@@ -122,7 +128,7 @@ class AdminHandlers:
         )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    handlers = AdminHandlers(deps)
+def register(app: AsyncApp, deps: Deps, *, surveys: SurveyHandlers | None = None) -> None:
+    handlers = AdminHandlers(deps, surveys)
     app.command("/align")(handlers.command)
     app.view(blocks.SETTINGS_MODAL)(handlers.submit_settings)

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.roster import replace_role_members, usergroup_roles
+from bot.roster import SlackUserFacts, replace_role_members, store_slack_users, usergroup_roles
 from bot.workspace import list_team_ids, load_settings
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,39 @@ async def sync_team_roster(
             counts[role.value] = await replace_role_members(
                 session, team_id=team_id, role=role, user_ids=members, now=now
             )
+    if settings.sales_usergroup:
+        await _sync_user_facts(deps, client, team_id=team_id, now=now)
     logger.info("roster_synced team=%s counts=%s", team_id, counts)
     return counts
+
+
+async def _sync_user_facts(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
+) -> None:
+    """Time zones and deactivations from users.list, a page at a time (200 users a call)."""
+    cursor: str | None = None
+    while True:
+        try:
+            page = await client.users_list(limit=200, cursor=cursor)
+        except SlackApiError as error:
+            logger.warning(
+                "users_list_failed team=%s error=%s", team_id, error.response.get("error")
+            )
+            return
+        facts = [
+            SlackUserFacts(
+                user_id=str(user["id"]),
+                tz=user.get("tz"),
+                deleted=bool(user.get("deleted")),
+                is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+            )
+            for user in page.get("members") or []
+        ]
+        async with deps.sessions() as session:
+            await store_slack_users(session, team_id=team_id, users=facts, now=now)
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return
 
 
 async def sync_all_rosters(deps: Deps, client: AsyncWebClient, now: datetime) -> None:

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from jobs.reminders import send_reminders
 from jobs.roster_sync import sync_all_rosters
+from jobs.surveys import run_surveys
 
 Job = Callable[[Deps, AsyncWebClient, datetime], Awaitable[None]]
 
@@ -18,6 +19,7 @@ Job = Callable[[Deps, AsyncWebClient, datetime], Awaitable[None]]
 JOBS: dict[str, tuple[Job, str, int]] = {
     "roster-sync": (sync_all_rosters, "every 30 minutes", 30),
     "sla-reminders": (send_reminders, "every 15 minutes", 15),
+    "surveys": (run_surveys, "every 5 minutes: open, send, remind, close", 5),
 }
 
 

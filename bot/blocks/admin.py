@@ -28,6 +28,8 @@ ALIGN_HELP = "\n".join(
         "Demand Gen, time zone (admins)",
         "• `/align queue` — the open Marketing Support queue by status, with due dates "
         "(Marketing Support, leaders, admins)",
+        "• `/align survey` — this week's pulse surveys: sent, answered, response rate, failures; "
+        "`/align survey send` retries failed DMs (admins)",
         "• `/align help` — this message",
         "Sales reps file requests with `/mktg` — see `/mktg help`.",
     ]
