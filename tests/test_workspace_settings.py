@@ -196,3 +196,58 @@ async def test_unreadable_sla_settings_are_refused_on_their_field(
 
     assert response.json["response_action"] == "errors"
     assert field in response.json["errors"]
+
+
+async def test_survey_settings_are_changed_from_the_modal(
+    slack: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    values = settings_values() | sla_fields(
+        enablement_survey_schedule="fri 16:00",
+        pipeline_survey_schedule="Monday 9:30",
+        survey_reminder_days="3",
+        survey_min_respondents="7",
+    )
+    values["survey_switches"] = {
+        "value": {"type": "checkboxes", "selected_options": [{"value": "surveys_enabled"}]}
+    }
+
+    response = await slack.submit(view_submission("align_settings", values, user_id=ADMIN))
+
+    assert response.status == 200
+    async with deps.sessions() as session:
+        saved = await load_settings(session, TEAM_ID)
+    assert (saved.enablement_survey_schedule, saved.pipeline_survey_schedule) == (
+        "fri 16:00",
+        "mon 09:30",
+    )
+    assert (saved.survey_reminder_days, saved.survey_min_respondents) == (3, 7)
+    assert (saved.surveys_enabled, saved.survey_local_time) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("survey_min_respondents", "2", "never below 3"),
+        ("survey_min_respondents", "many", "whole number"),
+        ("enablement_survey_schedule", "whenever", "mon 10:00"),
+    ],
+)
+async def test_bad_survey_settings_are_refused_on_the_field(
+    slack: SlackSender, deps: Deps, field: str, text: str, expected: str
+) -> None:
+    values = settings_values() | sla_fields(**{field: text})
+
+    response = await slack.submit(view_submission("align_settings", values, user_id=ADMIN))
+
+    assert expected in response.json["errors"][field]
+
+
+async def test_the_settings_modal_fits_slacks_limits(
+    slack: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    await slack.command("/align", "settings", user_id=ADMIN, response_url=fake_slack.response_url())
+
+    [opened] = await fake_slack.wait_for("views.open")
+
+    assert opened.ok
+    assert len(opened.params["view"]["blocks"]) <= 100

@@ -126,6 +126,59 @@ def build_settings_modal(
         blocks.append(
             input_block(key, label, text_input, optional=key != "business_hours", hint=hint)
         )
+    blocks.append(header_divider("Weekly pulse surveys"))
+    switches = [
+        option("Send the weekly pulse surveys to the Sales group", "surveys_enabled"),
+        option("At each recipient's own local time", "survey_local_time"),
+    ]
+    switch_element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": "value",
+        "options": switches,
+    }
+    enabled = [o for o in switches if getattr(settings, o["value"])]
+    if enabled:
+        switch_element["initial_options"] = enabled
+    blocks.append(input_block("survey_switches", "Surveys", switch_element, optional=True))
+    for key, label, value, hint in (
+        (
+            "enablement_survey_schedule",
+            "Enablement survey goes out",
+            settings.enablement_survey_schedule,
+            "A day and time, like mon 10:00.",
+        ),
+        (
+            "pipeline_survey_schedule",
+            "Pipeline survey goes out",
+            settings.pipeline_survey_schedule,
+            "A day and time, like mon 10:00.",
+        ),
+        (
+            "survey_reminder_days",
+            "Remind non-responders after (days)",
+            str(settings.survey_reminder_days),
+            "Once; 0 turns the reminder off.",
+        ),
+        (
+            "survey_min_respondents",
+            "Anonymity minimum",
+            str(settings.survey_min_respondents),
+            "Satisfaction figures need at least this many answers (never below 3).",
+        ),
+    ):
+        blocks.append(
+            input_block(
+                key,
+                label,
+                {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "initial_value": value,
+                    "max_length": 20,
+                },
+                hint=hint,
+            )
+        )
     if not usergroups:
         blocks.append(
             section(
@@ -134,6 +187,10 @@ def build_settings_modal(
             )
         )
     return modal(SETTINGS_MODAL, "alignbot settings", blocks, submit="Save")
+
+
+def header_divider(title: str) -> Block:
+    return section(f"*{title}*")
 
 
 def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +204,21 @@ def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
     for key in ("admins", "support_leads", "leaders"):
         values[key] = tuple(state_value(view, key).get("selected_users") or ())
     values["timezone"] = (state_value(view, "timezone").get("value") or "").strip() or "UTC"
-    for key in ("business_hours", "workdays", "holidays", "sla_days"):
+    switches = state_value(view, "survey_switches")
+    if switches:
+        chosen = {o.get("value") for o in switches.get("selected_options") or []}
+        values["surveys_enabled"] = "surveys_enabled" in chosen
+        values["survey_local_time"] = "survey_local_time" in chosen
+    for key in (
+        "business_hours",
+        "workdays",
+        "holidays",
+        "sla_days",
+        "enablement_survey_schedule",
+        "pipeline_survey_schedule",
+        "survey_reminder_days",
+        "survey_min_respondents",
+    ):
         block = state_value(view, key)
         if not block:
             continue  # an older form without the field: leave the setting as it is
