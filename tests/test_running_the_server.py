@@ -205,3 +205,47 @@ def test_jobs_list_shows_the_schedule(tmp_path: Path) -> None:
     result = alignbot("jobs", "list", env=bot_env(tmp_path), cwd=tmp_path)
 
     assert "roster-sync" in result.stdout
+    assert "surveys" in result.stdout
+
+
+async def alignbot_async(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Run the CLI without blocking the loop the fake Slack answers on."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_an_operator_runs_the_survey_job_as_if_at_a_given_time(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = bot_env(tmp_path, SLACK_API_URL=fake_slack.url)
+    await alignbot_async(
+        "config", "set", "sales_usergroup", "S0SALES", "--team", TEAM_ID, env=env, cwd=tmp_path
+    )
+    await alignbot_async("jobs", "run", "roster-sync", env=env, cwd=tmp_path)
+
+    code, out, err = await alignbot_async(
+        "jobs", "run", "surveys", "--at", "2026-11-23T15:05:00Z", env=env, cwd=tmp_path
+    )
+    again = await alignbot_async(
+        "jobs", "run", "surveys", "--at", "2026-11-23T15:10:00Z", env=env, cwd=tmp_path
+    )
+
+    assert code == 0, err
+    assert again[0] == 0
+    assert "surveys done at 2026-11-23T15:05:00+00:00" in out
+    dms = [
+        c
+        for c in fake_slack.calls_to("chat.postMessage")
+        if c.ok and "Weekly pulse" in str(c.params.get("text"))
+    ]
+    assert len(dms) == 2  # the one sales rep, both surveys, once
