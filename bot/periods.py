@@ -10,6 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import UserError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_WORDS: dict[str, frozenset[str]] = {
+    "mon": frozenset({"mon", "monday"}),
+    "tue": frozenset({"tue", "tues", "tuesday"}),
+    "wed": frozenset({"wed", "weds", "wednesday"}),
+    "thu": frozenset({"thu", "thur", "thurs", "thursday"}),
+    "fri": frozenset({"fri", "friday"}),
+    "sat": frozenset({"sat", "saturday"}),
+    "sun": frozenset({"sun", "sunday"}),
+}
 _SCHEDULE = re.compile(
     r"^\s*(?P<day>[a-z]+)\s*(?:at\s*)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*$",
     re.IGNORECASE,
@@ -30,8 +39,9 @@ class WeeklySchedule:
 def parse_weekly_schedule(text: str) -> WeeklySchedule:
     """`mon 10:00`, `Friday 16:00`, `tue at 9` -> WeeklySchedule; UserError otherwise."""
     match = _SCHEDULE.match(text or "")
-    day = match.group("day").lower()[:3] if match else ""
-    if not match or day not in WEEKDAYS:
+    word = match.group("day").lower() if match else ""
+    day = word[:3]
+    if not match or word not in DAY_WORDS.get(day, frozenset()):
         raise UserError(f"Couldn't read {text!r}: write a day and a time, like `mon 10:00`.")
     hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
     if hour > 23 or minute > 59:
@@ -45,7 +55,7 @@ def zone(name: str | None, fallback: str) -> ZoneInfo:
         if candidate:
             try:
                 return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a region folder
                 continue
     return ZoneInfo("UTC")
 

@@ -247,15 +247,18 @@ async def mark_failed(session: AsyncSession, *, delivery_id: int, error: str) ->
     await session.commit()
 
 
-async def return_to_pending(session: AsyncSession, *, delivery_id: int) -> None:
-    """Slack said 'not now' (rate limit, outage): the next run tries again."""
+RETRY_DELAY = timedelta(minutes=5)
+
+
+async def return_to_pending(session: AsyncSession, *, delivery_id: int, now: datetime) -> None:
+    """Slack said 'not now' (rate limit, outage): a later run, not this one, tries again."""
     await session.exec(
         update(SurveyDelivery)
         .where(
             col(SurveyDelivery.id) == delivery_id,
             col(SurveyDelivery.status) == DeliveryStatus.SENDING,
         )
-        .values(status=DeliveryStatus.PENDING, claim_token=None)
+        .values(status=DeliveryStatus.PENDING, claim_token=None, send_at=now + RETRY_DELAY)
     )
     await session.commit()
 

@@ -138,7 +138,7 @@ class WorkspaceSettings(BaseModel):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
                 f"{value!r} is not a time zone name (like Europe/Berlin or America/New_York)"
             ) from None

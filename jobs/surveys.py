@@ -68,7 +68,7 @@ async def _send_one(
             code = str(error.response.get("error") or "unknown")
             async with deps.sessions() as session:
                 if code in TRANSIENT_ERRORS and delivery.attempts < MAX_ATTEMPTS:
-                    await return_to_pending(session, delivery_id=delivery.id)
+                    await return_to_pending(session, delivery_id=delivery.id, now=deps.clock())
                 else:
                     await mark_failed(session, delivery_id=delivery.id, error=code)
                     failures[code] = failures.get(code, 0) + 1
@@ -79,14 +79,15 @@ async def _send_one(
             # claimed (sending) rather than risk a second DM; it shows in /align survey.
             logger.exception("survey_dm_crashed run=%s delivery=%s", run.id, delivery.id)
             return
-    async with deps.sessions() as session:
-        await mark_sent(
-            session,
-            delivery_id=delivery.id,
-            channel=str(posted.get("channel") or delivery.user_id),
-            ts=str(posted.get("ts")),
-            now=deps.clock(),
-        )
+        # Recorded inside the gate, so database writes never queue up behind the sends.
+        async with deps.sessions() as session:
+            await mark_sent(
+                session,
+                delivery_id=delivery.id,
+                channel=str(posted.get("channel") or delivery.user_id),
+                ts=str(posted.get("ts")),
+                now=deps.clock(),
+            )
 
 
 async def fan_out(

@@ -449,3 +449,29 @@ async def test_a_bad_survey_schedule_is_refused_when_set(slack: SlackSender, dep
         validated({"survey_min_respondents": parse_setting_value("survey_min_respondents", "2")})
     response = await slack.command("/align", "help")
     assert "/align survey" in ack_text(response)
+
+
+async def test_a_slack_outage_is_retried_by_a_later_run_not_burnt_at_once(
+    deps: Deps, fake_slack: FakeSlack, clock: FixedClock
+) -> None:
+    await sales_team(deps, fake_slack, {REP: "America/New_York"})
+    fake_slack.fail_next("chat.postMessage", "internal_error", times=2)
+
+    await run_job(deps, clock)
+    first_pass = len(survey_dms(fake_slack, REP))
+    clock.advance(minutes=5)
+    await run_job(deps, clock)
+
+    assert first_pass == 0
+    assert len(survey_dms(fake_slack, REP)) == 2
+    assert [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == ADMIN
+    ] == []
+
+
+def test_a_time_zone_that_is_only_a_region_is_refused_clearly() -> None:
+    from bot.errors import UserError
+    from bot.workspace import validated
+
+    with pytest.raises(UserError, match="not a time zone name"):
+        validated({"timezone": "America"})
