@@ -14,6 +14,13 @@ from bot.request_types import RequestType
 
 __all__ = [
     "Counter",
+    "DigestPost",
+    "FeedbackAction",
+    "Function",
+    "Goal",
+    "LeadCount",
+    "Opportunity",
+    "Quota",
     "DeliveryRating",
     "DeliveryStatus",
     "RequestEscalation",
@@ -142,6 +149,7 @@ class SupportRequest(SQLModel, table=True):
         sa.UniqueConstraint("team_id", "source_key", name="uq_support_request_team_source"),
         sa.Index("ix_support_request_team_requester", "team_id", "requester_id"),
         sa.Index("ix_support_request_team_status", "team_id", "status"),
+        sa.Index("ix_support_request_team_created", "team_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -349,3 +357,111 @@ class SurveyResponseHistory(SQLModel, table=True):
     response_id: int = Field(foreign_key="survey_response.id")
     saved_at: datetime = Field(sa_column=utc_column())
     payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class Function(StrEnum):
+    """The two marketing functions the playbook measures apart."""
+
+    DEMAND_GEN = "demandgen"
+    SUPPORT = "support"
+
+    @property
+    def label(self) -> str:
+        return "Demand Gen" if self == Function.DEMAND_GEN else "Marketing Support"
+
+
+class Opportunity(SQLModel, table=True):
+    """A CRM opportunity (Salesforce or HubSpot report row), upserted by its CRM id."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "crm_id", name="uq_opportunity_crm_id"),
+        sa.Index("ix_opportunity_team_created", "team_id", "created_date"),
+        sa.Index("ix_opportunity_team_close", "team_id", "close_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    crm_id: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=255)
+    account: str | None = Field(default=None, max_length=255)
+    amount_cents: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
+    stage: str | None = Field(default=None, max_length=128)
+    close_date: date | None = None
+    created_date: date | None = None
+    lead_source: str | None = Field(default=None, max_length=128)
+    marketing_sourced: bool = Field(default=False)
+    owner_email: str | None = Field(default=None, max_length=255)
+    is_won: bool = Field(default=False)
+    is_closed: bool = Field(default=False)
+    imported_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class LeadCount(SQLModel, table=True):
+    """Marketing leads per ISO week, for lead→opportunity conversion (imported or entered)."""
+
+    __tablename__ = "lead_count"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    week_start: date = Field(primary_key=True)
+    leads: int = Field(default=0)
+    qualified: int = Field(default=0)
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class Quota(SQLModel, table=True):
+    """Sales quota for a quarter ('2026-Q4'), the workspace total or per owner e-mail."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    quarter: str = Field(primary_key=True, max_length=8)
+    owner: str = Field(primary_key=True, max_length=255, default="*")
+    amount_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class Goal(SQLModel, table=True):
+    """A target for one function, metric and quarter; volume goals carry a paired rate goal."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "quarter", "function", "metric", name="uq_goal"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    quarter: str = Field(max_length=8)
+    function: Function = Field(sa_column=enum_column(Function))
+    metric: str = Field(max_length=64)
+    target: float
+    paired_metric: str | None = Field(default=None, max_length=64)
+    paired_target: float | None = None
+    set_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(sa_column=utc_column())
+
+
+class DigestPost(SQLModel, table=True):
+    """A weekly digest, claimed before it is posted so it goes out once per period."""
+
+    __tablename__ = "digest_post"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=32)
+    period_start: date = Field(primary_key=True)
+    status: str = Field(max_length=16)
+    claimed_at: datetime = Field(sa_column=utc_column())
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=255)
+
+
+class FeedbackAction(SQLModel, table=True):
+    """'You said, we did': something Marketing Support changed because of survey feedback."""
+
+    __tablename__ = "feedback_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    week_start: date
+    theme: str | None = Field(default=None, max_length=32)
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=utc_column())
