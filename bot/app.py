@@ -20,8 +20,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers.admin
 import handlers.errors
 import handlers.home
+import handlers.messages
 import handlers.queue
 import handlers.ratings
+import handlers.reports
 import handlers.requests
 import handlers.surveys
 from bot.db import ping, upgrade
@@ -79,8 +81,10 @@ def create_app(
     handlers.queue.register(app, deps)
     handlers.ratings.register(app, deps)
     surveys = handlers.surveys.register(app, deps)
-    handlers.admin.register(app, deps, surveys=surveys)
+    reports = handlers.reports.register(app, deps)
+    handlers.admin.register(app, deps, surveys=surveys, reports=reports)
     handlers.home.register(app, deps)
+    handlers.messages.register(app, deps)
     handlers.errors.register(app)
     return app
 

@@ -52,6 +52,44 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = job_commands.add_parser("run", help="run one job now")
     run_job.add_argument("name")
     run_job.add_argument("--at", help="run as if at this ISO time (e.g. 2026-12-04T10:00:00Z)")
+    imports = commands.add_parser("import", help="import CRM data (.xlsx or .csv)")
+    imports.add_argument("kind", choices=["opportunities", "quotas", "leads"])
+    imports.add_argument("file")
+    imports.add_argument("--team", help="Slack team ID (T…); optional when there is one workspace")
+
+    goals = commands.add_parser("goals", help="list or set the quarter's goals")
+    goal_commands = goals.add_subparsers(dest="goals_command", required=True)
+    list_goals = goal_commands.add_parser("list", help="show the quarter's goals")
+    set_goal_parser = goal_commands.add_parser(
+        "set", help="set a goal; volume goals need --paired (their conversion-rate goal)"
+    )
+    set_goal_parser.add_argument("metric")
+    set_goal_parser.add_argument("target")
+    set_goal_parser.add_argument("--paired", help="target of the paired conversion-rate goal")
+    for sub in (list_goals, set_goal_parser):
+        sub.add_argument("--quarter", help="2026-Q4, q4, this, last (default: this)")
+        sub.add_argument("--team", help="Slack team ID (T…)")
+
+    for name, help_text in (
+        ("digest", "print this week's digests in the terminal"),
+        ("scorecard", "print the quarter's scorecards in the terminal"),
+    ):
+        report = commands.add_parser(name, help=help_text)
+        report.add_argument("--team", help="Slack team ID (T…)")
+        report.add_argument(
+            "--quarter" if name == "scorecard" else "--week",
+            help="quarter (2026-Q4) or week date (2026-11-23)",
+        )
+
+    demo = commands.add_parser(
+        "demo",
+        help="fill a fresh SQLite database with a realistic 12-week workspace and print the numbers",
+    )
+    demo.add_argument("--reps", type=int, default=12)
+    demo.add_argument(
+        "--database", default="alignbot-demo.db", help="SQLite file to (re)create for the demo"
+    )
+    demo.add_argument("--seed", type=int, default=7)
     return parser
 
 
@@ -99,7 +137,7 @@ async def _config(deps: Deps, args: argparse.Namespace) -> None:
 
 async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
     from bot.app import make_client
-    from jobs.scheduler import JOBS
+    from jobs.scheduler import JOBS, RUN_NOW
 
     if args.jobs_command == "list":
         for name, (_job, description, _minutes) in JOBS.items():
@@ -112,9 +150,133 @@ async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     await upgrade(deps.engine)
-    job = JOBS[args.name][0]
+    job = RUN_NOW.get(args.name, JOBS[args.name][0])
     await job(deps, make_client(deps), at)
     print(f"{args.name} done at {at.isoformat()}")
+
+
+async def _import(deps: Deps, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bot.crm_import import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
+
+    await upgrade(deps.engine)
+    team = await _resolve_team(deps, args.team, create=True)
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"No file at {path}")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise UserError(
+            f"{path.name} is {path.stat().st_size // (1024 * 1024)} MB; the limit is "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Export fewer columns or a shorter date range."
+        )
+    importer = {"quotas": import_quotas, "leads": import_leads}.get(args.kind, import_opportunities)
+    async with deps.sessions() as session:
+        report = await importer(
+            session, team_id=team, data=path.read_bytes(), filename=path.name, now=deps.clock()
+        )
+    print(report.summary())
+
+
+async def _goals(deps: Deps, args: argparse.Namespace) -> None:
+    from bot.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
+
+    await upgrade(deps.engine)
+    team = await _resolve_team(deps, args.team, create=args.goals_command == "set")
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team)
+        quarter = parse_quarter(args.quarter, today=deps.clock().astimezone(settings.zone).date())
+        if args.goals_command == "set":
+            if args.metric not in METRICS:
+                raise UserError(f"Unknown metric {args.metric!r}. Metrics: {', '.join(METRICS)}")
+            paired = METRICS[args.metric].paired
+            await set_goal(
+                session,
+                team_id=team,
+                quarter=quarter,
+                metric=args.metric,
+                target=parse_target(args.metric, args.target, field="target"),
+                paired_target=(
+                    parse_target(paired, args.paired, field="paired_target")
+                    if paired and args.paired
+                    else None
+                ),
+                set_by="cli",
+                now=deps.clock(),
+            )
+        goals = await goals_for(session, team_id=team, quarter=quarter)
+    print(f"Goals for {quarter}:")
+    for metric, goal in sorted(goals.items()):
+        print(f"  {metric:<28} {format_value(metric, goal.target)}")
+
+
+async def _report(deps: Deps, args: argparse.Namespace) -> None:
+    from datetime import date
+
+    from bot.blocks.digests import (
+        blocks_to_text,
+        build_demandgen_digest,
+        build_scorecard,
+        build_support_digest,
+    )
+    from bot.digests import demandgen_digest, scorecard_for, support_digest
+    from bot.goals import parse_quarter
+    from bot.models import Function
+    from bot.periods import period_of, week_start
+
+    await upgrade(deps.engine)
+    team = await _resolve_team(deps, args.team, create=False)
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team)
+        if args.command == "digest":
+            week = (
+                week_start(
+                    datetime.combine(date.fromisoformat(args.week), datetime.min.time(), UTC),
+                    settings.zone,
+                )
+                if args.week
+                else period_of(deps.clock(), settings.zone).start
+            )
+            support = await support_digest(
+                session, team_id=team, week_start=week, settings=settings
+            )
+            print(blocks_to_text(build_support_digest(support)[1]))
+            demand = await demandgen_digest(
+                session, team_id=team, week_start=week, settings=settings
+            )
+            print(blocks_to_text(build_demandgen_digest(demand)[1]))
+        else:
+            quarter = parse_quarter(
+                args.quarter, today=deps.clock().astimezone(settings.zone).date()
+            )
+            for function in (Function.DEMAND_GEN, Function.SUPPORT):
+                card = await scorecard_for(
+                    session, team_id=team, quarter=quarter, function=function, settings=settings
+                )
+                print(build_scorecard(card).replace("*", ""))
+                print()
+
+
+async def _demo(deps: Deps, args: argparse.Namespace) -> None:
+    """A separate SQLite file, recreated each time: the demo never touches real data."""
+    from pathlib import Path
+
+    from bot.demo import generate_demo
+
+    await deps.engine.dispose()
+    Path(args.database).unlink(missing_ok=True)
+    demo_settings = deps.settings.model_copy(update={"database_url": f"sqlite:///{args.database}"})
+    demo_deps = Deps.from_settings(demo_settings, clock=deps.clock)
+    deps.engine, deps.sessions = demo_deps.engine, demo_deps.sessions
+    await upgrade(deps.engine)
+    async with deps.sessions() as session:
+        team = await generate_demo(session, now=deps.clock(), reps=args.reps, seed=args.seed)
+    print(f"Demo workspace {team} filled. Here is what alignbot would post:")
+    args.team, args.week, args.quarter = team, None, None
+    args.command = "digest"
+    await _report(deps, args)
+    args.command = "scorecard"
+    await _report(deps, args)
 
 
 async def _main(settings: Settings, args: argparse.Namespace) -> None:
@@ -132,6 +294,14 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
             await _config(deps, args)
         elif args.command == "jobs":
             await _jobs(deps, args)
+        elif args.command == "import":
+            await _import(deps, args)
+        elif args.command == "goals":
+            await _goals(deps, args)
+        elif args.command in ("digest", "scorecard"):
+            await _report(deps, args)
+        elif args.command == "demo":
+            await _demo(deps, args)
     finally:
         await deps.engine.dispose()
 

@@ -14,6 +14,8 @@ from bot.request_types import RequestType
 
 __all__ = [
     "Counter",
+    "DeliveryRating",
+    "DeliveryStatus",
     "DigestPost",
     "FeedbackAction",
     "Function",
@@ -21,8 +23,6 @@ __all__ = [
     "LeadCount",
     "Opportunity",
     "Quota",
-    "DeliveryRating",
-    "DeliveryStatus",
     "RequestEscalation",
     "RequestEvent",
     "RequestStatus",

@@ -61,11 +61,45 @@ class WorkspaceSettings(BaseModel):
     survey_local_time: bool = True
     survey_reminder_days: int = 2
     survey_min_respondents: int = 5
+    digest_schedule: str = "fri 16:00"
+    # Scorecard weights as text ("sourced_pipeline=75, campaign_effectiveness=25"); empty uses
+    # the playbook's defaults. Validated by bot.scorecard when saved.
+    demandgen_weights: str = ""
+    support_weights: str = ""
+    attainment_cap: float = 1.5
 
     @field_validator("enablement_survey_schedule", "pipeline_survey_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return str(_user_value(parse_weekly_schedule, value))
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _digest_schedule(cls, value: str) -> str:
+        return str(_user_value(parse_weekly_schedule, value))
+
+    @field_validator("attainment_cap")
+    @classmethod
+    def _cap(cls, value: float) -> float:
+        if not 1.0 <= value <= 3.0:
+            raise ValueError("the attainment cap is between 100% (1.0) and 300% (3.0)")
+        return value
+
+    @model_validator(mode="after")
+    def _weights_parse(self) -> WorkspaceSettings:
+        from bot.models import Function
+        from bot.scorecard import parse_weights
+
+        for function, text in (
+            (Function.DEMAND_GEN, self.demandgen_weights),
+            (Function.SUPPORT, self.support_weights),
+        ):
+            if text:
+                try:
+                    parse_weights(text, function)
+                except UserError as error:
+                    raise ValueError(error.message) from None
+        return self
 
     @field_validator("survey_reminder_days")
     @classmethod
@@ -169,6 +203,10 @@ class WorkspaceSettings(BaseModel):
             holidays=parse_holidays(" ".join(self.holidays)),
         )
 
+    @staticmethod
+    def survey_schedule_of(text: str) -> WeeklySchedule:
+        return parse_weekly_schedule(text)
+
     def survey_schedule(self, kind: str) -> WeeklySchedule:
         text = (
             self.enablement_survey_schedule
@@ -210,6 +248,10 @@ SETTING_KEYS: dict[str, str] = {
     "survey_local_time": "Send at each recipient's own local time (true/false)",
     "survey_reminder_days": "Days after the survey to remind non-responders once (0 = never)",
     "survey_min_respondents": "Anonymity minimum for satisfaction figures (never below 3)",
+    "digest_schedule": "When the weekly digests are posted, e.g. fri 16:00 (workspace time)",
+    "demandgen_weights": "Demand Gen scorecard weights, e.g. sourced_pipeline=75,campaign_effectiveness=25",
+    "support_weights": "Marketing Support scorecard weights, e.g. quota_attainment=75,enablement_satisfaction=25",
+    "attainment_cap": "Cap on each scorecard attainment, e.g. 1.5 (= 150%)",
 }
 
 
@@ -245,6 +287,14 @@ def parse_setting_value(key: str, text: str) -> Any:
         if cleaned.lower() in ("false", "no", "off", "0"):
             return False
         raise UserError(f"{key} is true or false, not {cleaned!r}", field=key)
+    if key == "attainment_cap":
+        try:
+            value = float(cleaned.rstrip("%")) / (100 if cleaned.endswith("%") else 1)
+        except ValueError:
+            raise UserError(
+                f"attainment_cap is a number like 1.5 or 150%, not {cleaned!r}", field=key
+            ) from None
+        return value
     if key in ("survey_reminder_days", "survey_min_respondents"):
         if not cleaned.isdigit():
             raise UserError(f"{key} is a whole number, not {cleaned!r}", field=key)

@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.queue import open_queue
 from bot.text import escape_and_truncate
 from bot.workspace import WorkspaceSettings, load_settings, save_settings
+from handlers.reports import ReportHandlers
 from handlers.slack_io import actor_for, is_admin_user
 from handlers.surveys import SurveyHandlers
 from jobs.roster_sync import sync_team_roster
@@ -33,9 +34,15 @@ def not_admin_message(settings: WorkspaceSettings) -> str:
 
 
 class AdminHandlers:
-    def __init__(self, deps: Deps, surveys: SurveyHandlers | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        surveys: SurveyHandlers | None = None,
+        reports: ReportHandlers | None = None,
+    ) -> None:
         self.deps = deps
         self.surveys = surveys
+        self.reports = reports
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -51,6 +58,9 @@ class AdminHandlers:
             await ack()
             send = len(words) > 1 and words[1].lower() == "send"
             await self.surveys.status(body, respond, client, send=send)
+        elif subcommand in ("digest", "scorecard", "goals", "wedid") and self.reports is not None:
+            await ack()
+            await self.reports.handle(subcommand, words[1:], body, respond, client)
         elif subcommand == "queue":
             await ack()
             await self._show_queue(body, respond, client)
@@ -128,7 +138,13 @@ class AdminHandlers:
         )
 
 
-def register(app: AsyncApp, deps: Deps, *, surveys: SurveyHandlers | None = None) -> None:
-    handlers = AdminHandlers(deps, surveys)
+def register(
+    app: AsyncApp,
+    deps: Deps,
+    *,
+    surveys: SurveyHandlers | None = None,
+    reports: ReportHandlers | None = None,
+) -> None:
+    handlers = AdminHandlers(deps, surveys, reports)
     app.command("/align")(handlers.command)
     app.view(blocks.SETTINGS_MODAL)(handlers.submit_settings)

@@ -435,4 +435,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.view(blocks.REASSIGN_MODAL)(handlers.submit_reassign)
     app.view(blocks.NEED_INFO_MODAL)(handlers.submit_need_info)
     app.view(blocks.ANSWER_MODAL)(handlers.submit_answer)
-    app.event({"type": "message"})(handlers.thread_reply)

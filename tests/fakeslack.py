@@ -677,6 +677,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{name:.*}", self._handle_response_url)
         app.router.add_post("/upload/v1/{token}", self._handle_upload)
+        app.router.add_get("/files-pri/{file_ref}/download/{name}", self._handle_download)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -685,6 +686,36 @@ class FakeSlack:
         self._runner = runner
         self._origin = f"http://{host}:{port}"
         self._cond = asyncio.Condition()  # bound to the loop the server runs in
+
+    def add_user_file(
+        self, file_id: str, name: str, content: bytes, *, user: str
+    ) -> dict[str, Any]:
+        """A file a person shared (e.g. a CRM export DMed to the bot), as Slack describes it in
+        `message` events; `url_private_download` serves the bytes to the bot's token only."""
+        self.uploads[file_id] = content
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "filetype": name.rsplit(".", 1)[-1].lower(),
+            "size": len(content),
+            "user": user,
+            "mode": "hosted",
+            "url_private": f"{self._origin}/files-pri/{self.team_id}-{file_id}/{name}",
+            "url_private_download": f"{self._origin}/files-pri/{self.team_id}-{file_id}/download/{name}",
+        }
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        auth = request.headers.get("Authorization", "")
+        file_id = request.match_info["file_ref"].split("-", 1)[-1]
+        call = Call("file_download", {"file": file_id}, dict(request.headers), 200, {})
+        self.calls.append(call)
+        if auth != f"Bearer {self.bot_token}":
+            # Slack answers an unauthenticated download with its sign-in page, not the file.
+            return web.Response(status=302, headers={"Location": "https://fake.slack.test/signin"})
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=self.uploads[file_id], content_type="application/octet-stream")
 
     async def stop(self) -> None:
         """Stop the server and close its connections."""

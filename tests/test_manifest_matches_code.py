@@ -37,11 +37,12 @@ METHOD_SCOPES: dict[str, str | None] = {
     "files_upload_v2": "files:write",
 }
 # Scopes a feature needs without a Web API call of ours.
-IMPLIED_SCOPES = {"commands"}
+IMPLIED_SCOPES = {"commands", "files:read"}  # files:read: downloading files DMed to the bot
 # Events the bot subscribes to -> the scope Slack requires to deliver them.
 EVENT_SCOPES: dict[str, str | None] = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
+    "message.im": "im:history",
     "app_home_opened": None,
 }
 

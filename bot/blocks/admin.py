@@ -30,6 +30,11 @@ ALIGN_HELP = "\n".join(
         "(Marketing Support, leaders, admins)",
         "• `/align survey` — this week's pulse surveys: sent, answered, response rate, failures; "
         "`/align survey send` retries failed DMs (admins)",
+        "• `/align digest [support|demandgen] [last|this]` — the weekly digest, just for you",
+        "• `/align scorecard [quarter]` — bonus attainment per function, with every input",
+        "• `/align goals [quarter]` — set the quarter's goals (admins and leaders)",
+        "• `/align wedid <what you changed> [#theme]` — record 'you said, we did' for the digests "
+        "(Marketing Support)",
         "• `/align help` — this message",
         "Sales reps file requests with `/mktg` — see `/mktg help`.",
     ]

@@ -1,0 +1,250 @@
+"""Block Kit for the weekly digests and the scorecard, plus a plain-text rendering for the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import Block, context, divider, fields_section, header, section
+from bot.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
+from bot.feedback import THEMES
+from bot.goals import METRICS, format_value
+from bot.metrics import Durations
+from bot.models import Goal
+from bot.privacy import Aggregate
+from bot.request_types import RequestType
+from bot.scorecard import Scorecard, format_attainment
+from bot.surveys import ACTIVITY_OPTIONS, HELP_OPTIONS
+from bot.text import escape_and_truncate, format_money, truncate
+
+SPARK = "▁▂▃▄▅▆▇█"
+NO_DATA = "no data yet"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """An 8-week trend in text: one bar per week, `·` where the figure is withheld or missing."""
+    known = [value for value in values if value is not None]
+    if not known:
+        return "·" * len(values)
+    low, high = min(known), max(known)
+    span = high - low
+    bars = []
+    for value in values:
+        if value is None:
+            bars.append("·")
+        elif span == 0:
+            bars.append(SPARK[len(SPARK) // 2])
+        else:
+            bars.append(SPARK[round((value - low) / span * (len(SPARK) - 1))])
+    return "".join(bars)
+
+
+def percent(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "—"
+
+
+def change(now: float, before: float, *, money: bool = False) -> str:
+    """`▲ 3 vs last week` / `▼ $12,000` / `= last week`."""
+    delta = now - before
+    if delta == 0:
+        return "same as last week"
+    shown = format_money(int(abs(delta))) if money else f"{abs(delta):g}"
+    return f"{'▲' if delta > 0 else '▼'} {shown} vs last week"
+
+
+def hours(durations: Durations) -> str:
+    if durations.count == 0 or durations.median is None:
+        return "—"
+    p90 = f", p90 {durations.p90:.1f} h" if durations.p90 is not None else ""
+    return f"median {durations.median:.1f} h{p90}"
+
+
+def vs_goal(goals: dict[str, Goal], metric: str, actual: float | None) -> str:
+    goal = goals.get(metric)
+    if goal is None:
+        return ""
+    if actual is None:
+        return f" · goal {format_value(metric, goal.target)}"
+    share = actual / goal.target if goal.target else None
+    return f" · {percent(share)} of goal {format_value(metric, goal.target)}"
+
+
+def satisfaction_text(aggregate: Aggregate) -> str:
+    if aggregate.respondents == 0:
+        return NO_DATA
+    if aggregate.withheld:
+        return "withheld: not enough responses to keep answers anonymous"
+    return f"{aggregate.display()} / 5"
+
+
+def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
+    this, last, qtd = digest.this, digest.last, digest.quarter_to_date
+    title = f"Marketing Support · {digest.window.label}"
+    if this.filed == 0 and this.delivered == 0 and this.open_at_end == 0:
+        blocks: list[Block] = [header(title), section(f"_{NO_DATA}: no requests this week._")]
+    else:
+        blocks = [
+            header(title),
+            fields_section(
+                [
+                    f"*Filed*\n{this.filed} ({change(this.filed, last.filed)})",
+                    f"*Delivered*\n{this.delivered} · {percent(this.on_time_rate)} on time"
+                    + vs_goal(digest.goals, "on_time_delivery_rate", this.on_time_rate),
+                    f"*Open*\n{this.open_at_end}",
+                    f"*Overdue*\n{this.overdue_at_end}",
+                    f"*Time to claim* (business hours)\n{hours(this.time_to_claim_business)}",
+                    f"*Time to deliver* (business hours)\n{hours(this.time_to_deliver_business)}",
+                ]
+            ),
+        ]
+        by_type = ", ".join(
+            f"{RequestType(kind).label} {counts.filed}"
+            for kind, counts in sorted(this.by_type.items(), key=lambda item: -item[1].filed)
+            if counts.filed
+        )
+        if by_type:
+            blocks.append(context(f"Filed by type: {by_type}"))
+        if this.top_objections:
+            objections = ", ".join(
+                f"{escape_and_truncate(theme, 40)} ({count})"
+                for theme, count in this.top_objections[:5]
+            )
+            blocks.append(section(f"*Objections sales asked help with most:* {objections}"))
+        if this.ratings:
+            blocks.append(
+                section(
+                    f"*Delivery ratings:* {this.rating_average:.1f} / 5 from {this.ratings} · "
+                    f"helped the deal: {percent(this.helped_share)}"
+                )
+            )
+    sat = digest.satisfaction
+    trend = sparkline([aggregate.value for _label, aggregate in sat.trend])
+    blocks.append(divider())
+    blocks.append(
+        section(
+            f"*Sales' satisfaction with enablement:* {satisfaction_text(sat.mean)}"
+            + vs_goal(digest.goals, "enablement_satisfaction", sat.mean.value)
+            + f"\n8-week trend `{trend}` · survey response rate {percent(sat.response_rate)}"
+            f" ({sat.answered} of {sat.reached})"
+        )
+    )
+    if sat.help_most:
+        wishes = ", ".join(
+            f"{HELP_OPTIONS.get(key, key)} ({count})" for key, count in sat.help_most[:3]
+        )
+        blocks.append(context(f"What would help most: {wishes}"))
+    if sat.comments:
+        quoted = "\n".join(f"> {escape_and_truncate(comment, 280)}" for comment in sat.comments[:5])
+        blocks.append(section(f"*In their words* (anonymous)\n{quoted}"))
+    if digest.actions:
+        said = "\n".join(
+            f"• {escape_and_truncate(action.text, 300)}"
+            + (f" _({THEMES.get(action.theme, action.theme)})_" if action.theme else "")
+            for action in digest.actions
+        )
+        blocks.append(section(f"*You said, we did*\n{said}"))
+    goal = digest.goals.get("requests_delivered")
+    if goal is not None:
+        blocks.append(
+            context(
+                f"{digest.quarter}: {qtd.delivered} delivered of a {format_value('requests_delivered', goal.target)} goal"
+            )
+        )
+    text = f"{title}: {this.filed} filed, {this.delivered} delivered, satisfaction {satisfaction_text(sat.mean)}"
+    return truncate(text, 3000), blocks[:50]
+
+
+def build_demandgen_digest(digest: DemandGenDigest) -> tuple[str, list[Block]]:
+    this, last, qtd, cover = digest.this, digest.last, digest.quarter_to_date, digest.coverage
+    title = f"Demand Gen · {digest.window.label}"
+    has_data = (
+        this.survey_respondents or this.crm_opportunities or this.leads or cover.open_pipeline_cents
+    )
+    blocks: list[Block] = [header(title)]
+    if not has_data and not qtd.crm_opportunities and not qtd.survey_respondents:
+        blocks.append(
+            section(f"_{NO_DATA}: no pipeline survey answers or imported opportunities yet._")
+        )
+    else:
+        source = "CRM" if this.crm_opportunities else "pipeline survey"
+        blocks.append(
+            fields_section(
+                [
+                    f"*Marketing-sourced pipeline*\n{format_money(sourced_cents(this))} · {sourced_count(this)} opps "
+                    f"({change(sourced_cents(this), sourced_cents(last), money=True)})",
+                    f"*Lead → opportunity*\n{percent(this.lead_to_opportunity_rate)} of {this.leads} leads"
+                    + vs_goal(
+                        digest.goals, "lead_to_opportunity_rate", this.lead_to_opportunity_rate
+                    ),
+                    f"*Marketing-influenced pipeline*\n{format_money(this.influenced_cents)} · {this.influenced_count} opps",
+                    f"*{digest.quarter} sourced to date*\n{format_money(sourced_cents(qtd))}"
+                    + vs_goal(digest.goals, "sourced_pipeline", float(sourced_cents(qtd))),
+                ]
+            )
+        )
+        spark = sparkline([float(value) for _label, value in digest.weekly_sourced])
+        blocks.append(context(f"Sourced pipeline, 8 weeks: `{spark}` · source: {source}"))
+    if cover.quota_cents is None:
+        coverage_line = "*Pipeline coverage:* no quota set for this quarter (`alignbot import quotas` or settings)."
+    else:
+        ratio = f"{cover.ratio:.1f}x" if cover.ratio is not None else "—"
+        coverage_line = (
+            f"*Pipeline coverage:* {ratio} ({cover.status}) — open pipeline "
+            f"{format_money(cover.open_pipeline_cents)} against "
+            f"{format_money(cover.remaining_quota_cents or 0)} of quota still to close. "
+            "Healthy is 2x–3x."
+        )
+    blocks.append(section(coverage_line))
+    if this.activities:
+        ranked = "\n".join(
+            f"{rank}. {ACTIVITY_OPTIONS.get(item.activity, item.activity)} — {format_money(item.pipeline_cents)} "
+            f"({item.mentions} mention{'s' if item.mentions != 1 else ''})"
+            for rank, item in enumerate(this.activities[:5], start=1)
+        )
+        blocks.append(section(f"*Activities by pipeline contributed*\n{ranked}"))
+    text = f"{title}: {format_money(sourced_cents(this))} marketing-sourced pipeline"
+    return truncate(text, 3000), blocks[:50]
+
+
+def build_scorecard(scorecard: Scorecard) -> str:
+    """`/align scorecard`: each input, its weight and attainment, and the total."""
+    lines = [
+        f"*{scorecard.function.label} scorecard · {scorecard.quarter}* (cap {scorecard.cap:.0%})"
+    ]
+    for line in scorecard.lines:
+        actual = format_value(line.metric, line.actual) if line.actual is not None else "—"
+        target = format_value(line.metric, line.target) if line.target is not None else "—"
+        detail = line.note or (
+            f"{format_attainment(line.attainment)} of goal → counts {format_attainment(line.capped)}"
+            f" × {line.weight:.0%} = {format_attainment(line.contribution)}"
+        )
+        label = METRICS[line.metric].label if line.metric in METRICS else line.metric
+        lines.append(f"• *{label}* ({line.weight:.0%}): {actual} vs goal {target} — {detail}")
+    total = format_attainment(scorecard.total)
+    lines.append(
+        f"*Bonus attainment: {total}*"
+        + ("" if scorecard.complete else " _(incomplete: see the notes above)_")
+    )
+    return truncate("\n".join(lines), 3000)
+
+
+def blocks_to_text(blocks: list[Block]) -> str:
+    """The digest as plain text, for the terminal (`alignbot demo`)."""
+    out: list[str] = []
+
+    def text_of(part: dict[str, Any]) -> str:
+        return str(part.get("text", ""))
+
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            out.append(f"\n== {text_of(block['text'])} ==")
+        elif kind == "section":
+            if "text" in block:
+                out.append(text_of(block["text"]))
+            for field in block.get("fields", []):
+                out.append("  " + text_of(field).replace("\n", ": ", 1))
+        elif kind == "context":
+            out.append("  " + " ".join(text_of(element) for element in block.get("elements", [])))
+        elif kind == "divider":
+            out.append("-" * 40)
+    return "\n".join(out).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

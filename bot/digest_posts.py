@@ -1,0 +1,50 @@
+"""Exactly-once weekly digest posts: a row per (team, kind, week) claimed before posting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.models import DigestPost
+
+
+async def claim_digest(
+    session: AsyncSession, *, team_id: str, kind: str, period_start: date, now: datetime
+) -> bool:
+    """True for the one caller that may post this digest; every other run or process gets False."""
+    session.add(
+        DigestPost(
+            team_id=team_id, kind=kind, period_start=period_start, status="posting", claimed_at=now
+        )
+    )
+    try:
+        await session.commit()
+    except sa.exc.IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def finish_digest(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    kind: str,
+    period_start: date,
+    channel: str | None,
+    ts: str | None,
+    error: str | None,
+) -> None:
+    await session.exec(
+        update(DigestPost)
+        .where(
+            col(DigestPost.team_id) == team_id,
+            col(DigestPost.kind) == kind,
+            col(DigestPost.period_start) == period_start,
+        )
+        .values(status="failed" if error else "posted", channel=channel, ts=ts, error=error)
+    )
+    await session.commit()

@@ -1,0 +1,222 @@
+"""What goes into the weekly digests and the scorecard: metrics, goals and feedback, gathered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.feedback import recent_actions
+from bot.goals import goals_for
+from bot.metrics import (
+    Coverage,
+    PipelineStats,
+    RequestStats,
+    SatisfactionStats,
+    Window,
+    coverage,
+    pipeline_stats,
+    quarter_of,
+    quarter_window,
+    request_stats,
+    satisfaction_stats,
+    week_window,
+)
+from bot.models import FeedbackAction, Function, Goal, SurveyKind, SurveyResponse, SurveyRun
+from bot.privacy import Aggregate, effective_minimum
+from bot.scorecard import DEFAULT_CAP, DEFAULT_WEIGHTS, Scorecard, Weighting, compute_scorecard
+from bot.workspace import WorkspaceSettings
+
+TREND_WEEKS = 8
+
+
+class DigestKind:
+    SUPPORT = "support"
+    DEMAND_GEN = "demandgen"
+    ALL = (SUPPORT, DEMAND_GEN)
+
+
+@dataclass(frozen=True)
+class SupportDigest:
+    window: Window
+    quarter: str
+    this: RequestStats
+    last: RequestStats
+    quarter_to_date: RequestStats
+    satisfaction: SatisfactionStats
+    goals: dict[str, Goal]
+    actions: list[FeedbackAction]
+
+
+@dataclass(frozen=True)
+class DemandGenDigest:
+    window: Window
+    quarter: str
+    this: PipelineStats
+    last: PipelineStats
+    quarter_to_date: PipelineStats
+    weekly_sourced: list[tuple[str, int]]
+    coverage: Coverage
+    goals: dict[str, Goal]
+
+
+def sourced_cents(stats: PipelineStats) -> int:
+    """Marketing-sourced pipeline: CRM figures when opportunities were imported, else surveys."""
+    return stats.crm_sourced_cents if stats.crm_opportunities else stats.sourced_cents
+
+
+def sourced_count(stats: PipelineStats) -> int:
+    return stats.crm_sourced_count if stats.crm_opportunities else stats.sourced_count
+
+
+def _quarter_to(window: Window, quarter: str, settings: WorkspaceSettings) -> Window:
+    whole = quarter_window(quarter, settings.zone)
+    return replace(whole, end=min(whole.end, window.end), label=f"{quarter} to date")
+
+
+async def support_digest(
+    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+) -> SupportDigest:
+    window = week_window(week_start, settings.zone)
+    previous = week_window(week_start - timedelta(days=7), settings.zone)
+    quarter = quarter_of(week_start + timedelta(days=6))
+    calendar = settings.calendar
+    return SupportDigest(
+        window=window,
+        quarter=quarter,
+        this=await request_stats(session, team_id=team_id, window=window, calendar=calendar),
+        last=await request_stats(session, team_id=team_id, window=previous, calendar=calendar),
+        quarter_to_date=await request_stats(
+            session,
+            team_id=team_id,
+            window=_quarter_to(window, quarter, settings),
+            calendar=calendar,
+        ),
+        satisfaction=await satisfaction_stats(
+            session,
+            team_id=team_id,
+            week_start=week_start,
+            minimum=effective_minimum(settings.survey_min_respondents),
+            weeks=TREND_WEEKS,
+        ),
+        goals=await goals_for(session, team_id=team_id, quarter=quarter),
+        actions=await recent_actions(
+            session, team_id=team_id, since=week_start - timedelta(days=14), until=week_start
+        ),
+    )
+
+
+async def demandgen_digest(
+    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+) -> DemandGenDigest:
+    window = week_window(week_start, settings.zone)
+    quarter = quarter_of(week_start + timedelta(days=6))
+    weekly: list[tuple[str, int]] = []
+    stats_by_week: list[PipelineStats] = []
+    for back in range(TREND_WEEKS - 1, -1, -1):
+        week = week_window(week_start - timedelta(days=7 * back), settings.zone)
+        stats = await pipeline_stats(session, team_id=team_id, window=week)
+        stats_by_week.append(stats)
+        weekly.append((week.label, sourced_cents(stats)))
+    return DemandGenDigest(
+        window=window,
+        quarter=quarter,
+        this=stats_by_week[-1],
+        last=stats_by_week[-2],
+        quarter_to_date=await pipeline_stats(
+            session, team_id=team_id, window=_quarter_to(window, quarter, settings)
+        ),
+        weekly_sourced=weekly,
+        coverage=await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone),
+        goals=await goals_for(session, team_id=team_id, quarter=quarter),
+    )
+
+
+async def quarter_satisfaction(
+    session: AsyncSession, *, team_id: str, quarter: str, settings: WorkspaceSettings
+) -> Aggregate:
+    """Mean enablement score over the quarter's runs, withheld below the anonymity minimum."""
+    whole = quarter_window(quarter, settings.zone)
+    start, end = (
+        whole.start.astimezone(settings.zone).date(),
+        whole.end.astimezone(settings.zone).date(),
+    )
+    row = (
+        await session.exec(
+            select(sa.func.count(col(SurveyResponse.score)), sa.func.avg(col(SurveyResponse.score)))
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(
+                SurveyRun.team_id == team_id,
+                SurveyRun.kind == SurveyKind.ENABLEMENT,
+                col(SurveyRun.period_start) >= start,
+                col(SurveyRun.period_start) < end,
+                col(SurveyResponse.score).is_not(None),
+            )
+        )
+    ).one()
+    respondents, average = int(row[0] or 0), row[1]
+    if respondents == 0:
+        return Aggregate(0, None, False)
+    if respondents < effective_minimum(settings.survey_min_respondents):
+        return Aggregate(respondents, None, True)
+    return Aggregate(respondents, float(average), False)
+
+
+def weights_for(settings: WorkspaceSettings, function: Function) -> tuple[Weighting, ...]:
+    from bot.scorecard import parse_weights
+
+    text = (
+        settings.demandgen_weights if function == Function.DEMAND_GEN else settings.support_weights
+    )
+    return parse_weights(text, function) if text else DEFAULT_WEIGHTS[function]
+
+
+async def scorecard_for(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    quarter: str,
+    function: Function,
+    settings: WorkspaceSettings,
+) -> Scorecard:
+    """Bonus attainment for one function and quarter, from the quarter's actuals and goals."""
+    whole = quarter_window(quarter, settings.zone)
+    goals = await goals_for(session, team_id=team_id, quarter=quarter)
+    targets = {metric: goal.target for metric, goal in goals.items()}
+    actuals: dict[str, float | None] = {}
+    withheld: list[str] = []
+    if function == Function.DEMAND_GEN:
+        pipeline = await pipeline_stats(session, team_id=team_id, window=whole)
+        actuals["sourced_pipeline"] = float(sourced_cents(pipeline))
+        actuals["influenced_pipeline"] = float(pipeline.influenced_cents)
+        actuals["lead_to_opportunity_rate"] = pipeline.lead_to_opportunity_rate
+        actuals["campaign_effectiveness"] = pipeline.lead_to_opportunity_rate
+        actuals["qualified_leads"] = float(pipeline.leads)
+        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone)
+        actuals["pipeline_coverage"] = cover.ratio
+    else:
+        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone)
+        actuals["quota_attainment"] = cover.quota_attainment
+        satisfaction = await quarter_satisfaction(
+            session, team_id=team_id, quarter=quarter, settings=settings
+        )
+        actuals["enablement_satisfaction"] = satisfaction.value
+        if satisfaction.withheld:
+            withheld.append("enablement_satisfaction")
+        requests = await request_stats(
+            session, team_id=team_id, window=whole, calendar=settings.calendar
+        )
+        actuals["requests_delivered"] = float(requests.delivered)
+        actuals["on_time_delivery_rate"] = requests.on_time_rate
+    return compute_scorecard(
+        function,
+        quarter,
+        actuals=actuals,
+        targets=targets,
+        weights=weights_for(settings, function),
+        cap=settings.attainment_cap or DEFAULT_CAP,
+        withheld=withheld,
+    )

@@ -1,0 +1,1070 @@
+"""KPI definitions for the weekly digests, the scorecard and the export (PRODUCT.md §3, §4).
+
+Every figure is defined once, here, in its docstring; digests, commands and the workbook only
+render what these functions return. Conventions:
+
+* Time is always passed in. A `Window` is a half-open span of real time `[start, end)` in UTC,
+  normally one ISO week or one quarter of the workspace's local calendar (`week_window`,
+  `quarter_window`). Timestamps (`created_at`, `delivered_at`…) are compared with the window
+  directly; calendar *dates* (due dates, CRM dates, survey weeks) are compared with the
+  window's local dates, i.e. the dates `d` with `local(start) <= d < local(end)`.
+* Counting, summing and grouping happen in SQL; only the rows a median or business-hours
+  figure needs are pulled, and only the columns it needs. Everything works the same on SQLite
+  and PostgreSQL.
+* An empty period never divides by zero: rates, averages and medians are `None` ("no data
+  yet") and counts are 0.
+* Enablement-satisfaction figures always go through `bot.privacy` (the anonymity minimum), and
+  never carry a name. Pipeline-survey answers are business data and need no such care.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import UserError
+from bot.lifecycle import OPEN_STATES
+from bot.models import (
+    DeliveryRating,
+    DeliveryStatus,
+    LeadCount,
+    Opportunity,
+    Quota,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    SupportRequest,
+    SurveyDelivery,
+    SurveyKind,
+    SurveyResponse,
+    SurveyRun,
+)
+from bot.periods import local_midnight
+from bot.privacy import (
+    Aggregate,
+    counts_can_be_shown,
+    distribution,
+    mean_score,
+    response_rate,
+    safe_comments,
+    trend,
+)
+from bot.queue import paused_intervals
+from bot.sla import BusinessCalendar
+from bot.surveys import ACTIVITY_OPTIONS
+from bot.workspace import load_settings
+
+__all__ = [
+    "COVERAGE_STATUSES",
+    "OBJECTION_THEMES",
+    "OTHER_THEME",
+    "STATUS_3X_OR_MORE",
+    "STATUS_BELOW_2X",
+    "STATUS_BETWEEN_2X_AND_3X",
+    "STATUS_NO_QUOTA",
+    "STATUS_QUOTA_MET",
+    "SUPPORT_REQUEST_ACTIVITY",
+    "ActivityImpact",
+    "Coverage",
+    "Durations",
+    "PipelineStats",
+    "RequestStats",
+    "SatisfactionStats",
+    "TypeCount",
+    "Window",
+    "coverage",
+    "coverage_status",
+    "iso_week_label",
+    "objection_themes",
+    "pipeline_stats",
+    "quarter_of",
+    "quarter_window",
+    "rank_activities",
+    "request_stats",
+    "satisfaction_stats",
+    "split_evenly",
+    "summarise_durations",
+    "week_window",
+]
+
+SECONDS_PER_HOUR: Final = 3600.0
+
+# --------------------------------------------------------------------------------------
+# Windows
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open span of time `[start, end)`, aware UTC, with the label digests show.
+
+    `tz` is the workspace zone the window was laid out in; it tells which local *dates* the
+    window covers (for due dates, CRM dates and survey weeks). `week_window` and
+    `quarter_window` set it; a window built by hand without it gets the workspace's zone from
+    its settings where a metric needs dates (`pipeline_stats`), so `Window(start, end, label)`
+    stays correct. Use `dataclasses.replace` to derive a shorter window that keeps the zone.
+    """
+
+    start: datetime
+    end: datetime
+    label: str
+    tz: ZoneInfo | None = None
+
+    def __post_init__(self) -> None:
+        for name, moment in (("start", self.start), ("end", self.end)):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"window {name} must be timezone-aware, got {moment!r}")
+        if self.end < self.start:
+            raise ValueError(f"window ends before it starts: {self.start} > {self.end}")
+
+    def local_dates(self, tz: ZoneInfo) -> tuple[date, date]:
+        """The local dates `[first, end)` the window covers in `tz` (end exclusive)."""
+        return self.start.astimezone(tz).date(), self.end.astimezone(tz).date()
+
+
+def iso_week_label(week_start: date) -> str:
+    """ "2026-W48" for any day of ISO week 48 of 2026 (the ISO year, not the calendar year)."""
+    year, week, _ = week_start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _require_monday(day: date) -> None:
+    if day.weekday() != 0:
+        raise ValueError(f"a week starts on a Monday; {day} is a {day:%A}")
+
+
+def week_window(week_start: date, tz: ZoneInfo) -> Window:
+    """The ISO week starting on Monday `week_start`: Monday 00:00 local to the next Monday
+    00:00 local (so 167, 168 or 169 hours across a daylight-saving change), labelled
+    "2026-W48". A `week_start` that is not a Monday raises `ValueError`."""
+    _require_monday(week_start)
+    return Window(
+        start=local_midnight(week_start, tz),
+        end=local_midnight(week_start + timedelta(days=7), tz),
+        label=iso_week_label(week_start),
+        tz=tz,
+    )
+
+
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+
+
+def _parse_quarter(quarter: str) -> tuple[date, date, str]:
+    """ "2026-Q4" -> (1 Oct 2026, 1 Jan 2027, "2026-Q4"); `UserError` for anything else."""
+    match = _QUARTER.match(quarter or "")
+    if match is None:
+        raise UserError(f"{quarter!r} isn't a quarter: write it like 2026-Q4.")
+    year, number = int(match.group(1)), int(match.group(2))
+    first = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return first, end, f"{year}-Q{number}"
+
+
+def quarter_window(quarter: str, tz: ZoneInfo) -> Window:
+    """The calendar quarter "2026-Q4": 1 Oct 00:00 local to 1 Jan 00:00 local.
+
+    Also accepts "2026Q4" and "2026-q4"; anything else raises `UserError` (quarters are typed
+    by people in `/align` commands)."""
+    first, end, label = _parse_quarter(quarter)
+    return Window(start=local_midnight(first, tz), end=local_midnight(end, tz), label=label, tz=tz)
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter a date falls in: 30 Sep 2026 -> "2026-Q3", 1 Oct -> "2026-Q4"."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+# --------------------------------------------------------------------------------------
+# Durations
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Durations:
+    """A set of durations in hours: how many, the median and the 90th percentile.
+
+    The median is the middle value, or the mean of the two middle values for an even count.
+    The 90th percentile uses the nearest-rank method: sort ascending and take the value at
+    rank ceil(0.9 × count) (1-based), so it is always one of the observed durations: of 10
+    values the 9th smallest, of 3 values the largest. Both are `None` when there are none.
+    """
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def summarise_durations(hours: Iterable[float]) -> Durations:
+    """Median and nearest-rank 90th percentile of durations in hours (see `Durations`)."""
+    ordered = sorted(hours)
+    count = len(ordered)
+    if count == 0:
+        return Durations(count=0, median=None, p90=None)
+    middle = count // 2
+    median = ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    rank = (9 * count + 9) // 10  # ceil(0.9 * count) in integers: no float rounding at 9/10
+    return Durations(count=count, median=median, p90=ordered[rank - 1])
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / SECONDS_PER_HOUR
+
+
+# --------------------------------------------------------------------------------------
+# Objection themes
+# --------------------------------------------------------------------------------------
+
+OTHER_THEME: Final = "other"
+
+OBJECTION_THEMES: Final[dict[str, str]] = {
+    "price/budget": (
+        r"pric\w*|expensive|cost\w*|budget\w*|discount\w*|cheap\w*|afford\w*|too much|"
+        r"licen[cs]e fees?"
+    ),
+    "competitor": (
+        r"competitor\w*|competition|competing|rival\w*|incumbent|alternatives?|vs\.?|"
+        r"versus|switch\w* (?:from|to)"
+    ),
+    "security/compliance": (
+        r"secur\w*|complian\w*|gdpr|hipaa|soc ?2|iso ?27001|privacy|infosec|"
+        r"pen ?test\w*|data residency|legal|dpa|audit\w*"
+    ),
+    "integration/technical": (
+        r"integrat\w*|apis?|technical\w*|implement\w*|migrat\w*|sso|architecture|"
+        r"scal\w*|performance|on-?prem\w*|deploy\w*|onboarding|it team"
+    ),
+    "roi/value": (r"roi|value|payback|return on|business case|worth|justif\w*|savings?|tco"),
+    "timing": (
+        r"timing|timeline\w*|not now|next (?:year|quarter|month)|later|priorit\w*|"
+        r"freeze|bandwidth|too busy|delay\w*|postpon\w*|renewal date"
+    ),
+    "features": (
+        r"features?|functionality|capabilit\w*|missing|roadmap|lacks?|lacking|"
+        r"doesn'?t (?:support|do|have)|can'?t do|limitation\w*"
+    ),
+}
+"""Theme -> keywords: a regular-expression alternation matched as whole words, ignoring case."""
+
+_THEME_PATTERNS: Final = {
+    theme: re.compile(rf"\b(?:{words})(?!\w)", re.IGNORECASE)
+    for theme, words in OBJECTION_THEMES.items()
+}
+
+
+def objection_themes(text: str | None) -> list[str]:
+    """The themes an objection-help request is about, from its account and details text.
+
+    A request counts once for every theme whose keywords it mentions (a "too expensive
+    compared to the competitor" request is both price/budget and competitor); one that mentions
+    none, or has no text, is "other". Themes come back in `OBJECTION_THEMES` order.
+    """
+    found = [theme for theme, pattern in _THEME_PATTERNS.items() if text and pattern.search(text)]
+    return found or [OTHER_THEME]
+
+
+# --------------------------------------------------------------------------------------
+# Marketing Support: requests
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeCount:
+    """Requests of one type filed and delivered in a window."""
+
+    filed: int
+    delivered: int
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """Marketing Support's turnaround and quality for one window (see `request_stats`)."""
+
+    filed: int
+    delivered: int
+    delivered_on_time: int
+    on_time_rate: float | None
+    open_at_end: int
+    overdue_at_end: int
+    time_to_claim: Durations
+    time_to_claim_business: Durations
+    time_to_deliver: Durations
+    time_to_deliver_business: Durations
+    by_type: dict[str, TypeCount]
+    top_objections: list[tuple[str, int]]
+    ratings: int
+    rating_average: float | None
+    helped_yes: int
+    helped_no: int
+    helped_share: float | None
+
+
+def _in_window(column: Any, window: Window) -> Any:
+    return sa.and_(column >= window.start, column < window.end)
+
+
+def _on_time(
+    delivered_at: datetime,
+    *,
+    due_date: date | None,
+    sla_deadline: datetime | None,
+    tz: ZoneInfo,
+) -> bool:
+    if due_date is not None:
+        return delivered_at < local_midnight(due_date + timedelta(days=1), tz)
+    if sla_deadline is not None:
+        return delivered_at <= sla_deadline
+    return True
+
+
+async def request_stats(
+    session: AsyncSession, *, team_id: str, window: Window, calendar: BusinessCalendar
+) -> RequestStats:
+    """Marketing Support's KPIs for one window. Definitions (workspace zone = calendar's):
+
+    * filed: requests whose `created_at` is in the window.
+    * delivered: requests delivered now (status delivered) whose latest delivery
+      (`delivered_at`) is in the window; a reopened request counts when it is delivered again.
+    * delivered_on_time: of those, delivered before the end of the due date (midnight after
+      the due date, workspace zone); without a due date, at or before `sla_deadline`; with
+      neither, on time (no promise was made). on_time_rate = delivered_on_time / delivered,
+      `None` when nothing was delivered.
+    * open_at_end: requests filed before the window's end whose status at the end was open,
+      claimed, in progress or waiting. The status at the end is the `to_status` of the
+      request's last event before the end (events replay every transition), or "open" when
+      it had none yet. Only requests open now or changed since the end (`updated_at`, bumped
+      by every transition) can have been open then, so only those are examined.
+    * overdue_at_end: of those, the ones whose due date is before the end's local date
+      (without a due date: whose `sla_deadline` is before the end).
+    * time_to_claim: calendar hours from `created_at` to `claimed_at` for requests whose
+      (current) `claimed_at` is in the window; time_to_claim_business: the same requests in
+      business hours of the calendar (working days and hours, holidays skipped).
+    * time_to_deliver: calendar hours from `created_at` to `delivered_at` for the delivered
+      requests above; time_to_deliver_business: business hours of the same spans, minus time
+      spent waiting on the requester (`bot.queue.paused_intervals` of the request's events).
+    * by_type: filed and delivered per request type, only types with either above zero, in
+      the order of `RequestType`.
+    * top_objections: themes (`objection_themes` over account and details) of the
+      objection-help requests filed in the window: (theme, requests), most first, ties by
+      theme name. A request mentioning two themes counts for both.
+    * ratings: the requester's ratings with a score, not discarded by a reopen, of deliveries
+      (the delivery event) in the window; rating_average is their mean score (`None` without
+      ratings).
+    * helped_yes / helped_no: the same ratings' "did it help the deal?" answers (whether or
+      not they carry a score); helped_share = yes / (yes + no), leaving "too early" out of
+      both, `None` when nobody answered yes or no.
+    """
+    tz = calendar.zone
+    team = col(SupportRequest.team_id) == team_id
+
+    # Filed, per type (GROUP BY in SQL).
+    filed_rows = (
+        await session.exec(
+            select(SupportRequest.request_type, sa.func.count())
+            .where(team, _in_window(col(SupportRequest.created_at), window))
+            .group_by(col(SupportRequest.request_type))
+        )
+    ).all()
+    filed_by_type: dict[str, int] = {RequestType(kind).value: int(n) for kind, n in filed_rows}
+
+    # Delivered: one row per request (needed for medians and business hours).
+    delivered_filter = sa.and_(
+        team,
+        col(SupportRequest.status) == RequestStatus.DELIVERED,
+        _in_window(col(SupportRequest.delivered_at), window),
+    )
+    connection = await session.connection()
+    delivered_rows = (
+        await connection.execute(
+            sa.select(
+                col(SupportRequest.id),
+                col(SupportRequest.request_type),
+                col(SupportRequest.created_at),
+                col(SupportRequest.delivered_at),
+                col(SupportRequest.due_date),
+                col(SupportRequest.sla_deadline),
+            ).where(delivered_filter)
+        )
+    ).all()
+    events_by_request: dict[int, list[RequestEvent]] = defaultdict(list)
+    event_rows = (
+        await session.exec(
+            select(RequestEvent.request_id, RequestEvent.to_status, RequestEvent.created_at)
+            .join(SupportRequest, col(SupportRequest.id) == col(RequestEvent.request_id))
+            .where(delivered_filter)
+            .order_by(
+                col(RequestEvent.request_id), col(RequestEvent.created_at), col(RequestEvent.id)
+            )
+        )
+    ).all()
+    for request_id, to_status, at in event_rows:
+        events_by_request[request_id].append(
+            RequestEvent(
+                request_id=request_id,
+                team_id=team_id,
+                actor_id="",
+                action="",
+                from_status=RequestStatus(to_status),
+                to_status=RequestStatus(to_status),
+                created_at=at,
+            )
+        )
+
+    delivered_by_type: Counter[str] = Counter()
+    on_time = 0
+    deliver_hours: list[float] = []
+    deliver_business: list[float] = []
+    for row_id, kind, created_at, delivered_at, due_date, sla_deadline in delivered_rows:
+        assert row_id is not None
+        assert delivered_at is not None  # the filter requires it
+        delivered_by_type[RequestType(kind).value] += 1
+        if _on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz):
+            on_time += 1
+        deliver_hours.append(_hours(created_at, delivered_at))
+        pauses = paused_intervals(events_by_request.get(row_id, []))
+        seconds = calendar.business_seconds_between(created_at, delivered_at, paused=pauses)
+        deliver_business.append(seconds / SECONDS_PER_HOUR)
+    delivered = len(delivered_rows)
+
+    # Claimed in the window.
+    claim_rows = (
+        await session.exec(
+            select(SupportRequest.created_at, SupportRequest.claimed_at).where(
+                team, _in_window(col(SupportRequest.claimed_at), window)
+            )
+        )
+    ).all()
+    claim_hours: list[float] = []
+    claim_business: list[float] = []
+    for created_at, claimed_at in claim_rows:
+        assert claimed_at is not None
+        claim_hours.append(_hours(created_at, claimed_at))
+        claim_business.append(
+            calendar.business_seconds_between(created_at, claimed_at) / SECONDS_PER_HOUR
+        )
+
+    open_at_end, overdue_at_end = await _open_at(session, team_id=team_id, moment=window.end, tz=tz)
+
+    # Objection themes.
+    objection_rows = (
+        await session.exec(
+            select(SupportRequest.account, SupportRequest.details).where(
+                team,
+                col(SupportRequest.request_type) == RequestType.OBJECTION_HELP,
+                _in_window(col(SupportRequest.created_at), window),
+            )
+        )
+    ).all()
+    themes: Counter[str] = Counter()
+    for account, details in objection_rows:
+        text = " ".join(part for part in (account, details) if part)
+        themes.update(objection_themes(text))
+    top_objections = sorted(themes.items(), key=lambda item: (-item[1], item[0]))
+
+    # Ratings of deliveries in the window.
+    rated = col(DeliveryRating.score).is_not(None)
+    rating_row = (
+        await session.exec(
+            select(
+                sa.func.count(col(DeliveryRating.score)),
+                sa.func.sum(col(DeliveryRating.score)),
+                sa.func.sum(sa.case((col(DeliveryRating.helped) == "yes", 1), else_=0)),
+                sa.func.sum(sa.case((col(DeliveryRating.helped) == "no", 1), else_=0)),
+            )
+            .join(RequestEvent, col(RequestEvent.id) == col(DeliveryRating.delivery_event_id))
+            .where(
+                col(DeliveryRating.team_id) == team_id,
+                col(DeliveryRating.discarded).is_(False),
+                _in_window(col(RequestEvent.created_at), window),
+                sa.or_(rated, col(DeliveryRating.helped).is_not(None)),
+            )
+        )
+    ).one()
+    ratings = int(rating_row[0] or 0)
+    score_sum = int(rating_row[1] or 0)
+    helped_yes, helped_no = int(rating_row[2] or 0), int(rating_row[3] or 0)
+
+    types = [
+        kind.value
+        for kind in RequestType
+        if filed_by_type.get(kind.value) or delivered_by_type.get(kind.value)
+    ]
+    return RequestStats(
+        filed=sum(filed_by_type.values()),
+        delivered=delivered,
+        delivered_on_time=on_time,
+        on_time_rate=on_time / delivered if delivered else None,
+        open_at_end=open_at_end,
+        overdue_at_end=overdue_at_end,
+        time_to_claim=summarise_durations(claim_hours),
+        time_to_claim_business=summarise_durations(claim_business),
+        time_to_deliver=summarise_durations(deliver_hours),
+        time_to_deliver_business=summarise_durations(deliver_business),
+        by_type={
+            kind: TypeCount(filed=filed_by_type.get(kind, 0), delivered=delivered_by_type[kind])
+            for kind in types
+        },
+        top_objections=top_objections,
+        ratings=ratings,
+        rating_average=score_sum / ratings if ratings else None,
+        helped_yes=helped_yes,
+        helped_no=helped_no,
+        helped_share=helped_yes / (helped_yes + helped_no) if helped_yes + helped_no else None,
+    )
+
+
+async def _open_at(
+    session: AsyncSession, *, team_id: str, moment: datetime, tz: ZoneInfo
+) -> tuple[int, int]:
+    """(open, overdue) requests at `moment`, counted in SQL (see `request_stats`)."""
+    status_then = (
+        select(RequestEvent.to_status)
+        .where(
+            col(RequestEvent.request_id) == col(SupportRequest.id),
+            col(RequestEvent.created_at) < moment,
+        )
+        .order_by(col(RequestEvent.created_at).desc(), col(RequestEvent.id).desc())
+        .limit(1)
+        .correlate(SupportRequest)
+        .scalar_subquery()
+    )
+    end_day = moment.astimezone(tz).date()
+    overdue = sa.or_(
+        col(SupportRequest.due_date) < end_day,
+        sa.and_(col(SupportRequest.due_date).is_(None), col(SupportRequest.sla_deadline) < moment),
+    )
+    row = (
+        await session.exec(
+            select(sa.func.count(), sa.func.sum(sa.case((overdue, 1), else_=0))).where(
+                col(SupportRequest.team_id) == team_id,
+                col(SupportRequest.created_at) < moment,
+                sa.or_(
+                    col(SupportRequest.status).in_(sorted(OPEN_STATES)),
+                    col(SupportRequest.updated_at) >= moment,
+                ),
+                sa.or_(status_then.is_(None), status_then.in_(sorted(OPEN_STATES))),
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+# --------------------------------------------------------------------------------------
+# Marketing Support: enablement satisfaction (anonymous)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SatisfactionStats:
+    """The week's enablement-satisfaction pulse, anonymised (see `satisfaction_stats`)."""
+
+    week_label: str
+    mean: Aggregate
+    distribution: dict[int, int] | None
+    responses: int
+    reached: int
+    response_rate: float | None
+    trend: list[tuple[str, Aggregate]]
+    help_most: list[tuple[str, int]] | None
+    comments: list[str]
+    answered: int = 0
+
+
+async def satisfaction_stats(
+    session: AsyncSession, *, team_id: str, week_start: date, minimum: int, weeks: int = 8
+) -> SatisfactionStats:
+    """Sales' satisfaction with enablement for the ISO week starting `week_start` (a Monday).
+
+    The week's run is the enablement `SurveyRun` with `period_start == week_start`; without
+    one every count is 0, every figure "no responses yet" and every rate `None`.
+
+    * mean / distribution: `bot.privacy.mean_score` / `distribution` over the week's
+      responses that carry a score (1–5), withheld below `minimum` respondents.
+    * responses: how many of the week's respondents gave a score (the mean's respondents).
+    * reached: the run's deliveries whose DM went out (status sent or answered).
+    * answered: those deliveries marked answered; response_rate = answered / reached
+      (`bot.privacy.response_rate`, never withheld, `None` when nobody was reached), the same
+      figure as the survey's own run summary.
+    * trend: (ISO week label, mean) for the `weeks` weeks ending with this one, oldest
+      first, counted per run with GROUP BY in SQL; each week judged on its own
+      (`bot.privacy.trend`), weeks without a run or answers read "no responses yet".
+    * help_most: (option key, answers) of "what would help you most", most first, ties by
+      key, only options somebody picked; `None` (withheld) when fewer than `minimum` people
+      answered that question, judged on its own answers like a distribution.
+    * comments: `bot.privacy.safe_comments` of the week's comments, with the week's
+      respondents (anyone who answered anything) as the respondent count: empty below the
+      minimum, sorted, never names.
+    """
+    _require_monday(week_start)
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1, got {weeks}")
+    first_week = week_start - timedelta(days=7 * (weeks - 1))
+    enablement_run = sa.and_(
+        col(SurveyRun.team_id) == team_id,
+        col(SurveyRun.kind) == SurveyKind.ENABLEMENT,
+    )
+
+    # Scores per (week, score) for the whole trend, this week included.
+    score_rows = (
+        await session.exec(
+            select(col(SurveyRun.period_start), col(SurveyResponse.score), sa.func.count())
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(
+                enablement_run,
+                col(SurveyRun.period_start) >= first_week,
+                col(SurveyRun.period_start) <= week_start,
+                col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
+                col(SurveyResponse.score).is_not(None),
+            )
+            .group_by(col(SurveyRun.period_start), col(SurveyResponse.score))
+        )
+    ).all()
+    scores_by_week: dict[date, list[int]] = defaultdict(list)
+    for period_start, score, count in score_rows:
+        assert score is not None
+        scores_by_week[period_start].extend([int(score)] * int(count))
+    week_starts = [first_week + timedelta(days=7 * back) for back in range(weeks)]
+    weekly = trend(
+        [(iso_week_label(day), sorted(scores_by_week.get(day, []))) for day in week_starts],
+        minimum=minimum,
+    )
+    scores = scores_by_week.get(week_start, [])
+    label = iso_week_label(week_start)
+
+    run_id = (
+        await session.exec(
+            select(SurveyRun.id).where(enablement_run, col(SurveyRun.period_start) == week_start)
+        )
+    ).first()
+    if run_id is None:
+        return SatisfactionStats(
+            week_label=label,
+            mean=mean_score([], minimum=minimum),
+            distribution=None,
+            responses=0,
+            reached=0,
+            response_rate=None,
+            trend=weekly,
+            help_most=None,
+            comments=[],
+            answered=0,
+        )
+
+    delivery_row = (
+        await session.exec(
+            select(
+                sa.func.count(),
+                sa.func.sum(
+                    sa.case((col(SurveyDelivery.status) == DeliveryStatus.ANSWERED, 1), else_=0)
+                ),
+            ).where(
+                col(SurveyDelivery.run_id) == run_id,
+                col(SurveyDelivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.ANSWERED]),
+            )
+        )
+    ).one()
+    reached, answered = int(delivery_row[0] or 0), int(delivery_row[1] or 0)
+
+    this_run = sa.and_(
+        col(SurveyResponse.run_id) == run_id,
+        col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
+    )
+    help_rows = (
+        await session.exec(
+            select(SurveyResponse.help_with, sa.func.count())
+            .where(this_run, col(SurveyResponse.help_with).is_not(None))
+            .group_by(col(SurveyResponse.help_with))
+        )
+    ).all()
+    help_counts = [(str(key), int(count)) for key, count in help_rows]
+    help_answers = sum(count for _key, count in help_counts)
+    help_most = (
+        sorted(help_counts, key=lambda item: (-item[1], item[0]))
+        if counts_can_be_shown(help_answers, minimum=minimum)
+        else None
+    )
+
+    respondents = (
+        await session.exec(
+            select(sa.func.count()).where(
+                this_run,
+                sa.or_(
+                    col(SurveyResponse.score).is_not(None),
+                    col(SurveyResponse.comment).is_not(None),
+                    col(SurveyResponse.help_with).is_not(None),
+                ),
+            )
+        )
+    ).one()
+    comment_rows = (
+        await session.exec(
+            select(SurveyResponse.comment).where(this_run, col(SurveyResponse.comment).is_not(None))
+        )
+    ).all()
+    comments = safe_comments(
+        [comment for comment in comment_rows if comment],
+        respondents=int(respondents),
+        minimum=minimum,
+    )
+    return SatisfactionStats(
+        week_label=label,
+        mean=mean_score(scores, minimum=minimum),
+        distribution=distribution(scores, minimum=minimum),
+        responses=len(scores),
+        reached=reached,
+        response_rate=response_rate(answered, reached),
+        trend=weekly,
+        help_most=help_most,
+        comments=comments,
+        answered=answered,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Demand Gen: pipeline
+# --------------------------------------------------------------------------------------
+
+SUPPORT_REQUEST_ACTIVITY: Final = "support_request"
+
+
+@dataclass(frozen=True)
+class ActivityImpact:
+    """One marketing activity's share of the pipeline reps credited to marketing."""
+
+    activity: str
+    pipeline_cents: int
+    mentions: int
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    """Demand Gen's pipeline, leads and conversion for one window (see `pipeline_stats`)."""
+
+    survey_respondents: int
+    new_opportunities: int
+    new_pipeline_cents: int
+    sourced_count: int
+    sourced_cents: int
+    influenced_count: int
+    influenced_cents: int
+    crm_opportunities: int
+    crm_pipeline_cents: int
+    crm_sourced_count: int
+    crm_sourced_cents: int
+    leads: int
+    lead_to_opportunity_rate: float | None
+    activities: list[ActivityImpact]
+    lead_conversion_source: str | None = None
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """`total` cents in `parts` integer shares that add up exactly: each gets total // parts
+    and the first also gets the remainder (1001 in 2 -> [501, 500]; 100 in 3 -> [34, 33, 33])."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, got {parts}")
+    share, remainder = divmod(total, parts)
+    return [share + remainder, *([share] * (parts - 1))]
+
+
+def _activity_keys(raw: str | None) -> list[str]:
+    """A response's activities as ranking keys, in the order given, each once.
+
+    "ms:<request id>…" entries (a delivered support request) become "support_request"; keys
+    no longer offered become "other"; unreadable JSON names nothing.
+    """
+    try:
+        values = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    if not isinstance(values, list):
+        return []
+    keys: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        if value.startswith("ms:"):
+            key = SUPPORT_REQUEST_ACTIVITY
+        elif value in ACTIVITY_OPTIONS:
+            key = value
+        else:
+            key = "other"
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def rank_activities(answers: Iterable[tuple[Sequence[str], int]]) -> list[ActivityImpact]:
+    """Rank activities by the pipeline credited to them, from (activities, value) answers.
+
+    Each answer's value (its sourced + influenced cents) is split evenly among the distinct
+    activities it names (`split_evenly`: remainder cents to the first named), and each named
+    activity gets one mention. Answers naming no activity credit nothing. Ranked by pipeline
+    cents descending, then mentions descending, then activity key.
+    """
+    cents: Counter[str] = Counter()
+    mentions: Counter[str] = Counter()
+    for keys, value in answers:
+        if not keys:
+            continue
+        for key, share in zip(keys, split_evenly(value, len(keys)), strict=True):
+            cents[key] += share
+            mentions[key] += 1
+    return sorted(
+        (
+            ActivityImpact(activity=key, pipeline_cents=cents[key], mentions=mentions[key])
+            for key in mentions
+        ),
+        key=lambda impact: (-impact.pipeline_cents, -impact.mentions, impact.activity),
+    )
+
+
+async def pipeline_stats(session: AsyncSession, *, team_id: str, window: Window) -> PipelineStats:
+    """What Demand Gen generated in a window: survey answers, CRM opportunities, leads.
+
+    Local dates are the window's in its zone (`Window.tz`, else the workspace's setting).
+
+    * Survey figures come from pipeline-survey responses to runs whose week (`period_start`)
+      starts in the window: survey_respondents = responses; new_opportunities /
+      new_pipeline_cents = the sums of what reps reported; sourced_count / sourced_cents and
+      influenced_count / influenced_cents = the sums of the marketing-sourced and
+      -influenced parts.
+    * CRM figures come from imported opportunities whose `created_date` is in the window:
+      crm_opportunities / crm_pipeline_cents = count and amount; crm_sourced_count /
+      crm_sourced_cents = those flagged marketing-sourced.
+    * leads: `LeadCount.leads` summed over weeks starting in the window.
+    * lead_to_opportunity_rate: marketing-sourced opportunities / leads. The numerator is
+      crm_sourced_count when the window has imported opportunities (crm_opportunities > 0,
+      the same rule the digests use for sourced pipeline), else the survey's sourced_count;
+      `lead_conversion_source` says which ("crm" or "survey"). `None` (and source `None`)
+      when there were no leads.
+    * activities: `rank_activities` over the survey responses: each response's sourced +
+      influenced cents split evenly among the activities it names ("ms:…" entries count as
+      "support_request"), with mentions = responses naming the activity.
+    """
+    tz = window.tz or (await load_settings(session, team_id)).zone
+    first_day, end_day = window.local_dates(tz)
+
+    pipeline_runs = sa.and_(
+        col(SurveyRun.team_id) == team_id,
+        col(SurveyRun.kind) == SurveyKind.PIPELINE,
+        col(SurveyRun.period_start) >= first_day,
+        col(SurveyRun.period_start) < end_day,
+        col(SurveyResponse.kind) == SurveyKind.PIPELINE,
+    )
+    survey = (
+        await (await session.connection()).execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.sum(col(SurveyResponse.opportunities)),
+                sa.func.sum(col(SurveyResponse.pipeline_cents)),
+                sa.func.sum(col(SurveyResponse.sourced_count)),
+                sa.func.sum(col(SurveyResponse.sourced_cents)),
+                sa.func.sum(col(SurveyResponse.influenced_count)),
+                sa.func.sum(col(SurveyResponse.influenced_cents)),
+            )
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(pipeline_runs)
+        )
+    ).one()
+    respondents, opportunities, pipeline, sourced_n, sourced, influenced_n, influenced = (
+        int(value or 0) for value in survey
+    )
+
+    activity_rows = (
+        await session.exec(
+            select(
+                SurveyResponse.activities,
+                SurveyResponse.sourced_cents,
+                SurveyResponse.influenced_cents,
+            )
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(pipeline_runs, col(SurveyResponse.activities).is_not(None))
+            .order_by(col(SurveyResponse.id))
+        )
+    ).all()
+    activities = rank_activities(
+        (_activity_keys(raw), (sourced_cents or 0) + (influenced_cents or 0))
+        for raw, sourced_cents, influenced_cents in activity_rows
+    )
+
+    marketing = col(Opportunity.marketing_sourced).is_(True)
+    crm = (
+        await session.exec(
+            select(
+                sa.func.count(),
+                sa.func.sum(col(Opportunity.amount_cents)),
+                sa.func.sum(sa.case((marketing, 1), else_=0)),
+                sa.func.sum(sa.case((marketing, col(Opportunity.amount_cents)), else_=0)),
+            ).where(
+                col(Opportunity.team_id) == team_id,
+                col(Opportunity.created_date) >= first_day,
+                col(Opportunity.created_date) < end_day,
+            )
+        )
+    ).one()
+    crm_count, crm_cents, crm_sourced_n, crm_sourced = (int(value or 0) for value in crm)
+
+    leads = int(
+        (
+            await session.exec(
+                select(sa.func.sum(col(LeadCount.leads))).where(
+                    col(LeadCount.team_id) == team_id,
+                    col(LeadCount.week_start) >= first_day,
+                    col(LeadCount.week_start) < end_day,
+                )
+            )
+        ).one()
+        or 0
+    )
+    source: str | None = None
+    rate: float | None = None
+    if leads > 0:
+        source = "crm" if crm_count else "survey"
+        rate = (crm_sourced_n if crm_count else sourced_n) / leads
+
+    return PipelineStats(
+        survey_respondents=respondents,
+        new_opportunities=opportunities,
+        new_pipeline_cents=pipeline,
+        sourced_count=sourced_n,
+        sourced_cents=sourced,
+        influenced_count=influenced_n,
+        influenced_cents=influenced,
+        crm_opportunities=crm_count,
+        crm_pipeline_cents=crm_cents,
+        crm_sourced_count=crm_sourced_n,
+        crm_sourced_cents=crm_sourced,
+        leads=leads,
+        lead_to_opportunity_rate=rate,
+        activities=activities,
+        lead_conversion_source=source,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Demand Gen: coverage
+# --------------------------------------------------------------------------------------
+
+STATUS_NO_QUOTA: Final = "no quota set"
+STATUS_QUOTA_MET: Final = "quota met"
+STATUS_BELOW_2X: Final = "below 2x"
+STATUS_BETWEEN_2X_AND_3X: Final = "between 2x and 3x"
+STATUS_3X_OR_MORE: Final = "3x or more"
+COVERAGE_STATUSES: Final = (
+    STATUS_NO_QUOTA,
+    STATUS_QUOTA_MET,
+    STATUS_BELOW_2X,
+    STATUS_BETWEEN_2X_AND_3X,
+    STATUS_3X_OR_MORE,
+)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Open pipeline against what is left of the quarter's quota (see `coverage`)."""
+
+    quarter: str
+    open_pipeline_cents: int
+    quota_cents: int | None
+    booked_cents: int
+    remaining_quota_cents: int | None
+    ratio: float | None
+    status: str
+    quota_attainment: float | None
+
+
+def coverage_status(*, open_pipeline_cents: int, remaining_quota_cents: int | None) -> str:
+    """The 2–3x coverage rule: "no quota set" without a quota; "quota met" when nothing is
+    left to book; else "below 2x" (< 2), "between 2x and 3x" (2 inclusive to 3 exclusive) or
+    "3x or more", compared in exact integer cents."""
+    if remaining_quota_cents is None:
+        return STATUS_NO_QUOTA
+    if remaining_quota_cents <= 0:
+        return STATUS_QUOTA_MET
+    if open_pipeline_cents < 2 * remaining_quota_cents:
+        return STATUS_BELOW_2X
+    if open_pipeline_cents < 3 * remaining_quota_cents:
+        return STATUS_BETWEEN_2X_AND_3X
+    return STATUS_3X_OR_MORE
+
+
+async def coverage(session: AsyncSession, *, team_id: str, quarter: str, tz: ZoneInfo) -> Coverage:
+    """Pipeline coverage for a quarter ("2026-Q4"), from imported CRM opportunities.
+
+    CRM dates are calendar dates as the CRM reported them (already local), so a date is in
+    the quarter when its first day <= date < the next quarter's first day; `tz` is taken for
+    a uniform call but not needed. A malformed quarter raises `UserError`.
+
+    * open_pipeline_cents: amounts of opportunities not closed whose close date is in the
+      quarter or unset (past-due open deals from earlier quarters are not counted).
+    * quota_cents: the quarter's workspace quota (owner "*"); without one, the sum of the
+      per-owner quotas; `None` when there is no quota row at all.
+    * booked_cents: amounts of won opportunities whose close date is in the quarter.
+    * remaining_quota_cents: max(quota − booked, 0); `None` without a quota.
+    * ratio: open_pipeline / remaining_quota; `None` without a quota or with nothing left.
+    * status: `coverage_status` ("no quota set" also for a quota of 0).
+    * quota_attainment: booked / quota; `None` without a (non-zero) quota.
+    """
+    first, end, label = _parse_quarter(quarter)
+    in_quarter = sa.and_(col(Opportunity.close_date) >= first, col(Opportunity.close_date) < end)
+    team = col(Opportunity.team_id) == team_id
+
+    open_cents = (
+        await session.exec(
+            select(sa.func.sum(col(Opportunity.amount_cents))).where(
+                team,
+                col(Opportunity.is_closed).is_(False),
+                sa.or_(in_quarter, col(Opportunity.close_date).is_(None)),
+            )
+        )
+    ).one()
+    booked_cents = (
+        await session.exec(
+            select(sa.func.sum(col(Opportunity.amount_cents))).where(
+                team, col(Opportunity.is_won).is_(True), in_quarter
+            )
+        )
+    ).one()
+    quota_rows = (
+        await session.exec(
+            select(Quota.owner, Quota.amount_cents).where(
+                col(Quota.team_id) == team_id, col(Quota.quarter) == label
+            )
+        )
+    ).all()
+    quotas = {owner: int(amount) for owner, amount in quota_rows}
+    quota: int | None = quotas["*"] if "*" in quotas else (sum(quotas.values()) if quotas else None)
+
+    open_pipeline = int(open_cents or 0)
+    booked = int(booked_cents or 0)
+    if quota is None or quota <= 0:
+        return Coverage(
+            quarter=label,
+            open_pipeline_cents=open_pipeline,
+            quota_cents=quota,
+            booked_cents=booked,
+            remaining_quota_cents=None if quota is None else 0,
+            ratio=None,
+            status=STATUS_NO_QUOTA,
+            quota_attainment=None,
+        )
+    remaining = max(quota - booked, 0)
+    return Coverage(
+        quarter=label,
+        open_pipeline_cents=open_pipeline,
+        quota_cents=quota,
+        booked_cents=booked,
+        remaining_quota_cents=remaining,
+        ratio=open_pipeline / remaining if remaining else None,
+        status=coverage_status(open_pipeline_cents=open_pipeline, remaining_quota_cents=remaining),
+        quota_attainment=booked / quota,
+    )

@@ -1,0 +1,104 @@
+"""Weekly digests, posted once per workspace, kind and week at the configured time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.digests import build_demandgen_digest, build_support_digest
+from bot.deps import Deps
+from bot.digest_posts import claim_digest, finish_digest
+from bot.digests import DigestKind, demandgen_digest, support_digest
+from bot.periods import period_of, send_time
+from bot.workspace import WorkspaceSettings, list_team_ids, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def digest_channel(settings: WorkspaceSettings, kind: str) -> str | None:
+    return (
+        settings.support_digest_channel
+        if kind == DigestKind.SUPPORT
+        else settings.demandgen_digest_channel
+    )
+
+
+async def post_team_digests(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime, force: bool = False
+) -> list[str]:
+    """Post this week's digests that are due and not posted yet; returns the kinds posted.
+
+    `force` posts before the scheduled time (an operator's `jobs run weekly-digest`), still once.
+    """
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team_id)
+    period = period_of(now, settings.zone)
+    due_at = send_time(period, settings.survey_schedule_of(settings.digest_schedule), settings.zone)
+    if now < due_at and not force:
+        return []
+    posted: list[str] = []
+    for kind in DigestKind.ALL:
+        channel = digest_channel(settings, kind)
+        if channel is None:
+            continue
+        async with deps.sessions() as session:
+            if not await claim_digest(
+                session, team_id=team_id, kind=kind, period_start=period.start, now=now
+            ):
+                continue
+            if kind == DigestKind.SUPPORT:
+                text, blocks = build_support_digest(
+                    await support_digest(
+                        session, team_id=team_id, week_start=period.start, settings=settings
+                    )
+                )
+            else:
+                text, blocks = build_demandgen_digest(
+                    await demandgen_digest(
+                        session, team_id=team_id, week_start=period.start, settings=settings
+                    )
+                )
+        ts: str | None = None
+        error: str | None = None
+        try:
+            response = await client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            ts = str(response.get("ts"))
+            posted.append(kind)
+        except SlackApiError as failure:
+            error = str(failure.response.get("error"))
+            logger.warning("digest_post_failed team=%s kind=%s error=%s", team_id, kind, error)
+        async with deps.sessions() as session:
+            await finish_digest(
+                session,
+                team_id=team_id,
+                kind=kind,
+                period_start=period.start,
+                channel=channel,
+                ts=ts,
+                error=error,
+            )
+    return posted
+
+
+async def post_digests(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
+    """The scheduled job: every workspace on its own."""
+    async with deps.sessions() as session:
+        team_ids = await list_team_ids(session)
+    for team_id in team_ids:
+        try:
+            await post_team_digests(deps, client, team_id=team_id, now=now)
+        except Exception:
+            logger.exception("digests_crashed team=%s", team_id)
+
+
+async def post_digests_now(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
+    """`alignbot jobs run weekly-digest`: post this week's digests now (still once per week)."""
+    async with deps.sessions() as session:
+        team_ids = await list_team_ids(session)
+    for team_id in team_ids:
+        await post_team_digests(deps, client, team_id=team_id, now=now, force=True)
