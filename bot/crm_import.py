@@ -360,8 +360,9 @@ def read_table(
     can say "row 14" and mean the row the person sees. The header is the first of the first
     20 rows with at least two `known` column names (any importer's, by default); blank rows,
     total rows and Salesforce's copyright footer are skipped. In a workbook with several
-    sheets, the first sheet whose name contains one of `sheet_names` and has such a header
-    wins, then any sheet with a header, then the first sheet.
+    sheets, the first sheet with such a header wins, trying sheets whose name contains one of
+    `sheet_names` first (a "Summary" tab often comes before the data); failing that, the
+    best-named sheet. Unknown extensions and old .xls workbooks are refused in words.
     """
     check_file_size(len(data), filename)
     names = _ALL_KNOWN if known is None else frozenset(_normal(name) for name in known)
@@ -733,8 +734,8 @@ def _date(value: object, label: str) -> date | None:
     raise _CellError(f"{label} {_shown(value)} isn't a date I can read ({_DATE_HELP})")
 
 
-_TRUE: Final = frozenset({"true", "yes", "y", "1", "x", "won", "closed", "checked"})
-_FALSE: Final = frozenset({"false", "no", "n", "0", "lost", "open", "unchecked"})
+_TRUE: Final = frozenset({"true", "yes", "y", "1", "x", "checked"})
+_FALSE: Final = frozenset({"false", "no", "n", "0", "unchecked"})
 
 
 def _flag(value: object, label: str) -> bool | None:
@@ -1043,6 +1044,34 @@ def _opportunity_row(
     }
 
 
+# Above this many ids, one query for the whole team beats IN lists: right after a big first
+# import PostgreSQL's statistics still say "empty table", and each 500-id IN list became a
+# sequential scan (a 100k-row re-import took minutes instead of seconds).
+_WHOLE_TEAM_ABOVE: Final = 4 * BATCH_ROWS
+
+
+async def _stored_opportunities(
+    session: AsyncSession, team_id: str, ids: Sequence[str]
+) -> dict[str, tuple[object, ...]]:
+    """crm_id -> the compared values of the team's stored opportunities among `ids`."""
+    connection = await session.connection()
+    query = sa.select(
+        col(Opportunity.crm_id), *[col(getattr(Opportunity, name)) for name in _OPPORTUNITY_FIELDS]
+    ).where(col(Opportunity.team_id) == team_id)
+    wanted = set(ids)
+    existing: dict[str, tuple[object, ...]] = {}
+    if len(ids) > _WHOLE_TEAM_ABOVE:
+        result = await connection.stream(query.execution_options(yield_per=BATCH_ROWS * 10))
+        async for row in result:
+            if row[0] in wanted:
+                existing[row[0]] = tuple(row[1:])
+        return existing
+    for chunk in _chunks(ids):
+        chunk_result = await connection.execute(query.where(col(Opportunity.crm_id).in_(chunk)))
+        existing.update((row[0], tuple(row[1:])) for row in chunk_result)
+    return existing
+
+
 async def import_opportunities(
     session: AsyncSession,
     *,
@@ -1059,17 +1088,7 @@ async def import_opportunities(
     """
     check_file_size(len(data), filename)
     parsed = await asyncio.to_thread(_parse_opportunities, data, filename, marketing_sources)
-    ids = list(parsed.records)
-    existing: dict[str, tuple[object, ...]] = {}
-    connection = await session.connection()
-    selected = [col(getattr(Opportunity, name)) for name in _OPPORTUNITY_FIELDS]
-    for chunk in _chunks(ids):
-        result = await connection.execute(
-            sa.select(col(Opportunity.crm_id), *selected).where(
-                col(Opportunity.team_id) == team_id, col(Opportunity.crm_id).in_(chunk)
-            )
-        )
-        existing.update((row[0], tuple(row[1:])) for row in result)
+    existing = await _stored_opportunities(session, team_id, list(parsed.records))
     plan = _Plan()
     for crm_id, (_, values) in parsed.records.items():
         compared = tuple(values[name] for name in _OPPORTUNITY_FIELDS)
@@ -1334,7 +1353,8 @@ def _weekly_leads(
         )
     if shared:
         parsed.notes.append(
-            f"{shared:,} rows were for a week already in the file; I added them together."
+            f"{shared:,} {'row was' if shared == 1 else 'rows were'} for a week already in "
+            "the file; I added them together."
         )
     return parsed
 
