@@ -25,7 +25,16 @@ from bot.metrics import (
     satisfaction_stats,
     week_window,
 )
-from bot.models import FeedbackAction, Function, Goal, SurveyKind, SurveyResponse, SurveyRun
+from bot.models import (
+    FeedbackAction,
+    Function,
+    Goal,
+    RequestStatus,
+    SupportRequest,
+    SurveyKind,
+    SurveyResponse,
+    SurveyRun,
+)
 from bot.privacy import Aggregate, effective_minimum
 from bot.scorecard import DEFAULT_CAP, DEFAULT_WEIGHTS, Scorecard, Weighting, compute_scorecard
 from bot.workspace import WorkspaceSettings
@@ -45,7 +54,7 @@ class SupportDigest:
     quarter: str
     this: RequestStats
     last: RequestStats
-    quarter_to_date: RequestStats
+    quarter_delivered: int
     satisfaction: SatisfactionStats
     goals: dict[str, Goal]
     actions: list[FeedbackAction]
@@ -89,11 +98,8 @@ async def support_digest(
         quarter=quarter,
         this=await request_stats(session, team_id=team_id, window=window, calendar=calendar),
         last=await request_stats(session, team_id=team_id, window=previous, calendar=calendar),
-        quarter_to_date=await request_stats(
-            session,
-            team_id=team_id,
-            window=_quarter_to(window, quarter, settings),
-            calendar=calendar,
+        quarter_delivered=await delivered_count(
+            session, team_id=team_id, window=_quarter_to(window, quarter, settings)
         ),
         satisfaction=await satisfaction_stats(
             session,
@@ -118,7 +124,9 @@ async def demandgen_digest(
     stats_by_week: list[PipelineStats] = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         week = week_window(week_start - timedelta(days=7 * back), settings.zone)
-        stats = await pipeline_stats(session, team_id=team_id, window=week)
+        stats = await pipeline_stats(
+            session, team_id=team_id, window=week, with_activities=back == 0
+        )
         stats_by_week.append(stats)
         weekly.append((week.label, sourced_cents(stats)))
     return DemandGenDigest(
@@ -127,12 +135,28 @@ async def demandgen_digest(
         this=stats_by_week[-1],
         last=stats_by_week[-2],
         quarter_to_date=await pipeline_stats(
-            session, team_id=team_id, window=_quarter_to(window, quarter, settings)
+            session,
+            team_id=team_id,
+            window=_quarter_to(window, quarter, settings),
+            with_activities=False,
         ),
         weekly_sourced=weekly,
         coverage=await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone),
         goals=await goals_for(session, team_id=team_id, quarter=quarter),
     )
+
+
+async def delivered_count(session: AsyncSession, *, team_id: str, window: Window) -> int:
+    """Requests delivered in the window (the quarter-to-date line needs no durations)."""
+    result = await session.exec(
+        select(sa.func.count()).where(
+            SupportRequest.team_id == team_id,
+            col(SupportRequest.status) == RequestStatus.DELIVERED,
+            col(SupportRequest.delivered_at) >= window.start,
+            col(SupportRequest.delivered_at) < window.end,
+        )
+    )
+    return int(result.one())
 
 
 async def quarter_satisfaction(

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -395,29 +395,24 @@ async def request_stats(
             ).where(delivered_filter)
         )
     ).all()
-    events_by_request: dict[int, list[RequestEvent]] = defaultdict(list)
+    # Only requests that ever waited on their requester have pauses; keep their transitions
+    # as light tuples (building ORM rows for every event dominated the digest's time).
+    events_by_request: dict[int, list[_Step]] = defaultdict(list)
+    ever_waited = select(RequestEvent.request_id).where(
+        col(RequestEvent.to_status) == RequestStatus.WAITING
+    )
     event_rows = (
         await session.exec(
             select(RequestEvent.request_id, RequestEvent.to_status, RequestEvent.created_at)
             .join(SupportRequest, col(SupportRequest.id) == col(RequestEvent.request_id))
-            .where(delivered_filter)
+            .where(delivered_filter, col(RequestEvent.request_id).in_(ever_waited))
             .order_by(
                 col(RequestEvent.request_id), col(RequestEvent.created_at), col(RequestEvent.id)
             )
         )
     ).all()
     for request_id, to_status, at in event_rows:
-        events_by_request[request_id].append(
-            RequestEvent(
-                request_id=request_id,
-                team_id=team_id,
-                actor_id="",
-                action="",
-                from_status=RequestStatus(to_status),
-                to_status=RequestStatus(to_status),
-                created_at=at,
-            )
-        )
+        events_by_request[request_id].append(_Step(RequestStatus(to_status), at))
 
     delivered_by_type: Counter[str] = Counter()
     on_time = 0
@@ -827,7 +822,14 @@ def rank_activities(answers: Iterable[tuple[Sequence[str], int]]) -> list[Activi
     )
 
 
-async def pipeline_stats(session: AsyncSession, *, team_id: str, window: Window) -> PipelineStats:
+class _Step(NamedTuple):
+    to_status: RequestStatus
+    created_at: datetime
+
+
+async def pipeline_stats(
+    session: AsyncSession, *, team_id: str, window: Window, with_activities: bool = True
+) -> PipelineStats:
     """What Demand Gen generated in a window: survey answers, CRM opportunities, leads.
 
     Local dates are the window's in its zone (`Window.tz`, else the workspace's setting).
@@ -880,17 +882,21 @@ async def pipeline_stats(session: AsyncSession, *, team_id: str, window: Window)
     )
 
     activity_rows = (
-        await session.exec(
-            select(
-                SurveyResponse.activities,
-                SurveyResponse.sourced_cents,
-                SurveyResponse.influenced_cents,
+        []
+        if not with_activities
+        else (
+            await session.exec(
+                select(
+                    SurveyResponse.activities,
+                    SurveyResponse.sourced_cents,
+                    SurveyResponse.influenced_cents,
+                )
+                .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+                .where(pipeline_runs, col(SurveyResponse.activities).is_not(None))
+                .order_by(col(SurveyResponse.id))
             )
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-            .where(pipeline_runs, col(SurveyResponse.activities).is_not(None))
-            .order_by(col(SurveyResponse.id))
-        )
-    ).all()
+        ).all()
+    )
     activities = rank_activities(
         (_activity_keys(raw), (sourced_cents or 0) + (influenced_cents or 0))
         for raw, sourced_cents, influenced_cents in activity_rows

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import col, select, update
@@ -157,8 +159,18 @@ async def events_of(session: AsyncSession, *, request_id: int) -> list[RequestEv
     return list(result.all())
 
 
+class Transition_(Protocol):
+    """What pause arithmetic needs of an event (metrics pass light tuples, not ORM rows)."""
+
+    @property
+    def to_status(self) -> RequestStatus: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
 def paused_intervals(
-    events: list[RequestEvent],
+    events: Sequence[Transition_],
 ) -> list[tuple[datetime, datetime | None]]:
     """Spans spent waiting on the requester: the SLA clock does not run during them."""
     spans: list[tuple[datetime, datetime | None]] = []

@@ -77,7 +77,7 @@ def satisfaction_text(aggregate: Aggregate) -> str:
 
 
 def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
-    this, last, qtd = digest.this, digest.last, digest.quarter_to_date
+    this, last = digest.this, digest.last
     title = f"Marketing Support · {digest.window.label}"
     if this.filed == 0 and this.delivered == 0 and this.open_at_end == 0:
         blocks: list[Block] = [header(title), section(f"_{NO_DATA}: no requests this week._")]
@@ -146,7 +146,7 @@ def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
     if goal is not None:
         blocks.append(
             context(
-                f"{digest.quarter}: {qtd.delivered} delivered of a {format_value('requests_delivered', goal.target)} goal"
+                f"{digest.quarter}: {digest.quarter_delivered} delivered of a {format_value('requests_delivered', goal.target)} goal"
             )
         )
     text = f"{title}: {this.filed} filed, {this.delivered} delivered, satisfaction {satisfaction_text(sat.mean)}"
