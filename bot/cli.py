@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--quarter", help="2026-Q4, q4, this, last (default: this)")
         sub.add_argument("--team", help="Slack team ID (T…)")
 
+    quota = commands.add_parser("quota", help="set the sales quota for a quarter")
+    quota.add_argument("quarter", help="2026-Q4, q4, this")
+    quota.add_argument("amount", help="like $4m or 4000000")
+    quota.add_argument("--owner", default="*", help="an owner e-mail (default: the whole team)")
+    quota.add_argument("--team", help="Slack team ID (T…)")
+
     for name, help_text in (
         ("digest", "print this week's digests in the terminal"),
         ("scorecard", "print the quarter's scorecards in the terminal"),
@@ -80,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--quarter" if name == "scorecard" else "--week",
             help="quarter (2026-Q4) or week date (2026-11-23)",
         )
+
+    export = commands.add_parser("export", help="write the Excel workbook for a period")
+    export.add_argument("--team", help="Slack team ID (T…)")
+    export.add_argument(
+        "--from", dest="from_", help="start: 2026-10-01, q4, this (default: this quarter)"
+    )
+    export.add_argument("--to", help="end date (default: the end of the start's quarter)")
+    export.add_argument("--out", default="alignbot-export.xlsx", help="file to write")
 
     demo = commands.add_parser(
         "demo",
@@ -178,6 +192,30 @@ async def _import(deps: Deps, args: argparse.Namespace) -> None:
     print(report.summary())
 
 
+async def _quota(deps: Deps, args: argparse.Namespace) -> None:
+    from bot.crm_import import set_quota
+    from bot.goals import parse_quarter
+    from bot.text import format_money, parse_amount
+
+    await upgrade(deps.engine)
+    team = await _resolve_team(deps, args.team, create=True)
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team)
+        quarter = parse_quarter(args.quarter, today=deps.clock().astimezone(settings.zone).date())
+        amount = parse_amount(args.amount)
+        await set_quota(
+            session,
+            team_id=team,
+            quarter=quarter,
+            amount_cents=amount,
+            owner=args.owner,
+            now=deps.clock(),
+        )
+    print(
+        f"Quota for {quarter} ({args.owner if args.owner != '*' else 'whole team'}): {format_money(amount)}"
+    )
+
+
 async def _goals(deps: Deps, args: argparse.Namespace) -> None:
     from bot.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
 
@@ -257,6 +295,30 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
                 print()
 
 
+async def _export(deps: Deps, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bot.workbook import build_workbook, parse_export_period
+
+    await upgrade(deps.engine)
+    team = await _resolve_team(deps, args.team, create=False)
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team)
+        period = parse_export_period(
+            args.from_, args.to, today=deps.clock().astimezone(settings.zone).date()
+        )
+        result = await build_workbook(
+            session,
+            team_id=team,
+            period=period,
+            settings=settings,
+            out=Path(args.out),
+            now=deps.clock(),
+        )
+    counts = ", ".join(f"{sheet}: {rows}" for sheet, rows in result.rows.items())
+    print(f"Wrote {result.path} ({period.start} to {period.end}; {counts})")
+
+
 async def _demo(deps: Deps, args: argparse.Namespace) -> None:
     """A separate SQLite file, recreated each time: the demo never touches real data."""
     from pathlib import Path
@@ -296,10 +358,14 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
             await _jobs(deps, args)
         elif args.command == "import":
             await _import(deps, args)
+        elif args.command == "quota":
+            await _quota(deps, args)
         elif args.command == "goals":
             await _goals(deps, args)
         elif args.command in ("digest", "scorecard"):
             await _report(deps, args)
+        elif args.command == "export":
+            await _export(deps, args)
         elif args.command == "demo":
             await _demo(deps, args)
     finally:

@@ -249,3 +249,12 @@ async def test_an_operator_runs_the_survey_job_as_if_at_a_given_time(
         if c.ok and "Weekly pulse" in str(c.params.get("text"))
     ]
     assert len(dms) == 2  # the one sales rep, both surveys, once
+
+
+def test_a_quota_is_set_from_the_command_line(tmp_path: Path) -> None:
+    result = alignbot(
+        "quota", "2026-Q4", "$4m", "--team", TEAM_ID, env=bot_env(tmp_path), cwd=tmp_path
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Quota for 2026-Q4 (whole team): $4,000,000" in result.stdout
