@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers.admin
 import handlers.errors
+import handlers.exports
 import handlers.home
 import handlers.messages
 import handlers.queue
@@ -82,7 +83,9 @@ def create_app(
     handlers.ratings.register(app, deps)
     surveys = handlers.surveys.register(app, deps)
     reports = handlers.reports.register(app, deps)
-    handlers.admin.register(app, deps, surveys=surveys, reports=reports)
+    handlers.admin.register(
+        app, deps, surveys=surveys, reports=reports, exports=handlers.exports.ExportHandlers(deps)
+    )
     handlers.home.register(app, deps)
     handlers.messages.register(app, deps)
     handlers.errors.register(app)

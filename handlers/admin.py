@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.queue import open_queue
 from bot.text import escape_and_truncate
 from bot.workspace import WorkspaceSettings, load_settings, save_settings
+from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
 from handlers.slack_io import actor_for, is_admin_user
 from handlers.surveys import SurveyHandlers
@@ -39,10 +40,12 @@ class AdminHandlers:
         deps: Deps,
         surveys: SurveyHandlers | None = None,
         reports: ReportHandlers | None = None,
+        exports: ExportHandlers | None = None,
     ) -> None:
         self.deps = deps
         self.surveys = surveys
         self.reports = reports
+        self.exports = exports
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -58,6 +61,9 @@ class AdminHandlers:
             await ack()
             send = len(words) > 1 and words[1].lower() == "send"
             await self.surveys.status(body, respond, client, send=send)
+        elif subcommand == "export" and self.exports is not None:
+            await ack()
+            await self.exports.export(words[1:], body, respond, client)
         elif subcommand in ("digest", "scorecard", "goals", "wedid") and self.reports is not None:
             await ack()
             await self.reports.handle(subcommand, words[1:], body, respond, client)
@@ -144,7 +150,8 @@ def register(
     *,
     surveys: SurveyHandlers | None = None,
     reports: ReportHandlers | None = None,
+    exports: ExportHandlers | None = None,
 ) -> None:
-    handlers = AdminHandlers(deps, surveys, reports)
+    handlers = AdminHandlers(deps, surveys, reports, exports)
     app.command("/align")(handlers.command)
     app.view(blocks.SETTINGS_MODAL)(handlers.submit_settings)

@@ -35,6 +35,8 @@ ALIGN_HELP = "\n".join(
         "• `/align goals [quarter]` — set the quarter's goals (admins and leaders)",
         "• `/align wedid <what you changed> [#theme]` — record 'you said, we did' for the digests "
         "(Marketing Support)",
+        "• `/align export [from] [to]` — an Excel workbook of the numbers by DM (default: this "
+        "quarter; admins and leaders)",
         "• `/align help` — this message",
         "Sales reps file requests with `/mktg` — see `/mktg help`.",
     ]
