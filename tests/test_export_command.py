@@ -30,7 +30,7 @@ async def test_an_admin_gets_the_workbook_in_their_dms(
     [complete] = fake_slack.calls_to("files.completeUploadExternal")
     assert complete.ok
     assert "alignbot-export" in str(done.params["text"]) or ".xlsx" in str(done.params["text"])
-    [file_id] = [f for f in fake_slack.uploads]
+    [file_id] = list(fake_slack.uploads)
     workbook = openpyxl.load_workbook(io.BytesIO(fake_slack.uploads[file_id]), read_only=True)
     assert "Requests" in workbook.sheetnames
 
