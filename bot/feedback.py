@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
 from bot.models import FeedbackAction
+from bot.text import storable
 
 ACTION_MAX_CHARS = 500
 THEMES = {
@@ -26,6 +27,7 @@ _HASHTAG = re.compile(r"(?:^|\s)#([a-z_]+)\b", re.IGNORECASE)
 
 def parse_action_text(text: str) -> tuple[str, str | None]:
     """`Shipped 3 battlecards #competitive` -> ("Shipped 3 battlecards", "competitive")."""
+    text = storable(text)
     theme: str | None = None
     for match in _HASHTAG.finditer(text):
         candidate = match.group(1).lower()

@@ -23,7 +23,7 @@ from bot.models import (
     SupportRequest,
 )
 from bot.roster import roles_of
-from bot.text import format_reference
+from bot.text import format_reference, storable
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ async def apply_action(
     re-read and the action re-planned against what is true now (which usually refuses it,
     saying who has the request).
     """
-    note = note.strip()[:NOTE_MAX_CHARS] if note and note.strip() else None
+    note = storable(note).strip()[:NOTE_MAX_CHARS] if note and storable(note).strip() else None
+    deliverable_url = storable(deliverable_url) if deliverable_url else deliverable_url
     for _attempt in range(MAX_RACE_RETRIES):
         request = await find_request(session, team_id=team_id, request_id=request_id)
         transition = plan_transition(action, state_of(request), actor, new_assignee=new_assignee)
@@ -303,7 +304,7 @@ async def rate_delivery(
         if reason is not None:
             rating.reason = reason
         if comment is not None:
-            rating.comment = comment.strip()[:NOTE_MAX_CHARS] or None
+            rating.comment = storable(comment).strip()[:NOTE_MAX_CHARS] or None
         rating.updated_at = now
         try:
             await session.commit()

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import UserError
 from bot.models import Counter, RequestStatus, RequestType, Role, SupportRequest
 from bot.roster import roles_of
-from bot.text import RequestDraft, check_due_date, format_reference, parse_amount
+from bot.text import RequestDraft, check_due_date, format_reference, parse_amount, storable
 from bot.workspace import WorkspaceSettings
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,12 @@ def draft_from_form(form: RequestForm, *, today: date) -> RequestDraft:
 
 def validate_draft(draft: RequestDraft, *, today: date) -> RequestDraft:
     """Checks shared by every way of filing; returns the draft with whitespace tidied."""
+    draft = replace(
+        draft,
+        account=storable(draft.account) if draft.account else draft.account,
+        details=storable(draft.details) if draft.details else draft.details,
+        crm_link=storable(draft.crm_link) if draft.crm_link else draft.crm_link,
+    )
     if draft.request_type is None:
         raise UserError("Pick the kind of help you need.", field=FIELD_TYPE)
     account = " ".join(draft.account.split()) if draft.account else None

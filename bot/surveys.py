@@ -29,7 +29,7 @@ from bot.models import (
     SurveyRun,
 )
 from bot.periods import Period, WeeklySchedule, send_time, zone
-from bot.text import format_money, format_reference, parse_amount
+from bot.text import format_money, format_reference, parse_amount, storable
 
 HELP_OPTIONS: dict[str, str] = {
     "case_studies": "Case studies",
@@ -424,7 +424,7 @@ async def record_enablement(
             raise UserError("Scores go from 1 to 5.", field="score")
         values["score"] = score
     if comment is not None:
-        values["comment"] = comment.strip()[:COMMENT_MAX_CHARS] or None
+        values["comment"] = storable(comment).strip()[:COMMENT_MAX_CHARS] or None
     if help_with is not None:
         if help_with not in HELP_OPTIONS:
             raise UserError("Pick one of the listed options.", field="help_with")

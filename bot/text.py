@@ -1031,3 +1031,9 @@ HELP_EXAMPLES: Final = (
     "roi Initech $1.2m due tomorrow 3-year TCO against their current vendor",
 )
 HELP_TEXT: Final = _help_text()
+
+
+def storable(text: str) -> str:
+    """Text a database can keep: PostgreSQL refuses NUL characters in text columns, and they
+    carry no meaning in Slack, so they are dropped wherever user text is stored."""
+    return text.replace("\x00", "")

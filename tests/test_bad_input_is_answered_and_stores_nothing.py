@@ -135,3 +135,18 @@ async def test_unknown_align_subcommand_says_what_to_do(
 
     assert "/align help" in ack_text(response)
     assert "<!channel>" not in ack_text(response)
+
+
+async def test_nul_and_control_characters_in_text_are_stored_safely_on_any_database(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    await slack.command(
+        "/mktg",
+        "deck Acme\x00 Corp $5k due 2026-12-04 line\x00 one \u202eevil",
+        response_url=fake_slack.response_url(),
+    )
+
+    await fake_slack.wait_for("response_url")
+    [request] = await stored_requests(configured)
+    assert "\x00" not in (request.account or "") + (request.details or "")
+    assert request.account == "Acme Corp"
