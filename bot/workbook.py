@@ -4,8 +4,8 @@ Sheets, in order:
 
 * **Summary**: the period's key figures per function, the goals of its quarter and both
   scorecards (inputs, weights, attainment), as plain values so any viewer shows them.
-* **Weekly KPIs**: one row per ISO week (clipped to the period, and to now), from the same
-  `bot.metrics` functions the digests use, with native line and bar charts.
+* **Weekly KPIs**: one row per ISO week (clipped to the period, and to now), computed by the
+  same `bot.metrics` functions the digests use, with native line and bar charts.
 * **Requests**: every request filed in the period, plus earlier ones claimed or delivered in
   it, with real Excel datetimes and the durations the KPIs are computed from.
 * **Survey responses**: the enablement pulse, anonymised by `bot.privacy`'s rules, then the
@@ -15,14 +15,21 @@ Sheets, in order:
 * **Scorecard**: each quarter's scorecards with live formulas (attainment = actual / goal,
   capped = MIN(MAX(attainment, 0), cap), contribution = weight × capped, total = SUM).
 
-How it stays fast and small: openpyxl's write-only mode streams each sheet to a temporary file,
-and the database is read in pages of `PAGE_ROWS` rows by keyset pagination, each page in its
-own short transaction (an export never holds SQLite's write lock for long). Pages are written
-in one dedicated worker thread while the next page is read, so the event loop keeps serving
-Slack while a big workbook is written. Memory is bounded by a page, whatever the period.
+How it stays fast and small:
 
-Excel has no time zones: datetimes are written as naive local times in the workspace's zone,
-which header notes and the Summary say. User text is data, never a formula: see `user_text`.
+* The database is read in pages of `PAGE_ROWS` rows by keyset pagination on an index, each
+  page in its own short transaction (an export never holds SQLite's write lock for long).
+  Rows are turned into plain cell values here (local Excel serial dates, dollars, labels,
+  cleaned text) and handed to a *writer* that owns the workbook.
+* The writer uses openpyxl's write-only mode, which streams each sheet to a temporary file:
+  memory is bounded by a few pages whatever the period. For a big export
+  (`PROCESS_MIN_ROWS`) the writer is a separate process, so writing the XML runs on another
+  core instead of competing for the GIL; a small one writes in a thread.
+* While the writer is busy with the pages sent so far, the KPI queries run (one step at a
+  time, on the same session), so the two overlap instead of adding up.
+
+Excel has no time zones: datetimes are written as wall-clock times in the workspace's zone,
+which header notes and the Summary say. User text is data, never a formula (`user_text`).
 """
 
 from __future__ import annotations
@@ -30,15 +37,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import multiprocessing
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import resource
+import time
+import tracemalloc
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -73,6 +87,7 @@ from bot.metrics import (
     SatisfactionStats,
     Window,
     coverage,
+    iso_week_label,
     pipeline_stats,
     request_stats,
     satisfaction_stats,
@@ -108,16 +123,28 @@ __all__ = [
     "MONEY_FORMAT",
     "PAGE_ROWS",
     "PERCENT_FORMAT",
+    "PROCESS_MIN_ROWS",
+    "SCORE_FORMAT",
     "SHEETS",
     "ExportPeriod",
     "ExportResult",
     "build_workbook",
     "clean_text",
+    "excel_date",
+    "excel_datetime",
+    "export_filename",
     "parse_export_period",
+    "user_text",
 ]
+
+logger = logging.getLogger(__name__)
 
 PAGE_ROWS: Final = 5000
 """Rows read from the database per page (and per transaction)."""
+PAGES_IN_FLIGHT: Final = 3
+"""Pages handed to the writer ahead of what it has written: bounds memory, keeps it busy."""
+PROCESS_MIN_ROWS: Final = 20_000
+"""From this many raw rows on, the writer runs in its own process (starting one costs ~0.5 s)."""
 MAX_PERIOD_DAYS: Final = 366
 """An export covers at most a year: every week in it costs a full set of KPI queries."""
 
@@ -146,8 +173,9 @@ SAMPLE_ROWS: Final = 50
 """Rows looked at to fit column widths (write-only sheets fix widths before the first row)."""
 MIN_WIDTH: Final = 6.0
 MAX_WIDTH: Final = 60.0
-# Characters that make a spreadsheet treat text as a formula (or start one on edit).
+# Characters that make a spreadsheet treat text as a formula (or start one when edited).
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r", "\n")
+_ERROR_CODES: Final = frozenset(ERROR_CODES)
 
 HEADER_FONT: Final = Font(bold=True, color="FFFFFF")
 HEADER_FILL: Final = PatternFill("solid", fgColor="1F4E78")
@@ -157,8 +185,6 @@ TITLE_FONT: Final = Font(bold=True, size=14, color="1F4E78")
 NOTE_FONT: Final = Font(italic=True, color="595959")
 WARNING_FONT: Final = Font(bold=True, color="C00000")
 BOLD: Final = Font(bold=True)
-
-T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------
@@ -199,7 +225,6 @@ class ExportPeriod:
 
 _ISO_DATE: Final = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})", re.ASCII)
 _MONTH: Final = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})", re.ASCII)
-_TODAY: Final = frozenset({"today"})
 FIRST_YEAR: Final = 2000
 LAST_YEAR: Final = 2099
 PERIOD_FORMS: Final = (
@@ -232,7 +257,7 @@ def _span(text: str, *, today: date) -> tuple[date, date, bool]:
         if not 1 <= month <= 12:
             raise unreadable
         first, last, single = date(year, month, 1), _month_end(year, month), False
-    elif cleaned in _TODAY:
+    elif cleaned == "today":
         first, last, single = today, today, True
     else:
         try:
@@ -269,7 +294,7 @@ def parse_export_period(from_text: str | None, to_text: str | None, *, today: da
             end = quarter_bounds(quarter_of(start))[1]
     elif has_to and not has_from:
         assert to_text is not None
-        _first, end, _single = _span(to_text, today=today)
+        end = _span(to_text, today=today)[1]
         start = quarter_bounds(quarter_of(end))[0]
     else:
         assert from_text is not None
@@ -291,14 +316,41 @@ def parse_export_period(from_text: str | None, to_text: str | None, *, today: da
     return ExportPeriod(start=start, end=end)
 
 
-# --------------------------------------------------------------------------------------
-# Cells
-# --------------------------------------------------------------------------------------
+def export_filename(period: ExportPeriod) -> str:
+    label = period.quarter or f"{period.start.isoformat()}_to_{period.end.isoformat()}"
+    return f"alignbot-export-{label}.xlsx"
 
 
-def clean_text(value: str) -> str:
+# --------------------------------------------------------------------------------------
+# Cell values
+# --------------------------------------------------------------------------------------
+
+_EXCEL_EPOCH: Final = datetime(1899, 12, 30)
+_EXCEL_EPOCH_DAY: Final = _EXCEL_EPOCH.date()
+
+
+def excel_datetime(moment: datetime | None, tz: ZoneInfo) -> float | None:
+    """An aware datetime as an Excel serial number of its wall-clock time in `tz`.
+
+    Excel has no time zones, so what it stores is the local time people expect to read;
+    a date number format makes it a real date cell (openpyxl reads it back as a datetime).
+    """
+    if moment is None:
+        return None
+    delta = moment.astimezone(tz).replace(tzinfo=None) - _EXCEL_EPOCH
+    return delta.days + (delta.seconds + delta.microseconds / 1_000_000) / 86_400
+
+
+def excel_date(day: date | None) -> int | None:
+    """A calendar date as an Excel serial day number."""
+    return None if day is None else (day - _EXCEL_EPOCH_DAY).days
+
+
+def clean_text(value: str | None) -> str | None:
     """User text as a cell can hold it: control characters Excel cannot store removed, line
     breaks as Excel writes them (LF), and at most Excel's 32,767 characters."""
+    if value is None:
+        return None
     text = ILLEGAL_CHARACTERS_RE.sub("", value)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -307,40 +359,44 @@ def clean_text(value: str) -> str:
     return text
 
 
-def user_text(ws: Any, value: str | None) -> Any:
-    """A cell value for text people typed: never a formula, never an error code.
+def user_text(ws: Any, text: str | None) -> Any:
+    """A cell value for (cleaned) text people typed: never a formula, never an error code.
 
     openpyxl turns any string starting with "=" into a live formula (and "#N/A" into an error
     value), and Excel re-reads "+1", "-1", "@SUM(…)" as formulas once the cell is edited. Such
     text gets a cell forced to the string type with Excel's quote prefix: the visible text is
     exactly what was typed (no added apostrophe) and stays text when edited.
     """
-    if value is None:
-        return None
-    text = clean_text(value)
-    if text.startswith(FORMULA_TRIGGERS) or text in ERROR_CODES:
-        cell = WriteOnlyCell(ws, text)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-    return text
+    if not text or not (text.startswith(FORMULA_TRIGGERS) or text in _ERROR_CODES):
+        return text
+    cell = WriteOnlyCell(ws, text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def _dollars(cents: int | float | None) -> float | None:
+    return None if cents is None else cents / 100
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("Yes" if value else "No")
 
 
 class Kind(Enum):
-    """How a column's values are written: type and number format (`FORMATS`)."""
+    """What a column holds, which fixes its number format (`FORMATS`)."""
 
     TEXT = "text"  # our own text (labels, ids, enum values)
-    USER = "user"  # text people typed: see `user_text`
+    USER = "user"  # text people typed (cleaned): see `user_text`
     INT = "int"
-    MONEY = "money"  # values in cents, written in dollars
+    MONEY = "money"  # dollars
     PERCENT = "percent"  # fractions, or our own formulas
     WEIGHT = "weight"
     HOURS = "hours"
     SCORE = "score"
     RATIO = "ratio"
-    DATE = "date"
-    DATETIME = "datetime"  # aware datetimes, written naive in the workspace zone
-    YES_NO = "yes/no"
+    DATE = "date"  # `excel_date` serials
+    DATETIME = "datetime"  # `excel_datetime` serials
     VARIES = "varies"  # a `Typed` value per row (scorecard actuals and goals)
 
 
@@ -355,16 +411,6 @@ FORMATS: Final[dict[Kind, str]] = {
     Kind.DATE: DATE_FORMAT,
     Kind.DATETIME: DATETIME_FORMAT,
 }
-
-
-@dataclass(frozen=True)
-class Typed:
-    """A value with its own kind, for columns whose format varies by row."""
-
-    value: Any
-    kind: Kind
-
-
 _UNIT_KINDS: Final = {
     Unit.MONEY: Kind.MONEY,
     Unit.PERCENT: Kind.PERCENT,
@@ -377,10 +423,29 @@ _FIXED_WIDTHS: Final = {
     Kind.DATE: 11.0,
     Kind.PERCENT: 8.0,
     Kind.WEIGHT: 7.0,
-    Kind.YES_NO: 5.0,
     Kind.SCORE: 6.0,
     Kind.RATIO: 7.0,
 }
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A value with its own kind, for a column whose format varies by row."""
+
+    value: Any
+    kind: Kind
+
+
+def _unit_value(unit: Unit, value: float | None) -> float | None:
+    """A `bot.goals` stored value in the unit a spreadsheet shows (cents to dollars)."""
+    if value is None:
+        return None
+    return value / 100 if unit is Unit.MONEY else value
+
+
+# --------------------------------------------------------------------------------------
+# Sheet layouts
+# --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -390,242 +455,6 @@ class Column:
     note: str | None = None  # shown as an Excel note on the header cell
 
 
-def _shown_width(kind: Kind, value: Any) -> float:
-    """Roughly how many characters a value takes on screen."""
-    if value is None:
-        return 0.0
-    fixed = _FIXED_WIDTHS.get(kind)
-    if fixed is not None:
-        return fixed
-    if isinstance(value, str):
-        if value.startswith("="):  # one of our formulas: as wide as its result
-            return 12.0
-        return float(max((len(line) for line in value.split("\n")), default=0))
-    if kind is Kind.MONEY and isinstance(value, int | float):
-        return float(len(f"${value / 100:,.2f}"))
-    if kind is Kind.INT and isinstance(value, int | float):
-        return float(len(f"{value:,.0f}"))
-    if isinstance(value, float):
-        return float(len(f"{value:.1f}"))
-    return float(len(str(value)))
-
-
-class _Table:
-    """A write-only sheet of one or more tables: styled header row with notes, fitted widths,
-    the first table's header frozen and filtered.
-
-    Rows are raw values (cents, aware datetimes, user text), converted per column `Kind`.
-    The first `SAMPLE_ROWS` rows are held back to fit the column widths, which write-only
-    sheets need before their first row; after that each row goes straight to the file. A
-    styled cell per column is reused row after row (openpyxl writes a row's cells before
-    the next row is made), so number formats cost no extra objects.
-    """
-
-    def __init__(
-        self,
-        book: Workbook,
-        title: str,
-        columns: Sequence[Column],
-        *,
-        tz: ZoneInfo,
-        later: Sequence[Sequence[Column]] = (),
-        frozen: bool = True,
-    ) -> None:
-        self.ws: Any = book.create_sheet(title)
-        if frozen:
-            self.ws.freeze_panes = "A2"
-        self.tz = tz
-        self.columns = list(columns)
-        self._later = [list(section) for section in later]
-        self._pending: list[tuple[Sequence[Any], bool]] | None = []
-        self._converters = self._converters_for(self.columns)
-        self.row = 0  # last sheet row written
-        self.data_rows = 0
-        self._filter_end: int | None = None
-        self._filter_columns = len(self.columns)
-
-    # -- conversion --
-
-    def _converters_for(self, columns: Sequence[Column]) -> list[Callable[[Any], Any]]:
-        return [self._converter(column.kind) for column in columns]
-
-    def _converter(self, kind: Kind) -> Callable[[Any], Any]:
-        ws, tz = self.ws, self.tz
-        if kind is Kind.TEXT:
-            return _same
-        if kind is Kind.USER:
-            return lambda value: user_text(ws, value)
-        if kind is Kind.YES_NO:
-            return _yes_no
-        if kind is Kind.VARIES:
-            return _typed_converter(ws)
-        cell = WriteOnlyCell(ws)
-        cell.number_format = FORMATS[kind]
-
-        if kind is Kind.MONEY:
-
-            def money(value: Any) -> Any:
-                if value is None:
-                    return None
-                cell.value = value / 100 if isinstance(value, int) else value
-                return cell
-
-            return money
-        if kind is Kind.DATETIME:
-
-            def moment(value: Any) -> Any:
-                if value is None:
-                    return None
-                cell.value = value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
-                return cell
-
-            return moment
-
-        def styled(value: Any) -> Any:
-            if value is None:
-                return None
-            cell.value = value
-            return cell
-
-        return styled
-
-    @property
-    def next_row(self) -> int:
-        """The sheet row the next `add` lands on (formulas refer to it)."""
-        if self._pending is not None:
-            return len(self._pending) + 2  # after the header, once flushed
-        return self.row + 1
-
-    def _append(self, values: Sequence[Any]) -> None:
-        self.ws.append(
-            [convert(value) for convert, value in zip(self._converters, values, strict=False)]
-        )
-        self.row += 1
-
-    # -- rows --
-
-    def add(self, values: Sequence[Any], *, note: bool = False) -> None:
-        """A data row (or, with `note`, an explanatory row not counted as data)."""
-        if not note:
-            self.data_rows += 1
-        if self._pending is not None:
-            self._pending.append((values, note))
-            if len(self._pending) >= SAMPLE_ROWS:
-                self._flush()
-            return
-        if note:
-            self._append_note(values)
-        else:
-            self._append(values)
-
-    def _append_note(self, values: Sequence[Any]) -> None:
-        cells: list[Any] = []
-        for value in values:
-            if isinstance(value, str) and value:
-                cell = WriteOnlyCell(self.ws, clean_text(value))
-                cell.data_type = "s"
-                cell.font = NOTE_FONT
-                cells.append(cell)
-            else:
-                cells.append(None)
-        self.ws.append(cells)
-        self.row += 1
-
-    def _header(self, columns: Sequence[Column]) -> None:
-        cells = []
-        for column in columns:
-            cell = WriteOnlyCell(self.ws, column.header)
-            cell.font = HEADER_FONT
-            cell.fill = HEADER_FILL
-            cell.alignment = HEADER_ALIGNMENT
-            if column.note:
-                note = Comment(column.note, "alignbot")
-                note.width, note.height = 300, 110
-                cell.comment = note
-            cells.append(cell)
-        self.ws.append(cells)
-        self.row += 1
-
-    def _flush(self) -> None:
-        pending = self._pending
-        if pending is None:
-            return
-        self._pending = None
-        sections = [self.columns, *self._later]
-        count = max(len(section) for section in sections)
-        for index in range(count):
-            width = 0.0
-            for section in sections:
-                if index < len(section):
-                    column = section[index]
-                    # Room for the filter button next to the header text.
-                    width = max(width, len(column.header) + 3.0, _FIXED_WIDTHS.get(column.kind, 0))
-            kind = self.columns[index].kind if index < len(self.columns) else Kind.TEXT
-            for values, note in pending:
-                if not note and index < len(values):
-                    width = max(width, _shown_width(kind, values[index]) + 2.0)
-            letter = get_column_letter(index + 1)
-            self.ws.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
-        self._header(self.columns)
-        for values, note in pending:
-            if note:
-                self._append_note(values)
-            else:
-                self._append(values)
-
-    def section(self, columns: Sequence[Column]) -> None:
-        """Start the next table on this sheet: a blank row, then its own header row."""
-        self._flush()
-        if self._filter_end is None:
-            self._filter_end = self.row
-        self.ws.append([])
-        self.row += 1
-        self.columns = list(columns)
-        self._converters = self._converters_for(self.columns)
-        self._header(self.columns)
-
-    def finish(self) -> None:
-        """Write what is held back and filter the first table."""
-        self._flush()
-        end = self._filter_end if self._filter_end is not None else self.row
-        self.ws.auto_filter.ref = f"A1:{get_column_letter(self._filter_columns)}{max(end, 1)}"
-
-
-def _same(value: T) -> T:
-    return value
-
-
-def _yes_no(value: Any) -> Any:
-    if value is None:
-        return None
-    return "Yes" if value else "No"
-
-
-def _typed_converter(ws: Any) -> Callable[[Any], Any]:
-    """For a `Kind.VARIES` column: a reused styled cell per kind met."""
-    cells: dict[Kind, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if not isinstance(value, Typed):
-            return value
-        if value.value is None:
-            return None
-        cell = cells.get(value.kind)
-        if cell is None:
-            cell = WriteOnlyCell(ws)
-            cell.number_format = FORMATS.get(value.kind, "General")
-            cells[value.kind] = cell
-        cell.value = value.value
-        return cell
-
-    return convert
-
-
-# --------------------------------------------------------------------------------------
-# Sheet layouts
-# --------------------------------------------------------------------------------------
-
-
 def _time_note(zone: str) -> str:
     return (
         f"Local time in {zone}, the workspace's time zone. Excel has no time zones, so "
@@ -633,11 +462,11 @@ def _time_note(zone: str) -> str:
     )
 
 
-def weekly_columns(zone: str, minimum: int) -> list[Column]:
+def weekly_columns(minimum: int) -> list[Column]:
     return [
         Column("Week"),
         Column("From", Kind.DATE, "First day of the ISO week inside the period."),
-        Column("To", Kind.DATE, "Last day of the week inside the period (to date for this week)."),
+        Column("To", Kind.DATE, "Last day of the week inside the period (to now this week)."),
         Column("Requests filed", Kind.INT),
         Column("Requests delivered", Kind.INT),
         Column("Delivered on time", Kind.INT),
@@ -673,6 +502,7 @@ def weekly_columns(zone: str, minimum: int) -> list[Column]:
     ]
 
 
+# 1-based columns of `weekly_columns` the charts plot.
 WEEKLY_SATISFACTION_COLUMN: Final = 14
 WEEKLY_CLAIM_COLUMN: Final = 10
 WEEKLY_DELIVER_COLUMN: Final = 11
@@ -695,12 +525,12 @@ def request_columns(zone: str) -> list[Column]:
         Column("Due date", Kind.DATE),
         Column("Hours to claim", Kind.HOURS, "Calendar hours from filed to claimed."),
         Column("Hours to deliver", Kind.HOURS, "Calendar hours from filed to delivered."),
-        Column("On time", Kind.YES_NO),
+        Column("On time"),
         Column("Rating", Kind.INT),
         Column("Helped the deal"),
         Column("Rating comment", Kind.USER),
         Column("Source"),
-        Column("Filed in period", Kind.YES_NO, "No: filed earlier, claimed or delivered in it."),
+        Column("Filed in period", note="No: filed earlier, claimed or delivered in the period."),
         Column("Details", Kind.USER),
         Column("Deliverable", Kind.USER),
         Column("CRM link", Kind.USER),
@@ -720,10 +550,7 @@ def enablement_columns(minimum: int) -> list[Column]:
         Column("Score", Kind.INT, "1–5. No names, ids or times: answers are anonymous."),
         Column("What would help most"),
         Column("Comment", Kind.USER),
-        Column(
-            "Note",
-            note=f"Weeks with fewer than {minimum} respondents are left out entirely.",
-        ),
+        Column("Note", note=f"Weeks with fewer than {minimum} respondents are left out entirely."),
     ]
 
 
@@ -753,10 +580,10 @@ def opportunity_columns() -> list[Column]:
         Column("Created", Kind.DATE),
         Column("Close date", Kind.DATE),
         Column("Lead source", Kind.USER),
-        Column("Marketing-sourced", Kind.YES_NO),
+        Column("Marketing-sourced"),
         Column("Owner", Kind.USER),
-        Column("Won", Kind.YES_NO),
-        Column("Closed", Kind.YES_NO),
+        Column("Won"),
+        Column("Closed"),
         Column("In period because", note="created: created in the period; closes: closes in it."),
     ]
 
@@ -767,7 +594,7 @@ def activity_columns() -> list[Column]:
         Column(
             "Pipeline credited",
             Kind.MONEY,
-            "Each answer's value split evenly among the activities it names.",
+            "Each answer's sourced + influenced value, split evenly among the activities it names.",
         ),
         Column("Mentions", Kind.INT),
     ]
@@ -791,53 +618,8 @@ def scorecard_columns() -> list[Column]:
 
 
 # --------------------------------------------------------------------------------------
-# What the KPI sheets show
+# The plan and the KPIs (gathered by the export, written by the writer)
 # --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeekKpis:
-    week_start: date
-    first: date
-    last: date
-    label: str
-    requests: RequestStats
-    satisfaction: SatisfactionStats | None
-    pipeline: PipelineStats
-
-
-@dataclass(frozen=True)
-class PeriodKpis:
-    window: Window
-    to_date: bool
-    requests: RequestStats
-    pipeline: PipelineStats
-    satisfaction: Aggregate
-    response_rate: float | None
-    coverage: Coverage | None
-    goals: dict[str, float] | None  # the quarter's targets when the period is in one quarter
-    goal_quarter: str | None
-    scorecards: list[Scorecard]
-
-
-@dataclass
-class Counts:
-    requests: int = 0
-    enablement: int = 0
-    pipeline_answers: int = 0
-    responses_stored: int = 0
-    opportunities: int = 0
-    activities: int = 0
-    weeks: int = 0
-    scorecard_lines: int = 0
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    filename: str
-    rows: dict[str, int]
-    empty: bool
 
 
 @dataclass(frozen=True)
@@ -850,17 +632,12 @@ class _Plan:
     minimum: int
     window: Window  # the whole period, for raw rows
     kpi_window: Window | None  # the period up to now; None when it lies in the future
-    weeks: list[tuple[date, Window]]
-    quarters: list[str]
+    weeks: list[tuple[date, Window]]  # each ISO week's Monday and its window, clipped
+    quarters: list[str]  # quarters the period touches that have started
 
     @classmethod
     def make(
-        cls,
-        *,
-        team_id: str,
-        period: ExportPeriod,
-        settings: WorkspaceSettings,
-        now: datetime,
+        cls, *, team_id: str, period: ExportPeriod, settings: WorkspaceSettings, now: datetime
     ) -> _Plan:
         tz = settings.zone
         window = period.window(tz)
@@ -874,8 +651,7 @@ class _Plan:
             after = min(monday + timedelta(days=7), period.end + timedelta(days=1))
             start, end = local_midnight(first, tz), local_midnight(after, tz)
             if start < now:
-                label = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
-                weeks.append((monday, Window(start, min(end, now), label, tz)))
+                weeks.append((monday, Window(start, min(end, now), iso_week_label(monday), tz)))
             monday += timedelta(days=7)
         today = now.astimezone(tz).date()
         quarters: list[str] = []
@@ -897,33 +673,803 @@ class _Plan:
         )
 
 
-async def _weekly(session: AsyncSession, plan: _Plan) -> list[WeekKpis]:
-    rows = []
+@dataclass(frozen=True)
+class WeekKpis:
+    week_start: date
+    first: date
+    last: date
+    label: str
+    requests: RequestStats
+    satisfaction: SatisfactionStats | None  # None: the survey week began before the period
+    pipeline: PipelineStats
+
+
+@dataclass
+class PeriodKpis:
+    to_date: bool = False
+    requests: RequestStats | None = None
+    pipeline: PipelineStats | None = None
+    satisfaction: Aggregate = field(default_factory=lambda: Aggregate(0, None, False))
+    response_rate: float | None = None
+    coverage: Coverage | None = None
+    goals: dict[str, float] | None = None  # the quarter's targets when the period is in one
+    goal_quarter: str | None = None
+    scorecards: list[Scorecard] = field(default_factory=list)
+
+
+@dataclass
+class Counts:
+    requests: int = 0
+    enablement: int = 0
+    pipeline_answers: int = 0
+    opportunities: int = 0
+    activities: int = 0
+    weeks: int = 0
+    scorecard_lines: int = 0
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    filename: str
+    rows: dict[str, int]
+    empty: bool
+
+
+@dataclass(frozen=True)
+class WriterStats:
+    """What writing cost, measured where the writing happened."""
+
+    process: bool
+    max_rss_bytes: int
+    traced_peak_bytes: int | None  # when tracemalloc was on in the writer
+
+
+# --------------------------------------------------------------------------------------
+# The writer: owns the workbook; runs in a worker thread or process
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Note:
+    """An explanatory row among the data rows (a week left out, figures withheld)."""
+
+    values: tuple[Any, ...]
+
+
+class _Table:
+    """A write-only sheet of one or more tables: styled header row with notes, fitted widths,
+    the first table's header frozen and filtered.
+
+    Rows arrive as plain cell values (serial dates, dollars, cleaned text); each column's
+    `Kind` gives the number format. The first `SAMPLE_ROWS` rows are held back to fit the
+    column widths, which write-only sheets need before their first row; after that each row
+    goes straight to the file. One styled cell per column is reused row after row (openpyxl
+    writes a row's cells before the next row is made), so formats cost no extra objects.
+    """
+
+    def __init__(
+        self,
+        book: Workbook,
+        title: str,
+        columns: Sequence[Column],
+        *,
+        later: Sequence[Sequence[Column]] = (),
+    ) -> None:
+        self.ws: Any = book.create_sheet(title)
+        self.ws.freeze_panes = "A2"
+        self.columns = list(columns)
+        self._later = [list(section) for section in later]
+        self._pending: list[tuple[Sequence[Any], bool]] | None = []
+        self._converters = [self._converter(column.kind) for column in self.columns]
+        self.row = 0  # the last sheet row written
+        self._filter_end: int | None = None
+        self._filter_columns = len(self.columns)
+
+    def _converter(self, kind: Kind) -> Callable[[Any], Any]:
+        ws = self.ws
+        if kind is Kind.TEXT:
+            return _same
+        if kind is Kind.USER:
+            return lambda value: user_text(ws, value)
+        if kind is Kind.VARIES:
+            return _typed_converter(ws)
+        cell = WriteOnlyCell(ws)
+        cell.number_format = FORMATS[kind]
+
+        def styled(value: Any) -> Any:
+            if value is None:
+                return None
+            cell.value = value
+            return cell
+
+        return styled
+
+    def add(self, rows: Sequence[Any]) -> None:
+        """Data rows (tuples) and note rows (`_Note`), in order."""
+        pending = self._pending
+        if pending is not None:
+            for row in rows:
+                is_note = isinstance(row, _Note)
+                pending.append((row.values if is_note else row, is_note))
+            if len(pending) >= SAMPLE_ROWS:
+                self._flush()
+            return
+        append, converters = self.ws.append, self._converters
+        for row in rows:
+            if isinstance(row, _Note):
+                self._append_note(row.values)
+            else:
+                append([convert(value) for convert, value in zip(converters, row, strict=False)])
+                self.row += 1
+
+    def _append_note(self, values: Sequence[Any]) -> None:
+        cells: list[Any] = []
+        for index, value in enumerate(values):
+            if isinstance(value, str) and value:
+                cell = WriteOnlyCell(self.ws, value)
+                cell.data_type = "s"
+                cell.font = NOTE_FONT
+                cells.append(cell)
+            elif index < len(self._converters):
+                cells.append(self._converters[index](value))
+            else:
+                cells.append(value)
+        self.ws.append(cells)
+        self.row += 1
+
+    def _header(self, columns: Sequence[Column]) -> None:
+        cells = []
+        for column in columns:
+            cell = WriteOnlyCell(self.ws, column.header)
+            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+            if column.note:
+                note = Comment(column.note, "alignbot")
+                note.width, note.height = 300, 110
+                cell.comment = note
+            cells.append(cell)
+        self.ws.append(cells)
+        self.row += 1
+
+    def _flush(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        sections = [self.columns, *self._later]
+        for index in range(max(len(section) for section in sections)):
+            width = 0.0
+            for section in sections:
+                if index < len(section):
+                    column = section[index]
+                    # Room for the filter button next to the header text.
+                    width = max(width, len(column.header) + 3.0, _FIXED_WIDTHS.get(column.kind, 0))
+            kind = self.columns[index].kind if index < len(self.columns) else Kind.TEXT
+            for values, is_note in pending:
+                if not is_note and index < len(values):
+                    width = max(width, _shown_width(kind, values[index]) + 2.0)
+            width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+            self.ws.column_dimensions[get_column_letter(index + 1)].width = width
+        self._header(self.columns)
+        rows = [_Note(tuple(values)) if is_note else values for values, is_note in pending]
+        self.add(rows)
+
+    def section(self, columns: Sequence[Column]) -> None:
+        """Start the next table on this sheet: a blank row, then its own header row."""
+        self._flush()
+        if self._filter_end is None:
+            self._filter_end = self.row
+        self.ws.append([])
+        self.row += 1
+        self.columns = list(columns)
+        self._converters = [self._converter(column.kind) for column in self.columns]
+        self._header(self.columns)
+
+    def finish(self) -> None:
+        """Write what is held back and filter the first table."""
+        self._flush()
+        end = self._filter_end if self._filter_end is not None else self.row
+        self.ws.auto_filter.ref = f"A1:{get_column_letter(self._filter_columns)}{max(end, 1)}"
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _typed_converter(ws: Any) -> Callable[[Any], Any]:
+    """For a `Kind.VARIES` column: a reused styled cell per kind met."""
+    cells: dict[Kind, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, Typed):
+            return value
+        if value.value is None:
+            return None
+        cell = cells.get(value.kind)
+        if cell is None:
+            cell = WriteOnlyCell(ws)
+            cell.number_format = FORMATS.get(value.kind, "General")
+            cells[value.kind] = cell
+        cell.value = value.value
+        return cell
+
+    return convert
+
+
+def _shown_width(kind: Kind, value: Any) -> float:
+    """Roughly how many characters a value takes on screen."""
+    if value is None:
+        return 0.0
+    fixed = _FIXED_WIDTHS.get(kind)
+    if fixed is not None:
+        return fixed
+    if isinstance(value, Typed):
+        return _shown_width(value.kind, value.value)
+    if isinstance(value, str):
+        if value.startswith("="):  # one of our formulas: as wide as its result
+            return 12.0
+        return float(max((len(line) for line in value.split("\n")), default=0))
+    if kind is Kind.MONEY and isinstance(value, int | float):
+        return float(len(f"${value:,.2f}"))
+    if kind is Kind.INT and isinstance(value, int | float):
+        return float(len(f"{value:,.0f}"))
+    if isinstance(value, float):
+        return float(len(f"{value:.1f}"))
+    return float(len(str(value)))
+
+
+class _Book:
+    """The workbook being written. Sheets are made up front in their final order; each is
+    a separate temporary file, so they can be filled in any order."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.started = time.perf_counter()
+        self.book = Workbook(write_only=True)
+        zone = plan.settings.timezone
+        self.summary: Any = self.book.create_sheet(SHEETS[0])
+        self.tables = {
+            "weekly": _Table(self.book, SHEETS[1], weekly_columns(plan.minimum)),
+            "requests": _Table(self.book, SHEETS[2], request_columns(zone)),
+            "survey": _Table(
+                self.book,
+                SHEETS[3],
+                enablement_columns(plan.minimum),
+                later=[pipeline_answer_columns()],
+            ),
+            "pipeline": _Table(
+                self.book, SHEETS[4], opportunity_columns(), later=[activity_columns()]
+            ),
+            "scorecard": _Table(self.book, SHEETS[5], scorecard_columns()),
+        }
+
+    def add(self, sheet: str, rows: Sequence[Any]) -> None:
+        self.tables[sheet].add(rows)
+
+    def section(self, sheet: str, layout: str) -> None:
+        columns = {"pipeline_answers": pipeline_answer_columns, "activities": activity_columns}
+        self.tables[sheet].section(columns[layout]())
+
+    def finish(self, sheet: str) -> None:
+        self.tables[sheet].finish()
+
+    def charts(self, weeks: int) -> None:
+        """Native charts under the weekly table, drawn from its cells."""
+        ws = self.tables["weekly"].ws
+        last = weeks + 1
+        categories = Reference(ws, min_col=1, min_row=2, max_row=last)
+
+        satisfaction = LineChart()
+        satisfaction.title = "Enablement satisfaction (1–5)"
+        satisfaction.add_data(
+            Reference(ws, min_col=WEEKLY_SATISFACTION_COLUMN, min_row=1, max_row=last),
+            titles_from_data=True,
+        )
+        satisfaction.y_axis.scaling.min = 1
+        satisfaction.y_axis.scaling.max = 5
+        satisfaction.y_axis.title = "Mean score"
+
+        turnaround = BarChart()
+        turnaround.type = "col"
+        turnaround.title = "Turnaround (median hours)"
+        turnaround.add_data(
+            Reference(
+                ws,
+                min_col=WEEKLY_CLAIM_COLUMN,
+                max_col=WEEKLY_DELIVER_COLUMN,
+                min_row=1,
+                max_row=last,
+            ),
+            titles_from_data=True,
+        )
+        turnaround.y_axis.title = "Hours"
+
+        sourced = BarChart()
+        sourced.type = "col"
+        sourced.title = "Marketing-sourced pipeline"
+        sourced.add_data(
+            Reference(ws, min_col=WEEKLY_SOURCED_COLUMN, min_row=1, max_row=last),
+            titles_from_data=True,
+        )
+        sourced.y_axis.number_format = '"$"#,##0'
+        sourced.legend = None
+
+        anchor = last + 3
+        for chart in (satisfaction, turnaround, sourced):
+            chart.set_categories(categories)
+            chart.display_blanks = "gap"  # a withheld week is a gap, not a zero
+            chart.width = 16
+            # openpyxl 3.1 hides the axes unless told otherwise.
+            chart.x_axis.delete = False
+            chart.y_axis.delete = False
+            chart.x_axis.title = "ISO week"
+            ws.add_chart(chart, f"A{anchor}")
+            anchor += 16
+
+    def write_summary(self, kpis: PeriodKpis, counts: Counts, empty: bool) -> None:
+        _Summary(self.summary, self.plan, kpis, counts, empty).write()
+
+    def save(self, out: Path) -> WriterStats:
+        """Write the file next to `out` and move it in place, so nobody sees half a file."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            self.book.save(partial)
+            os.replace(partial, out)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+        traced = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else None
+        return WriterStats(
+            process=multiprocessing.parent_process() is not None,
+            max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            traced_peak_bytes=traced,
+        )
+
+    def discard(self) -> None:
+        """Remove the temporary sheet files of a workbook that will never be saved."""
+        for ws in self.book.worksheets:
+            writer = getattr(ws, "_writer", None)
+            if writer is None:
+                continue
+            with contextlib.suppress(Exception):
+                ws.close()
+            with contextlib.suppress(Exception):
+                writer.cleanup()
+
+
+class _Summary:
+    """The front sheet: what the period was, its key figures against goals, the scorecards."""
+
+    WIDTHS: Final = (26, 36, 18, 18, 10, 14, 14, 14, 48)
+
+    def __init__(self, ws: Any, plan: _Plan, kpis: PeriodKpis, counts: Counts, empty: bool) -> None:
+        self.ws, self.plan, self.kpis, self.counts, self.empty = ws, plan, kpis, counts, empty
+
+    def cell(self, value: Any, *, font: Font | None = None, fmt: str | None = None) -> Any:
+        if value is None:
+            return None
+        cell = WriteOnlyCell(self.ws, value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # our own text, but never a formula either
+        if font is not None:
+            cell.font = font
+        if fmt is not None:
+            cell.number_format = fmt
+        return cell
+
+    def value(self, kind: Kind, value: float | None) -> Any:
+        """A figure in its kind's format (money arrives in cents)."""
+        if value is None:
+            return None
+        return self.cell(value / 100 if kind is Kind.MONEY else value, fmt=FORMATS.get(kind))
+
+    def metric_value(self, metric: str, value: float | None) -> Any:
+        """A goal or scorecard figure in its metric's unit (`bot.goals` units)."""
+        return self.value(_UNIT_KINDS.get(METRICS[metric].unit, Kind.TEXT), value)
+
+    def line(self, *values: Any) -> None:
+        self.ws.append(list(values))
+
+    def header(self, *titles: str) -> None:
+        cells = []
+        for title in titles:
+            cell = WriteOnlyCell(self.ws, title)
+            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+            cells.append(cell)
+        self.line(*cells)
+
+    def write(self) -> None:
+        plan, kpis, period = self.plan, self.kpis, self.plan.period
+        for index, width in enumerate(self.WIDTHS, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+        local_now = plan.now.astimezone(plan.tz).replace(tzinfo=None, microsecond=0)
+        shown = f"{period.start.isoformat()} to {period.end.isoformat()}"
+        if period.quarter:
+            shown = f"{period.quarter} ({shown})"
+        if kpis.to_date:
+            shown += f"; figures to date ({local_now:%Y-%m-%d %H:%M})"
+        self.line(self.cell("alignbot export", font=TITLE_FONT))
+        self.line(self.cell("Workspace", font=BOLD), self.cell(plan.team_id))
+        self.line(self.cell("Period", font=BOLD), self.cell(shown))
+        self.line(self.cell("Generated", font=BOLD), self.cell(local_now, fmt=DATETIME_FORMAT))
+        self.line(
+            self.cell("Time zone", font=BOLD),
+            self.cell(
+                f"{plan.settings.timezone}: every date and time in this workbook is local to "
+                "it (Excel has no time zones)."
+            ),
+        )
+        self.line(
+            self.cell("Anonymity", font=BOLD),
+            self.cell(
+                "Enablement-satisfaction answers carry no names, ids or times; figures over "
+                f"fewer than {plan.minimum} respondents are withheld and such weeks left out."
+            ),
+        )
+        self.line()
+        if self.empty:
+            self.line(
+                self.cell(
+                    "No data in this period: no requests, survey responses, opportunities or "
+                    f"leads between {period.start.isoformat()} and {period.end.isoformat()}.",
+                    font=WARNING_FONT,
+                )
+            )
+            self.line()
+        if kpis.requests is not None and kpis.pipeline is not None:
+            self.key_figures(kpis.requests, kpis.pipeline)
+            self.line()
+        self.scorecards()
+        self.line()
+        self.contents()
+
+    def key_figures(self, req: RequestStats, pipe: PipelineStats) -> None:
+        kpis = self.kpis
+        goals = kpis.goals or {}
+        self.line(self.cell("Key figures for the period", font=SECTION_FONT))
+        goal_title = f"Goal ({kpis.goal_quarter})" if kpis.goal_quarter else "Goal"
+        self.header("Function", "Metric", "Value", goal_title, "Note")
+        support, demandgen = Function.SUPPORT.label, Function.DEMAND_GEN.label
+        satisfaction = kpis.satisfaction
+        satisfaction_note = (
+            WITHHELD_TEXT
+            if satisfaction.withheld
+            else "no responses yet"
+            if satisfaction.value is None
+            else None
+        )
+        source = "CRM" if pipe.crm_opportunities else "pipeline survey"
+        rows: list[tuple[str, str, Kind, float | None, str | None, str | None]] = [
+            (support, "Requests filed", Kind.INT, req.filed, None, None),
+            (support, "Requests delivered", Kind.INT, req.delivered, "requests_delivered", None),
+            (
+                support,
+                "On-time delivery",
+                Kind.PERCENT,
+                req.on_time_rate,
+                "on_time_delivery_rate",
+                None,
+            ),
+            (support, "Open at period end", Kind.INT, req.open_at_end, None, None),
+            (support, "Overdue at period end", Kind.INT, req.overdue_at_end, None, None),
+            (support, "Median hours to claim", Kind.HOURS, req.time_to_claim.median, None, None),
+            (
+                support,
+                "Median hours to deliver",
+                Kind.HOURS,
+                req.time_to_deliver.median,
+                None,
+                None,
+            ),
+            (support, "Average delivery rating", Kind.SCORE, req.rating_average, None, None),
+            (support, "Delivery helped the deal", Kind.PERCENT, req.helped_share, None, None),
+            (
+                support,
+                "Enablement satisfaction",
+                Kind.SCORE,
+                satisfaction.value,
+                "enablement_satisfaction",
+                satisfaction_note,
+            ),
+            (support, "Survey response rate", Kind.PERCENT, kpis.response_rate, None, None),
+            (
+                demandgen,
+                "Marketing-sourced pipeline",
+                Kind.MONEY,
+                sourced_cents(pipe),
+                "sourced_pipeline",
+                f"from the {source}",
+            ),
+            (
+                demandgen,
+                "Marketing-influenced pipeline",
+                Kind.MONEY,
+                pipe.influenced_cents,
+                "influenced_pipeline",
+                "from the pipeline survey",
+            ),
+            (
+                demandgen,
+                "New pipeline reported by reps",
+                Kind.MONEY,
+                pipe.new_pipeline_cents,
+                None,
+                None,
+            ),
+            (demandgen, "CRM pipeline created", Kind.MONEY, pipe.crm_pipeline_cents, None, None),
+            (demandgen, "Leads", Kind.INT, pipe.leads, "qualified_leads", None),
+            (
+                demandgen,
+                "Lead-to-opportunity conversion",
+                Kind.PERCENT,
+                pipe.lead_to_opportunity_rate,
+                "lead_to_opportunity_rate",
+                None,
+            ),
+        ]
+        cover = kpis.coverage
+        if cover is not None:
+            rows.append(
+                (
+                    demandgen,
+                    f"Pipeline coverage ({cover.quarter})",
+                    Kind.RATIO,
+                    cover.ratio,
+                    "pipeline_coverage",
+                    cover.status,
+                )
+            )
+            rows.append(
+                (
+                    support,
+                    f"Sales quota achieved ({cover.quarter})",
+                    Kind.PERCENT,
+                    cover.quota_attainment,
+                    "quota_attainment",
+                    None,
+                )
+            )
+        for function, metric, kind, value, goal_metric, note in rows:
+            goal = goals.get(goal_metric) if goal_metric else None
+            self.line(
+                self.cell(function),
+                self.cell(metric),
+                self.value(kind, value),
+                self.metric_value(goal_metric, goal) if goal_metric and goal is not None else None,
+                self.cell(note or ("no data yet" if value is None else None)),
+            )
+        if kpis.goal_quarter is None:
+            self.line(
+                None,
+                self.cell(
+                    "Goals are set per quarter and this period spans several: see Scorecards.",
+                    font=NOTE_FONT,
+                ),
+            )
+
+    def scorecards(self) -> None:
+        self.line(self.cell("Scorecards (bonus attainment per quarter)", font=SECTION_FONT))
+        if not self.kpis.scorecards:
+            self.line(self.cell("No quarter of this period has started yet.", font=NOTE_FONT))
+            return
+        self.header(
+            "Function",
+            "Metric",
+            "Actual",
+            "Goal",
+            "Weight",
+            "Attainment",
+            "Capped",
+            "Contribution",
+            "Note",
+        )
+        for card in self.kpis.scorecards:
+            title = f"{card.quarter} · {card.function.label}"
+            for line in card.lines:
+                self.line(
+                    self.cell(title),
+                    self.cell(line.label),
+                    self.metric_value(line.metric, line.actual),
+                    self.metric_value(line.metric, line.target),
+                    self.cell(line.weight, fmt=WEIGHT_FORMAT),
+                    self.cell(line.attainment, fmt=PERCENT_FORMAT),
+                    self.cell(line.capped, fmt=PERCENT_FORMAT),
+                    self.cell(line.contribution, fmt=PERCENT_FORMAT),
+                    self.cell(line.note),
+                )
+            self.line(
+                self.cell(title, font=BOLD),
+                self.cell("Bonus attainment", font=BOLD),
+                None,
+                None,
+                None,
+                None,
+                self.cell(f"cap {card.cap:.0%}"),
+                self.cell(card.total, font=BOLD, fmt=PERCENT_FORMAT),
+                self.cell(_total_note(card)),
+            )
+
+    def contents(self) -> None:
+        counts = self.counts
+        self.line(self.cell("In this workbook", font=SECTION_FONT))
+        for sheet, text in (
+            ("Weekly KPIs", f"{counts.weeks} weeks, with charts"),
+            ("Requests", f"{counts.requests:,} requests"),
+            (
+                "Survey responses",
+                f"{counts.enablement:,} anonymous enablement answers, "
+                f"{counts.pipeline_answers:,} pipeline answers",
+            ),
+            (
+                "Pipeline",
+                f"{counts.opportunities:,} CRM opportunities, {counts.activities} activities",
+            ),
+            ("Scorecard", f"{counts.scorecard_lines} scorecard lines, as live formulas"),
+        ):
+            self.line(self.cell(sheet, font=BOLD), self.cell(text))
+
+
+def _total_note(card: Scorecard) -> str:
+    if card.total is None:
+        return "nothing to score yet"
+    if card.complete:
+        return "bonus attainment"
+    return f"partial: {card.covered_weight:.0%} of the weight could be scored"
+
+
+# One writer per export, by key: in a worker process there is only ever one.
+_WRITERS: dict[str, _Book] = {}
+
+
+def _writer_open(key: str, plan: _Plan) -> None:
+    _WRITERS[key] = _Book(plan)
+
+
+def _writer_call(key: str, method: str, *args: Any) -> Any:
+    return getattr(_WRITERS[key], method)(*args)
+
+
+def _writer_save(key: str, out: Path) -> WriterStats:
+    return _WRITERS.pop(key).save(out)
+
+
+def _writer_discard(key: str) -> None:
+    book = _WRITERS.pop(key, None)
+    if book is not None:
+        book.discard()
+
+
+class _Writer:
+    """The export's handle on its writer: calls run in order, one at a time."""
+
+    def __init__(self, executor: Executor, *, process: bool) -> None:
+        self.executor = executor
+        self.process = process
+        self.key = uuid.uuid4().hex
+        self.loop = asyncio.get_running_loop()
+
+    @classmethod
+    async def open(cls, plan: _Plan, *, process: bool) -> _Writer:
+        executor: Executor
+        if process:
+            # "spawn": forking a process that runs an event loop and driver threads is unsafe.
+            context = multiprocessing.get_context("spawn")
+            executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        else:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alignbot-export")
+        writer = cls(executor, process=process)
+        await writer.submit(_writer_open, plan)
+        return writer
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        return asyncio.wrap_future(self.executor.submit(function, self.key, *args))
+
+    def call(self, method: str, *args: Any) -> asyncio.Future[Any]:
+        return self.submit(_writer_call, method, *args)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.executor.shutdown, True)
+
+    async def abandon(self) -> None:
+        """Drop the workbook after what is queued (never racing a call still running)."""
+        with contextlib.suppress(Exception):
+            await self.submit(_writer_discard)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------------
+# KPI steps (each a short piece of work the export fits in while the writer is busy)
+# --------------------------------------------------------------------------------------
+
+Step = Callable[[], Awaitable[None]]
+
+
+def _kpi_steps(
+    session: AsyncSession, plan: _Plan, weeks: list[WeekKpis], kpis: PeriodKpis
+) -> deque[Step]:
     calendar = plan.settings.calendar
+    steps: deque[Step] = deque()
+
+    def week_step(monday: date, window: Window) -> Step:
+        async def step() -> None:
+            requests = await request_stats(
+                session, team_id=plan.team_id, window=window, calendar=calendar
+            )
+            pipeline = await pipeline_stats(session, team_id=plan.team_id, window=window)
+            # A survey week belongs to the period its Monday is in (as in quarter figures).
+            satisfaction = None
+            if monday >= plan.period.start:
+                satisfaction = await satisfaction_stats(
+                    session,
+                    team_id=plan.team_id,
+                    week_start=monday,
+                    minimum=plan.minimum,
+                    weeks=1,
+                )
+            await session.commit()
+            weeks.append(
+                WeekKpis(
+                    week_start=monday,
+                    first=window.start.astimezone(plan.tz).date(),
+                    last=(window.end - timedelta(microseconds=1)).astimezone(plan.tz).date(),
+                    label=window.label,
+                    requests=requests,
+                    satisfaction=satisfaction,
+                    pipeline=pipeline,
+                )
+            )
+
+        return step
+
     for monday, window in plan.weeks:
-        requests = await request_stats(
+        steps.append(week_step(monday, window))
+
+    async def period_requests() -> None:
+        window = plan.kpi_window or Window(plan.window.start, plan.window.start, "", plan.tz)
+        kpis.to_date = plan.kpi_window is not None and plan.kpi_window.end < plan.window.end
+        kpis.requests = await request_stats(
             session, team_id=plan.team_id, window=window, calendar=calendar
         )
-        pipeline = await pipeline_stats(session, team_id=plan.team_id, window=window)
-        # A survey week belongs to the period its Monday is in (as in the quarter's figures).
-        satisfaction = None
-        if monday >= plan.period.start:
-            satisfaction = await satisfaction_stats(
-                session, team_id=plan.team_id, week_start=monday, minimum=plan.minimum, weeks=1
+        await session.commit()
+
+    async def period_pipeline() -> None:
+        window = plan.kpi_window or Window(plan.window.start, plan.window.start, "", plan.tz)
+        kpis.pipeline = await pipeline_stats(session, team_id=plan.team_id, window=window)
+        kpis.satisfaction, kpis.response_rate = await _period_satisfaction(session, plan)
+        if quarter_of(plan.period.start) == quarter_of(plan.period.end):
+            kpis.goal_quarter = quarter_of(plan.period.start)
+            # Plain targets, not ORM rows: they outlive this transaction and are pickled.
+            kpis.goals = targets_of(
+                await goals_for(session, team_id=plan.team_id, quarter=kpis.goal_quarter)
             )
-        rows.append(
-            WeekKpis(
-                week_start=monday,
-                first=window.start.astimezone(plan.tz).date(),
-                last=(window.end - timedelta(microseconds=1)).astimezone(plan.tz).date(),
-                label=window.label,
-                requests=requests,
-                satisfaction=satisfaction,
-                pipeline=pipeline,
+        if plan.quarters:
+            kpis.coverage = await coverage(
+                session, team_id=plan.team_id, quarter=plan.quarters[-1], tz=plan.tz
             )
-        )
-        await session.commit()  # a short transaction per week
-    return rows
+        await session.commit()
+
+    steps.extend((period_requests, period_pipeline))
+
+    def scorecard_step(quarter: str, function: Function) -> Step:
+        async def step() -> None:
+            kpis.scorecards.append(
+                await scorecard_for(
+                    session,
+                    team_id=plan.team_id,
+                    quarter=quarter,
+                    function=function,
+                    settings=plan.settings,
+                )
+            )
+            await session.commit()
+
+        return step
+
+    for quarter in plan.quarters:
+        for function in (Function.DEMAND_GEN, Function.SUPPORT):
+            steps.append(scorecard_step(quarter, function))
+    return steps
 
 
 async def _period_satisfaction(
@@ -978,62 +1524,9 @@ async def _period_satisfaction(
     return mean, (answered / reached if reached else None)
 
 
-async def _period(session: AsyncSession, plan: _Plan) -> PeriodKpis:
-    window = plan.kpi_window or Window(
-        plan.window.start, plan.window.start, plan.window.label, plan.tz
-    )
-    requests = await request_stats(
-        session, team_id=plan.team_id, window=window, calendar=plan.settings.calendar
-    )
-    pipeline = await pipeline_stats(session, team_id=plan.team_id, window=window)
-    satisfaction, rate = await _period_satisfaction(session, plan)
-    await session.commit()
-    goal_quarter = None
-    goals = None
-    if quarter_of(plan.period.start) == quarter_of(plan.period.end):
-        goal_quarter = quarter_of(plan.period.start)
-        # Plain targets, not ORM rows: they are read after later commits, in another thread.
-        goals = targets_of(await goals_for(session, team_id=plan.team_id, quarter=goal_quarter))
-    cover = None
-    if plan.quarters:
-        cover = await coverage(session, team_id=plan.team_id, quarter=plan.quarters[-1], tz=plan.tz)
-    scorecards = []
-    for quarter in plan.quarters:
-        for function in (Function.DEMAND_GEN, Function.SUPPORT):
-            scorecards.append(
-                await scorecard_for(
-                    session,
-                    team_id=plan.team_id,
-                    quarter=quarter,
-                    function=function,
-                    settings=plan.settings,
-                )
-            )
-            await session.commit()
-    return PeriodKpis(
-        window=window,
-        to_date=plan.kpi_window is not None and plan.kpi_window.end < plan.window.end,
-        requests=requests,
-        pipeline=pipeline,
-        satisfaction=satisfaction,
-        response_rate=rate,
-        coverage=cover,
-        goals=goals,
-        goal_quarter=goal_quarter,
-        scorecards=scorecards,
-    )
-
-
 # --------------------------------------------------------------------------------------
-# Reading raw rows, a page at a time
+# Raw rows, a page at a time, as cell values
 # --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Note:
-    """An explanatory row among the data rows (a week left out, figures withheld)."""
-
-    values: tuple[Any, ...]
 
 
 async def _page(session: AsyncSession, statement: sa.Executable) -> list[Any]:
@@ -1041,6 +1534,69 @@ async def _page(session: AsyncSession, statement: sa.Executable) -> list[Any]:
     rows = list((await connection.execute(statement)).all())
     await session.commit()  # one short transaction per page: SQLite's lock is never held long
     return rows
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """How much raw data the period holds, counted before anything is read."""
+
+    requests: int
+    responses: int
+    opportunities: int
+    leads: int
+
+    @property
+    def rows(self) -> int:
+        return self.requests + self.responses + self.opportunities
+
+
+async def _sizes(session: AsyncSession, plan: _Plan) -> _Sizes:
+    first, last = plan.period.start, plan.period.end
+    start, end = plan.window.start, plan.window.end
+
+    async def count(statement: Any) -> int:
+        return int((await _page(session, statement))[0][0] or 0)
+
+    return _Sizes(
+        requests=await count(
+            sa.select(sa.func.count()).where(
+                col(SupportRequest.team_id) == plan.team_id,
+                col(SupportRequest.created_at) >= start,
+                col(SupportRequest.created_at) < end,
+            )
+        ),
+        responses=await count(
+            sa.select(sa.func.count())
+            .select_from(SurveyResponse)
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(
+                col(SurveyRun.team_id) == plan.team_id,
+                col(SurveyRun.period_start) >= first,
+                col(SurveyRun.period_start) <= last,
+            )
+        ),
+        opportunities=await count(
+            sa.select(sa.func.count()).where(
+                col(Opportunity.team_id) == plan.team_id,
+                sa.or_(
+                    sa.and_(
+                        col(Opportunity.created_date) >= first,
+                        col(Opportunity.created_date) <= last,
+                    ),
+                    sa.and_(
+                        col(Opportunity.close_date) >= first, col(Opportunity.close_date) <= last
+                    ),
+                ),
+            )
+        ),
+        leads=await count(
+            sa.select(sa.func.count()).where(
+                col(LeadCount.team_id) == plan.team_id,
+                col(LeadCount.week_start) >= first,
+                col(LeadCount.week_start) <= last,
+            )
+        ),
+    )
 
 
 _latest_delivery: Final = (
@@ -1092,26 +1648,81 @@ def _requests_select() -> Any:
     )
 
 
+def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 3600
+
+
+def _request_row(row: Any, filed_in_period: bool, tz: ZoneInfo) -> tuple[Any, ...]:
+    (
+        _id,
+        number,
+        request_type,
+        status,
+        account,
+        amount_cents,
+        requester,
+        assignee,
+        created_at,
+        claimed_at,
+        delivered_at,
+        due_date,
+        sla_deadline,
+        source,
+        details,
+        deliverable,
+        crm_link,
+        outcome,
+        score,
+        helped,
+        rating_comment,
+    ) = row
+    delivered = RequestStatus(status) == RequestStatus.DELIVERED and delivered_at is not None
+    return (
+        format_reference(number),
+        RequestType(request_type).label,
+        RequestStatus(status).value,
+        clean_text(account),
+        _dollars(amount_cents),
+        requester,
+        assignee,
+        excel_datetime(created_at, tz),
+        excel_datetime(claimed_at, tz),
+        excel_datetime(delivered_at, tz),
+        excel_date(due_date),
+        _hours(created_at, claimed_at),
+        _hours(created_at, delivered_at) if delivered else None,
+        _yes_no(on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz))
+        if delivered
+        else None,
+        score,
+        helped.replace("_", " ") if helped else None,
+        clean_text(rating_comment),
+        source,
+        _yes_no(filed_in_period),
+        clean_text(details),
+        clean_text(deliverable),
+        clean_text(crm_link),
+        clean_text(outcome),
+    )
+
+
 async def _request_pages(session: AsyncSession, plan: _Plan) -> AsyncIterator[list[Any]]:
-    """Requests filed in the period (by created time), then those filed earlier and claimed
-    or delivered in it (by id): keyset pages, each on an index."""
+    """Requests filed in the period (keyset on the created-time index), then those filed
+    earlier and claimed or delivered in it (keyset on id)."""
     team = col(SupportRequest.team_id) == plan.team_id
-    start, end = plan.window.start, plan.window.end
-    created = col(SupportRequest.created_at)
+    start, end, tz = plan.window.start, plan.window.end, plan.tz
+    created, request_id = col(SupportRequest.created_at), col(SupportRequest.id)
     last: tuple[datetime, int] | None = None
     while True:
         statement = _requests_select().where(team, created >= start, created < end)
         if last is not None:
-            statement = statement.where(
-                sa.tuple_(created, col(SupportRequest.id)) > sa.tuple_(*last)
-            )
-        rows = await _page(
-            session, statement.order_by(created, col(SupportRequest.id)).limit(PAGE_ROWS)
-        )
-        if not rows:
-            break
-        yield [(*row, True) for row in rows]
-        last = (rows[-1].created_at, rows[-1].id)
+            statement = statement.where(sa.tuple_(created, request_id) > sa.tuple_(*last))
+        rows = await _page(session, statement.order_by(created, request_id).limit(PAGE_ROWS))
+        if rows:
+            yield [_request_row(row, True, tz) for row in rows]
+            last = (rows[-1].created_at, rows[-1].id)
         if len(rows) < PAGE_ROWS:
             break
     touched = sa.or_(
@@ -1123,14 +1734,13 @@ async def _request_pages(session: AsyncSession, plan: _Plan) -> AsyncIterator[li
         rows = await _page(
             session,
             _requests_select()
-            .where(team, created < start, touched, col(SupportRequest.id) > last_id)
-            .order_by(col(SupportRequest.id))
+            .where(team, created < start, touched, request_id > last_id)
+            .order_by(request_id)
             .limit(PAGE_ROWS),
         )
-        if not rows:
-            break
-        yield [(*row, False) for row in rows]
-        last_id = rows[-1].id
+        if rows:
+            yield [_request_row(row, False, tz) for row in rows]
+            last_id = rows[-1].id
         if len(rows) < PAGE_ROWS:
             break
 
@@ -1142,10 +1752,11 @@ class _EnablementWeek:
     respondents: int
     scorers: int
     helpers: int
-    commenters: int
 
 
 async def _enablement_weeks(session: AsyncSession, plan: _Plan) -> list[_EnablementWeek]:
+    """Each enablement run of the period with how many answered anything, gave a score and
+    said what would help (the counts the anonymity rules are judged on)."""
     answered_anything = sa.or_(
         col(SurveyResponse.score).is_not(None),
         col(SurveyResponse.comment).is_not(None),
@@ -1162,7 +1773,6 @@ async def _enablement_weeks(session: AsyncSession, plan: _Plan) -> list[_Enablem
             tally(answered_anything),
             tally(col(SurveyResponse.score).is_not(None)),
             tally(col(SurveyResponse.help_with).is_not(None)),
-            tally(sa.func.length(sa.func.trim(col(SurveyResponse.comment))) > 0),
         )
         .select_from(SurveyRun)
         .outerjoin(
@@ -1182,14 +1792,14 @@ async def _enablement_weeks(session: AsyncSession, plan: _Plan) -> list[_Enablem
         .order_by(col(SurveyRun.period_start))
     )
     return [
-        _EnablementWeek(int(run_id), week, int(a or 0), int(s or 0), int(h or 0), int(c or 0))
-        for run_id, week, a, s, h, c in await _page(session, statement)
+        _EnablementWeek(int(run_id), week, int(anything or 0), int(scores or 0), int(helps or 0))
+        for run_id, week, anything, scores, helps in await _page(session, statement)
     ]
 
 
-def _week_label(week_start: date) -> str:
-    year, week, _ = week_start.isocalendar()
-    return f"{year}-W{week:02d}"
+def _enablement_note(week: _EnablementWeek, text: str) -> _Note:
+    label = iso_week_label(week.week_start)
+    return _Note((ENABLEMENT_LABEL, label, excel_date(week.week_start), None, None, None, text))
 
 
 async def _enablement_pages(
@@ -1197,30 +1807,23 @@ async def _enablement_pages(
 ) -> AsyncIterator[list[Any]]:
     """The anonymous pulse, week by week, with the anonymity rules applied:
 
-    * a week with fewer respondents than the minimum is left out, with a note row;
-    * within a week, scores are shown only when at least the minimum gave one, "what would
-      help" only when at least the minimum answered it (as the digests withhold them), and
-      comments only for weeks meeting the minimum (`bot.privacy.safe_comments`);
+    * a week with fewer respondents than the minimum is left out, with a note row (which
+      gives no count: a count below the minimum is itself withheld);
+    * within a week, scores are shown only when at least the minimum gave one and "what would
+      help" only when at least the minimum answered it (as the digests withhold them);
+      comments go with the week's respondents (`bot.privacy.safe_comments`);
     * no user id, response id or time: the week is the only "when";
     * rows are ordered by what they show (never by submission or user), so their order
-      reveals nothing a withheld field or a timestamp would.
+      reveals nothing that a withheld field or a timestamp would.
     """
     minimum = plan.minimum
     for week in weeks:
-        label = _week_label(week.week_start)
         if not counts_can_be_shown(week.respondents, minimum=minimum):
             yield [
-                _Note(
-                    (
-                        ENABLEMENT_LABEL,
-                        label,
-                        week.week_start,
-                        None,
-                        None,
-                        None,
-                        f"Week left out: fewer than {minimum} people answered, so answers "
-                        "could be traced to a person.",
-                    )
+                _enablement_note(
+                    week,
+                    f"Week left out: fewer than {minimum} people answered, so answers could "
+                    "be traced to a person.",
                 )
             ]
             continue
@@ -1228,23 +1831,19 @@ async def _enablement_pages(
         show_help = counts_can_be_shown(week.helpers, minimum=minimum)
         withheld = [
             name
-            for name, shown in (("scores", show_score), ("'what would help most'", show_help))
-            if not shown and (week.scorers if name == "scores" else week.helpers)
+            for name, shown, given in (
+                ("scores", show_score, week.scorers),
+                ("'what would help most'", show_help, week.helpers),
+            )
+            if given and not shown
         ]
         page: list[Any] = []
         if withheld:
             page.append(
-                _Note(
-                    (
-                        ENABLEMENT_LABEL,
-                        label,
-                        week.week_start,
-                        None,
-                        None,
-                        None,
-                        f"{' and '.join(withheld).capitalize()} withheld this week: fewer than "
-                        f"{minimum} people gave one.",
-                    )
+                _enablement_note(
+                    week,
+                    f"{' and '.join(withheld).capitalize()} withheld this week: fewer than "
+                    f"{minimum} people gave one.",
                 )
             )
         keys: list[Any] = []
@@ -1252,8 +1851,7 @@ async def _enablement_pages(
             keys.append(sa.func.coalesce(col(SurveyResponse.score), 0))
         if show_help:
             keys.append(sa.func.coalesce(col(SurveyResponse.help_with), ""))
-        keys.append(sa.func.coalesce(col(SurveyResponse.comment), ""))
-        keys.append(col(SurveyResponse.id))
+        keys += [sa.func.coalesce(col(SurveyResponse.comment), ""), col(SurveyResponse.id)]
         base = (
             sa.select(
                 col(SurveyResponse.score),
@@ -1268,6 +1866,7 @@ async def _enablement_pages(
             .order_by(*keys)
             .limit(PAGE_ROWS)
         )
+        label, day = iso_week_label(week.week_start), excel_date(week.week_start)
         last: tuple[Any, ...] | None = None
         while True:
             statement = base if last is None else base.where(sa.tuple_(*keys) > sa.tuple_(*last))
@@ -1275,10 +1874,10 @@ async def _enablement_pages(
             for row in rows:
                 score = row[0] if show_score else None
                 help_with = HELP_OPTIONS.get(row[1], row[1]) if show_help and row[1] else None
-                comment = row[2].strip() if row[2] and row[2].strip() else None
+                comment = clean_text(row[2].strip()) if row[2] and row[2].strip() else None
                 if score is None and help_with is None and comment is None:
                     continue
-                page.append((ENABLEMENT_LABEL, label, week.week_start, score, help_with, comment))
+                page.append((ENABLEMENT_LABEL, label, day, score, help_with, comment))
             if page:
                 yield page
                 page = []
@@ -1291,11 +1890,11 @@ def _activity_label(key: str) -> str:
     if key.startswith("ms:"):
         reference = key.split(":")[-1]
         return f"Support request {reference}" if reference.startswith("MS-") else "Support request"
-    return ACTIVITY_OPTIONS.get(key, key)
+    return ACTIVITY_OPTIONS.get(key, "Other")
 
 
 def activities_text(raw: str | None) -> str | None:
-    """A response's activities JSON as labels: "Webinar, Content, Support request MS-42"."""
+    """A response's activities (JSON) as labels: "Webinar, Content, Support request MS-42"."""
     try:
         values = json.loads(raw) if raw else []
     except ValueError:
@@ -1307,8 +1906,8 @@ def activities_text(raw: str | None) -> str | None:
 
 
 async def _pipeline_answer_pages(session: AsyncSession, plan: _Plan) -> AsyncIterator[list[Any]]:
-    """Pipeline-pulse answers, week by week and rep by rep (keyset on the run's unique
-    (run, user) index)."""
+    """Pipeline-pulse answers week by week, rep by rep (keyset on the run's (run, user)
+    unique index). Named: these are business data, not anonymous."""
     runs = await _page(
         session,
         sa.select(col(SurveyRun.id), col(SurveyRun.period_start))
@@ -1321,7 +1920,7 @@ async def _pipeline_answer_pages(session: AsyncSession, plan: _Plan) -> AsyncIte
         .order_by(col(SurveyRun.period_start)),
     )
     for run_id, week_start in runs:
-        label = _week_label(week_start)
+        label, day = iso_week_label(week_start), excel_date(week_start)
         last_user = ""
         while True:
             rows = await _page(
@@ -1345,7 +1944,31 @@ async def _pipeline_answer_pages(session: AsyncSession, plan: _Plan) -> AsyncIte
                 .limit(PAGE_ROWS),
             )
             if rows:
-                yield [(PIPELINE_LABEL, label, week_start, *row) for row in rows]
+                yield [
+                    (
+                        PIPELINE_LABEL,
+                        label,
+                        day,
+                        user_id,
+                        opportunities,
+                        _dollars(pipeline),
+                        sourced_n,
+                        _dollars(sourced),
+                        influenced_n,
+                        _dollars(influenced),
+                        activities_text(activities),
+                    )
+                    for (
+                        user_id,
+                        opportunities,
+                        pipeline,
+                        sourced_n,
+                        sourced,
+                        influenced_n,
+                        influenced,
+                        activities,
+                    ) in rows
+                ]
                 last_user = rows[-1][0]
             if len(rows) < PAGE_ROWS:
                 break
@@ -1390,682 +2013,127 @@ async def _opportunity_pages(session: AsyncSession, plan: _Plan) -> AsyncIterato
                 session, statement.order_by(key, col(Opportunity.id)).limit(PAGE_ROWS)
             )
             if rows:
-                yield [(*row[:12], reason) for row in rows]
+                yield [
+                    (
+                        clean_text(crm_id),
+                        clean_text(name),
+                        clean_text(account),
+                        _dollars(amount),
+                        clean_text(stage),
+                        excel_date(created_date),
+                        excel_date(close_date),
+                        clean_text(lead_source),
+                        _yes_no(sourced),
+                        clean_text(owner),
+                        _yes_no(won),
+                        _yes_no(closed),
+                        reason,
+                    )
+                    for (
+                        crm_id,
+                        name,
+                        account,
+                        amount,
+                        stage,
+                        created_date,
+                        close_date,
+                        lead_source,
+                        sourced,
+                        owner,
+                        won,
+                        closed,
+                        _id,
+                        _key,
+                    ) in rows
+                ]
                 last = (rows[-1][13], rows[-1][12])
             if len(rows) < PAGE_ROWS:
                 break
 
 
-async def _count_responses(session: AsyncSession, plan: _Plan) -> int:
-    rows = await _page(
-        session,
-        sa.select(sa.func.count())
-        .select_from(SurveyResponse)
-        .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-        .where(
-            col(SurveyRun.team_id) == plan.team_id,
-            col(SurveyRun.period_start) >= plan.period.start,
-            col(SurveyRun.period_start) <= plan.period.end,
-        ),
-    )
-    return int(rows[0][0] or 0)
-
-
-async def _has_leads(session: AsyncSession, plan: _Plan) -> bool:
-    rows = await _page(
-        session,
-        sa.select(sa.func.count()).where(
-            col(LeadCount.team_id) == plan.team_id,
-            col(LeadCount.week_start) >= plan.period.start,
-            col(LeadCount.week_start) <= plan.period.end,
-        ),
-    )
-    return bool(rows[0][0])
-
-
-# --------------------------------------------------------------------------------------
-# Writing (all of it in one worker thread)
-# --------------------------------------------------------------------------------------
-
-
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds() / 3600
-
-
-def _cents(value: int | float | None) -> float | None:
-    return None if value is None else value / 100
-
-
-class _Book:
-    """The workbook being written; every method runs in the export's worker thread."""
-
-    def __init__(self, plan: _Plan) -> None:
-        self.plan = plan
-        self.book = Workbook(write_only=True)
-        zone = plan.settings.timezone
-        tz = plan.tz
-        self.summary: Any = self.book.create_sheet(SHEETS[0])
-        self.weekly = _Table(self.book, SHEETS[1], weekly_columns(zone, plan.minimum), tz=tz)
-        self.requests = _Table(self.book, SHEETS[2], request_columns(zone), tz=tz)
-        self.survey = _Table(
-            self.book,
-            SHEETS[3],
-            enablement_columns(plan.minimum),
-            tz=tz,
-            later=[pipeline_answer_columns()],
-        )
-        self.pipeline = _Table(
-            self.book, SHEETS[4], opportunity_columns(), tz=tz, later=[activity_columns()]
-        )
-        self.scorecard = _Table(self.book, SHEETS[5], scorecard_columns(), tz=tz)
-        self.counts = Counts()
-
-    # -- Weekly KPIs --
-
-    def write_weekly(self, weeks: list[WeekKpis]) -> None:
-        table = self.weekly
-        for week in weeks:
-            req, pipe, sat = week.requests, week.pipeline, week.satisfaction
-            score: float | None = None
-            note: str | None
-            rate: float | None = None
-            if sat is None:
-                note = "survey week began before the period"
+def _weekly_rows(weeks: list[WeekKpis], minimum: int) -> list[tuple[Any, ...]]:
+    rows = []
+    for week in sorted(weeks, key=lambda item: item.week_start):
+        req, pipe, sat = week.requests, week.pipeline, week.satisfaction
+        score: float | None = None
+        rate: float | None = None
+        note: str | None
+        if sat is None:
+            note = "survey week began before the period"
+        else:
+            rate = sat.response_rate
+            if sat.mean.withheld:
+                note = f"withheld: fewer than {minimum} responses"
+            elif sat.mean.value is None:
+                note = "no responses yet"
             else:
-                rate = sat.response_rate
-                if sat.mean.withheld:
-                    note = f"withheld: fewer than {self.plan.minimum} responses"
-                elif sat.mean.value is None:
-                    note = "no responses yet"
-                else:
-                    score, note = sat.mean.value, None
-            table.add(
-                (
-                    week.label,
-                    week.first,
-                    week.last,
-                    req.filed,
-                    req.delivered,
-                    req.delivered_on_time,
-                    req.on_time_rate,
-                    req.open_at_end,
-                    req.overdue_at_end,
-                    req.time_to_claim.median,
-                    req.time_to_deliver.median,
-                    req.time_to_deliver_business.median,
-                    req.rating_average,
-                    score,
-                    note,
-                    rate,
-                    sourced_cents(pipe),
-                    pipe.influenced_cents,
-                    pipe.new_pipeline_cents,
-                    pipe.leads,
-                    pipe.lead_to_opportunity_rate,
-                )
-            )
-        table.finish()
-        self.counts.weeks = len(weeks)
-        if weeks:
-            self._charts(len(weeks))
-
-    def _charts(self, count: int) -> None:
-        ws = self.weekly.ws
-        last = count + 1
-        categories = Reference(ws, min_col=1, min_row=2, max_row=last)
-
-        satisfaction = LineChart()
-        satisfaction.title = "Enablement satisfaction (1–5)"
-        satisfaction.add_data(
-            Reference(ws, min_col=WEEKLY_SATISFACTION_COLUMN, min_row=1, max_row=last),
-            titles_from_data=True,
-        )
-        satisfaction.y_axis.scaling.min = 1
-        satisfaction.y_axis.scaling.max = 5
-        satisfaction.y_axis.title = "Mean score"
-
-        turnaround = BarChart()
-        turnaround.type = "col"
-        turnaround.title = "Turnaround (median hours)"
-        turnaround.add_data(
-            Reference(
-                ws,
-                min_col=WEEKLY_CLAIM_COLUMN,
-                max_col=WEEKLY_DELIVER_COLUMN,
-                min_row=1,
-                max_row=last,
-            ),
-            titles_from_data=True,
-        )
-        turnaround.y_axis.title = "Hours"
-
-        sourced = BarChart()
-        sourced.type = "col"
-        sourced.title = "Marketing-sourced pipeline"
-        sourced.add_data(
-            Reference(ws, min_col=WEEKLY_SOURCED_COLUMN, min_row=1, max_row=last),
-            titles_from_data=True,
-        )
-        sourced.y_axis.number_format = '"$"#,##0'
-        sourced.legend = None
-
-        anchor = last + 3
-        for chart in (satisfaction, turnaround, sourced):
-            chart.set_categories(categories)
-            chart.display_blanks = "gap"
-            chart.width = 16
-            # openpyxl 3.1 hides axes unless told otherwise.
-            chart.x_axis.delete = False
-            chart.y_axis.delete = False
-            chart.x_axis.title = "ISO week"
-            ws.add_chart(chart, f"A{anchor}")
-            anchor += 16
-
-    # -- Requests --
-
-    def write_requests(self, rows: list[Any]) -> None:
-        table, tz = self.requests, self.plan.tz
-        for row in rows:
+                score, note = sat.mean.value, None
+        rows.append(
             (
-                _id,
-                number,
-                request_type,
-                status,
-                account,
-                amount_cents,
-                requester,
-                assignee,
-                created_at,
-                claimed_at,
-                delivered_at,
-                due_date,
-                sla_deadline,
-                source,
-                details,
-                deliverable,
-                crm_link,
-                outcome,
+                week.label,
+                excel_date(week.first),
+                excel_date(week.last),
+                req.filed,
+                req.delivered,
+                req.delivered_on_time,
+                req.on_time_rate,
+                req.open_at_end,
+                req.overdue_at_end,
+                req.time_to_claim.median,
+                req.time_to_deliver.median,
+                req.time_to_deliver_business.median,
+                req.rating_average,
                 score,
-                helped,
-                rating_comment,
-                filed_in_period,
-            ) = row
-            status = RequestStatus(status)
-            delivered = status == RequestStatus.DELIVERED and delivered_at is not None
-            table.add(
-                (
-                    format_reference(number),
-                    RequestType(request_type).label,
-                    status.value,
-                    account,
-                    amount_cents,
-                    requester,
-                    assignee,
-                    created_at,
-                    claimed_at,
-                    delivered_at,
-                    due_date,
-                    _hours(created_at, claimed_at),
-                    _hours(created_at, delivered_at) if delivered else None,
-                    on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz)
-                    if delivered
-                    else None,
-                    score,
-                    helped.replace("_", " ") if helped else None,
-                    rating_comment,
-                    source,
-                    filed_in_period,
-                    details,
-                    deliverable,
-                    crm_link,
-                    outcome,
-                )
+                note,
+                rate,
+                _dollars(sourced_cents(pipe)),
+                _dollars(pipe.influenced_cents),
+                _dollars(pipe.new_pipeline_cents),
+                pipe.leads,
+                pipe.lead_to_opportunity_rate,
             )
-        self.counts.requests = table.data_rows
+        )
+    return rows
 
-    def finish_requests(self) -> None:
-        self.requests.finish()
 
-    # -- Survey responses --
-
-    def write_enablement(self, rows: list[Any]) -> None:
-        table = self.survey
-        for row in rows:
-            if isinstance(row, _Note):
-                table.add(row.values, note=True)
-            else:
-                table.add(row)
-        self.counts.enablement = table.data_rows
-
-    def start_pipeline_answers(self) -> None:
-        self.survey.section(pipeline_answer_columns())
-
-    def write_pipeline_answers(self, rows: list[Any]) -> None:
-        table = self.survey
-        for label, week, week_start, user_id, opps, pipeline, s_n, s_c, i_n, i_c, acts in rows:
-            table.add(
-                (
-                    label,
-                    week,
-                    week_start,
-                    user_id,
-                    opps,
-                    pipeline,
-                    s_n,
-                    s_c,
-                    i_n,
-                    i_c,
-                    activities_text(acts),
-                )
-            )
-        self.counts.pipeline_answers = table.data_rows - self.counts.enablement
-
-    def finish_survey(self) -> None:
-        self.survey.finish()
-
-    # -- Pipeline --
-
-    def write_opportunities(self, rows: list[Any]) -> None:
-        for row in rows:
-            self.pipeline.add(row)
-        self.counts.opportunities = self.pipeline.data_rows
-
-    def write_activities(self, stats: PipelineStats) -> None:
-        table = self.pipeline
-        table.section(activity_columns())
-        for impact in stats.activities:
-            table.add((_activity_label(impact.activity), impact.pipeline_cents, impact.mentions))
-        self.counts.activities = len(stats.activities)
-        table.finish()
-
-    # -- Scorecard (formulas) --
-
-    def write_scorecard(self, scorecards: list[Scorecard]) -> None:
-        table = self.scorecard
-        for card in scorecards:
-            first = table.next_row
-            row = first
-            for line in card.lines:
-                unit = METRICS[line.metric].unit
-                kind = _UNIT_KINDS.get(unit, Kind.TEXT)
-                computed = line.contribution is not None
-                table.add(
-                    (
-                        card.quarter,
-                        card.function.label,
-                        line.label,
-                        unit.value,
-                        line.weight,
-                        Typed(_unit_value(unit, line.actual), kind),
-                        Typed(_unit_value(unit, line.target), kind),
-                        f"=F{row}/G{row}" if computed else None,
-                        card.cap,
-                        f"=MIN(MAX(H{row},0),I{row})" if computed else None,
-                        f"=E{row}*J{row}" if computed else None,
-                        line.note,
-                    )
-                )
-                row += 1
-            total = f"=SUM(K{first}:K{row - 1})" if card.total is not None else None
-            if card.total is None:
-                total_note = "nothing to score yet"
-            elif card.complete:
-                total_note = "bonus attainment"
-            else:
-                total_note = (
-                    f"partial: lines without data are left out ({card.covered_weight:.0%} of "
-                    "the weight counted)"
-                )
-            table.add(
+def _scorecard_rows(scorecards: list[Scorecard]) -> list[tuple[Any, ...]]:
+    """Scorecard lines with their arithmetic as formulas over the row's own cells (the
+    sheet's header is row 1, so the n-th row here is sheet row n + 2)."""
+    rows: list[tuple[Any, ...]] = []
+    for card in scorecards:
+        first = len(rows) + 2
+        for line in card.lines:
+            number = len(rows) + 2
+            unit = METRICS[line.metric].unit
+            kind = _UNIT_KINDS.get(unit, Kind.TEXT)
+            computed = line.contribution is not None
+            rows.append(
                 (
                     card.quarter,
                     card.function.label,
-                    "Total",
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    total,
-                    total_note,
+                    line.label,
+                    unit.value,
+                    line.weight,
+                    Typed(_unit_value(unit, line.actual), kind),
+                    Typed(_unit_value(unit, line.target), kind),
+                    f"=F{number}/G{number}" if computed else None,
+                    card.cap,
+                    f"=MIN(MAX(H{number},0),I{number})" if computed else None,
+                    f"=E{number}*J{number}" if computed else None,
+                    line.note,
                 )
             )
-        self.counts.scorecard_lines = sum(len(card.lines) for card in scorecards)
-        table.finish()
-
-    # -- Summary --
-
-    def write_summary(self, kpis: PeriodKpis, empty: bool) -> None:
-        _Summary(self.summary, self.plan, kpis, self.counts, empty).write()
-
-    # -- the file --
-
-    def save(self, out: Path) -> None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
-        try:
-            self.book.save(partial)
-            os.replace(partial, out)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-
-    def discard(self) -> None:
-        """Remove the temporary sheet files of a workbook that will never be saved."""
-        for ws in self.book.worksheets:
-            writer = getattr(ws, "_writer", None)
-            if writer is None:
-                continue
-            with contextlib.suppress(Exception):
-                ws.close()
-            with contextlib.suppress(Exception):
-                writer.cleanup()
-
-
-def _unit_value(unit: Unit, value: float | None) -> float | None:
-    if value is None:
-        return None
-    return value / 100 if unit is Unit.MONEY else value
-
-
-class _Summary:
-    """The front sheet: what the period was, its key figures against goals, the scorecards."""
-
-    def __init__(self, ws: Any, plan: _Plan, kpis: PeriodKpis, counts: Counts, empty: bool) -> None:
-        self.ws, self.plan, self.kpis, self.counts, self.empty = ws, plan, kpis, counts, empty
-        self.row = 0
-
-    def cell(self, value: Any, *, font: Font | None = None, fmt: str | None = None) -> Any:
-        if value is None:
-            return None
-        cell = WriteOnlyCell(self.ws, clean_text(value) if isinstance(value, str) else value)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        if font is not None:
-            cell.font = font
-        if fmt is not None:
-            cell.number_format = fmt
-        return cell
-
-    def line(self, *values: Any) -> None:
-        self.ws.append(list(values))
-        self.row += 1
-
-    def header(self, *titles: str) -> None:
-        cells = []
-        for title in titles:
-            cell = WriteOnlyCell(self.ws, title)
-            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
-            cells.append(cell)
-        self.line(*cells)
-
-    def value(self, kind: Kind, value: float | None) -> Any:
-        """A figure in its kind's format (money arrives in cents)."""
-        if value is None:
-            return None
-        return self.cell(value / 100 if kind is Kind.MONEY else value, fmt=FORMATS.get(kind))
-
-    def metric_value(self, metric: str, value: float | None) -> Any:
-        """A goal or scorecard figure in its metric's unit (`bot.goals` units)."""
-        return self.value(_UNIT_KINDS.get(METRICS[metric].unit, Kind.TEXT), value)
-
-    def write(self) -> None:
-        ws, plan, kpis = self.ws, self.plan, self.kpis
-        for letter, width in zip("ABCDEFGHI", (26, 36, 18, 18, 10, 14, 14, 14, 48), strict=True):
-            ws.column_dimensions[letter].width = width
-        local_now = plan.now.astimezone(plan.tz).replace(tzinfo=None, microsecond=0)
-        period = plan.period
-        shown = f"{period.start.isoformat()} to {period.end.isoformat()}"
-        if period.quarter:
-            shown = f"{period.quarter} ({shown})"
-        if kpis.to_date:
-            shown += f"; figures to date ({local_now:%Y-%m-%d %H:%M})"
-        self.line(self.cell("alignbot export", font=TITLE_FONT))
-        self.line(self.cell("Workspace", font=BOLD), self.cell(plan.team_id))
-        self.line(self.cell("Period", font=BOLD), self.cell(shown))
-        self.line(
-            self.cell("Generated", font=BOLD),
-            self.cell(local_now, fmt=DATETIME_FORMAT),
+        last = len(rows) + 1
+        total = f"=SUM(K{first}:K{last})" if card.total is not None else None
+        rows.append(
+            (card.quarter, card.function.label, "Total", *([None] * 7), total, _total_note(card))
         )
-        self.line(
-            self.cell("Time zone", font=BOLD),
-            self.cell(
-                f"{plan.settings.timezone}: every date and time in this workbook is local to "
-                "it (Excel has no time zones)."
-            ),
-        )
-        self.line(
-            self.cell("Anonymity", font=BOLD),
-            self.cell(
-                f"Enablement-satisfaction answers carry no names; figures over fewer than "
-                f"{plan.minimum} respondents are withheld and such weeks left out."
-            ),
-        )
-        self.line()
-        if self.empty:
-            self.line(
-                self.cell(
-                    f"No data in this period: no requests, survey responses, opportunities or "
-                    f"leads between {period.start.isoformat()} and {period.end.isoformat()}.",
-                    font=WARNING_FONT,
-                )
-            )
-            self.line()
-        self.key_figures()
-        self.line()
-        self.scorecards()
-        self.line()
-        self.contents()
-
-    def key_figures(self) -> None:
-        kpis = self.kpis
-        goals = kpis.goals or {}
-        goal_title = f"Goal ({kpis.goal_quarter})" if kpis.goal_quarter else "Goal"
-        self.line(self.cell("Key figures for the period", font=SECTION_FONT))
-        self.header("Function", "Metric", "Value", goal_title, "Note")
-        req, pipe = kpis.requests, kpis.pipeline
-        support, demandgen = Function.SUPPORT.label, Function.DEMAND_GEN.label
-        satisfaction = kpis.satisfaction
-        sat_note = (
-            WITHHELD_TEXT
-            if satisfaction.withheld
-            else "no responses yet"
-            if satisfaction.value is None
-            else None
-        )
-        source = "CRM" if pipe.crm_opportunities else "pipeline survey"
-        cover = kpis.coverage
-        rows: list[tuple[str, str, Kind, float | None, str | None, str | None]] = [
-            (support, "Requests filed", Kind.INT, req.filed, None, None),
-            (support, "Requests delivered", Kind.INT, req.delivered, "requests_delivered", None),
-            (
-                support,
-                "On-time delivery",
-                Kind.PERCENT,
-                req.on_time_rate,
-                "on_time_delivery_rate",
-                None,
-            ),
-            (support, "Open at period end", Kind.INT, req.open_at_end, None, None),
-            (support, "Overdue at period end", Kind.INT, req.overdue_at_end, None, None),
-            (support, "Median hours to claim", Kind.HOURS, req.time_to_claim.median, None, None),
-            (
-                support,
-                "Median hours to deliver",
-                Kind.HOURS,
-                req.time_to_deliver.median,
-                None,
-                None,
-            ),
-            (support, "Average delivery rating", Kind.SCORE, req.rating_average, None, None),
-            (support, "Delivery helped the deal", Kind.PERCENT, req.helped_share, None, None),
-            (
-                support,
-                "Enablement satisfaction",
-                Kind.SCORE,
-                satisfaction.value,
-                "enablement_satisfaction",
-                sat_note,
-            ),
-            (support, "Survey response rate", Kind.PERCENT, kpis.response_rate, None, None),
-            (
-                demandgen,
-                "Marketing-sourced pipeline",
-                Kind.MONEY,
-                sourced_cents(pipe),
-                "sourced_pipeline",
-                f"from the {source}",
-            ),
-            (
-                demandgen,
-                "Marketing-influenced pipeline",
-                Kind.MONEY,
-                pipe.influenced_cents,
-                "influenced_pipeline",
-                "from the pipeline survey",
-            ),
-            (
-                demandgen,
-                "New pipeline reported by reps",
-                Kind.MONEY,
-                pipe.new_pipeline_cents,
-                None,
-                None,
-            ),
-            (demandgen, "CRM pipeline created", Kind.MONEY, pipe.crm_pipeline_cents, None, None),
-            (demandgen, "Leads", Kind.INT, pipe.leads, "qualified_leads", None),
-            (
-                demandgen,
-                "Lead-to-opportunity conversion",
-                Kind.PERCENT,
-                pipe.lead_to_opportunity_rate,
-                "lead_to_opportunity_rate",
-                None,
-            ),
-        ]
-        if cover is not None:
-            rows.append(
-                (
-                    demandgen,
-                    f"Pipeline coverage ({cover.quarter})",
-                    Kind.RATIO,
-                    cover.ratio,
-                    "pipeline_coverage",
-                    cover.status,
-                )
-            )
-            rows.append(
-                (
-                    support,
-                    f"Sales quota achieved ({cover.quarter})",
-                    Kind.PERCENT,
-                    cover.quota_attainment,
-                    "quota_attainment",
-                    None,
-                )
-            )
-        for function, metric, kind, value, goal_metric, note in rows:
-            goal = goals.get(goal_metric) if goal_metric else None
-            shown_note = note
-            if value is None and shown_note is None:
-                shown_note = "no data yet"
-            self.line(
-                self.cell(function),
-                self.cell(metric),
-                self.value(kind, value),
-                self.metric_value(goal_metric, goal) if goal is not None and goal_metric else None,
-                self.cell(shown_note),
-            )
-        if kpis.goal_quarter is None:
-            self.line(
-                None,
-                self.cell(
-                    "Goals are set per quarter and this period spans several: see Scorecards.",
-                    font=NOTE_FONT,
-                ),
-            )
-
-    def scorecards(self) -> None:
-        self.line(self.cell("Scorecards (bonus attainment per quarter)", font=SECTION_FONT))
-        if not self.kpis.scorecards:
-            self.line(self.cell("No quarter of this period has started yet.", font=NOTE_FONT))
-            return
-        self.header(
-            "Function",
-            "Metric",
-            "Actual",
-            "Goal",
-            "Weight",
-            "Attainment",
-            "Capped",
-            "Contribution",
-            "Note",
-        )
-        for card in self.kpis.scorecards:
-            title = f"{card.quarter} · {card.function.label}"
-            for line in card.lines:
-                self.line(
-                    self.cell(title),
-                    self.cell(line.label),
-                    self.metric_value(line.metric, line.actual),
-                    self.metric_value(line.metric, line.target),
-                    self.cell(line.weight, fmt=WEIGHT_FORMAT),
-                    self.cell(line.attainment, fmt=PERCENT_FORMAT),
-                    self.cell(line.capped, fmt=PERCENT_FORMAT),
-                    self.cell(line.contribution, fmt=PERCENT_FORMAT),
-                    self.cell(line.note),
-                )
-            note = (
-                "complete"
-                if card.complete
-                else f"partial: {card.covered_weight:.0%} of the weight could be scored"
-                if card.total is not None
-                else "nothing to score yet"
-            )
-            self.line(
-                self.cell(title, font=BOLD),
-                self.cell("Bonus attainment", font=BOLD),
-                None,
-                None,
-                None,
-                None,
-                self.cell(f"cap {card.cap:.0%}"),
-                self.cell(card.total, font=BOLD, fmt=PERCENT_FORMAT),
-                self.cell(note),
-            )
-
-    def contents(self) -> None:
-        counts = self.counts
-        self.line(self.cell("In this workbook", font=SECTION_FONT))
-        for sheet, text in (
-            ("Weekly KPIs", f"{counts.weeks} weeks, with charts"),
-            ("Requests", f"{counts.requests:,} requests"),
-            (
-                "Survey responses",
-                f"{counts.enablement:,} anonymous enablement answers, "
-                f"{counts.pipeline_answers:,} pipeline answers",
-            ),
-            (
-                "Pipeline",
-                f"{counts.opportunities:,} CRM opportunities, {counts.activities} activities",
-            ),
-            ("Scorecard", f"{counts.scorecard_lines} scorecard lines, as live formulas"),
-        ):
-            self.line(self.cell(sheet, font=BOLD), self.cell(text))
+    return rows
 
 
 # --------------------------------------------------------------------------------------
 # The export
 # --------------------------------------------------------------------------------------
-
-
-def export_filename(period: ExportPeriod) -> str:
-    label = period.quarter or f"{period.start.isoformat()}_to_{period.end.isoformat()}"
-    return f"alignbot-export-{label}.xlsx"
 
 
 async def build_workbook(
@@ -2080,57 +2148,89 @@ async def build_workbook(
     """Write the workbook for `period` to `out` and say what is in it.
 
     KPIs come from `bot.metrics` and `bot.digests` (the digests' own definitions); raw rows
-    are read in keyset pages and written in a dedicated thread while the next page is read.
-    The session's transaction is ended after each page and KPI step (nothing may be pending
-    on it). A period without any data still gets a workbook, which says so (`empty`).
+    are read in keyset pages and handed to the writer while it writes the previous ones, and
+    KPI queries fill the time the writer is busy. The session's transaction is ended after
+    each page and KPI step (nothing may be pending on it). A period without any data still
+    gets a workbook, which says so (`ExportResult.empty`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    started = time.perf_counter()
     plan = _Plan.make(team_id=team_id, period=period, settings=settings, now=now)
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alignbot-export")
+    sizes = await _sizes(session, plan)
+    writer = await _Writer.open(plan, process=sizes.rows >= PROCESS_MIN_ROWS)
+    weeks: list[WeekKpis] = []
+    kpis = PeriodKpis()
+    steps = _kpi_steps(session, plan, weeks, kpis)
+    counts = Counts()
 
-    async def run(function: Callable[..., T], *args: Any) -> T:
-        return await loop.run_in_executor(executor, function, *args)
+    async def stream(sheet: str, pages: AsyncIterator[list[Any]]) -> int:
+        """Hand pages to the writer, a few ahead; while it is busy, take KPI steps."""
+        sent = 0
+        in_flight: deque[asyncio.Future[Any]] = deque()
 
-    async def pump(pages: AsyncIterator[list[Any]], write: Callable[[list[Any]], None]) -> None:
-        """Write each page in the worker thread while the next one is read."""
-        writing: asyncio.Future[None] | None = None
+        async def settle(limit: int) -> None:
+            while len(in_flight) > limit:
+                if in_flight[0].done() or not steps:
+                    await in_flight.popleft()
+                else:
+                    await steps.popleft()()
+
         async for page in pages:
-            if writing is not None:
-                await writing
-            writing = loop.run_in_executor(executor, write, page)
-        if writing is not None:
-            await writing
+            in_flight.append(writer.call("add", sheet, page))
+            sent += sum(1 for row in page if not isinstance(row, _Note))
+            await settle(PAGES_IN_FLIGHT - 1)
+        await settle(0)
+        return sent
 
-    book = await run(_Book, plan)
     try:
-        weeks = await _weekly(session, plan)
-        await run(book.write_weekly, weeks)
-        await pump(_request_pages(session, plan), book.write_requests)
-        await run(book.finish_requests)
+        counts.requests = await stream("requests", _request_pages(session, plan))
+        await writer.call("finish", "requests")
         enablement = await _enablement_weeks(session, plan)
-        await pump(_enablement_pages(session, plan, enablement), book.write_enablement)
-        await run(book.start_pipeline_answers)
-        await pump(_pipeline_answer_pages(session, plan), book.write_pipeline_answers)
-        await run(book.finish_survey)
-        await pump(_opportunity_pages(session, plan), book.write_opportunities)
-        kpis = await _period(session, plan)
-        await run(book.write_activities, kpis.pipeline)
-        await run(book.write_scorecard, kpis.scorecards)
-        responses = await _count_responses(session, plan)
-        has_leads = await _has_leads(session, plan)
-        counts = book.counts
-        empty = not (counts.requests or responses or counts.opportunities or has_leads)
-        await run(book.write_summary, kpis, empty)
-        await run(book.save, out)
+        counts.enablement = await stream("survey", _enablement_pages(session, plan, enablement))
+        await writer.call("section", "survey", "pipeline_answers")
+        counts.pipeline_answers = await stream("survey", _pipeline_answer_pages(session, plan))
+        await writer.call("finish", "survey")
+        counts.opportunities = await stream("pipeline", _opportunity_pages(session, plan))
+        while steps:
+            await steps.popleft()()
+
+        counts.weeks = len(weeks)
+        await writer.call("add", "weekly", _weekly_rows(weeks, plan.minimum))
+        await writer.call("finish", "weekly")
+        if weeks:
+            await writer.call("charts", len(weeks))
+        activities = kpis.pipeline.activities if kpis.pipeline else []
+        counts.activities = len(activities)
+        await writer.call("section", "pipeline", "activities")
+        rows = [
+            (_activity_label(item.activity), _dollars(item.pipeline_cents), item.mentions)
+            for item in activities
+        ]
+        await writer.call("add", "pipeline", rows)
+        await writer.call("finish", "pipeline")
+        counts.scorecard_lines = sum(len(card.lines) for card in kpis.scorecards)
+        await writer.call("add", "scorecard", _scorecard_rows(kpis.scorecards))
+        await writer.call("finish", "scorecard")
+        # Empty: nothing to show and nothing withheld (a thin survey week is still data).
+        empty = not (counts.requests or sizes.responses or counts.opportunities or sizes.leads)
+        await writer.call("write_summary", kpis, counts, empty)
+        stats: WriterStats = await writer.submit(_writer_save, out)
     except BaseException:
-        # Queued behind any page still being written, so the thread never races it.
-        await asyncio.shield(loop.run_in_executor(executor, book.discard))
+        await asyncio.shield(writer.abandon())
         raise
-    finally:
-        executor.shutdown(wait=False)
-    counts = book.counts
+    await writer.close()
+    logger.info(
+        "export_written team=%s period=%s rows=%s seconds=%.1f writer=%s "
+        "writer_max_rss_mb=%.0f writer_traced_peak_mb=%s",
+        team_id,
+        period.label,
+        sizes.rows,
+        time.perf_counter() - started,
+        "process" if stats.process else "thread",
+        stats.max_rss_bytes / 1e6,
+        f"{stats.traced_peak_bytes / 1e6:.1f}" if stats.traced_peak_bytes is not None else "-",
+    )
     return ExportResult(
         path=out,
         filename=export_filename(period),

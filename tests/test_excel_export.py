@@ -590,7 +590,7 @@ async def test_control_characters_are_stripped_and_long_text_is_cut_to_what_exce
     created = datetime(2026, 11, 2, 14, tzinfo=UTC)
     await add(
         workspace,
-        request(created=created, account="Acme\x00 Corp\x07", details="line one\r\nline\x1b two"),
+        request(created=created, account="Acme\x01 Corp\x07", details="line one\r\nline\x1b two"),
         request(created=created + timedelta(minutes=1), details="x" * 40_000),
     )
     result = await export(workspace, tmp_path)
@@ -785,3 +785,24 @@ async def test_a_period_in_the_future_is_empty_and_has_no_weeks_yet(
     assert "No quarter of this period has started yet." in text_of(book["Summary"])
     with zipfile.ZipFile(result.path) as archive:
         assert not [name for name in archive.namelist() if name.startswith("xl/charts/")]
+
+
+# --------------------------------------------------------------------------------------
+# Where the writing happens
+# --------------------------------------------------------------------------------------
+
+
+async def test_a_big_export_is_written_in_its_own_process_and_comes_out_the_same(
+    demo: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.workbook")
+    in_thread = await export(demo, tmp_path / "thread", team_id=DEMO_TEAM)
+    assert "writer=thread" in caplog.text
+    monkeypatch.setattr(workbook, "PROCESS_MIN_ROWS", 0)
+    in_process = await export(demo, tmp_path / "process", team_id=DEMO_TEAM)
+    assert "writer=process" in caplog.text
+
+    assert in_process.rows == in_thread.rows
+    first, second = load_workbook(in_thread.path), load_workbook(in_process.path)
+    for title in SHEETS:
+        assert rows_of(second[title]) == rows_of(first[title]), title
