@@ -94,7 +94,7 @@ async def announce(deps: Deps, client: AsyncWebClient, outcome: Outcome) -> None
         )
 
 
-async def perform(
+async def apply_for_user(
     deps: Deps,
     client: AsyncWebClient,
     *,
@@ -106,7 +106,7 @@ async def perform(
     new_assignee_id: str | None = None,
     deliverable_url: str | None = None,
 ) -> Outcome:
-    """Apply one action for a Slack user and announce it; UserError when refused."""
+    """Apply one action for a Slack user (no announcing); UserError when refused."""
     actor, _settings = await actor_for(deps, client, team_id=team_id, user_id=user_id)
     async with deps.sessions() as session:
         new_assignee = (
@@ -125,6 +125,33 @@ async def perform(
             new_assignee=new_assignee,
             deliverable_url=deliverable_url,
         )
+    return outcome
+
+
+async def perform(
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    request_id: int,
+    action: Action,
+    note: str | None = None,
+    new_assignee_id: str | None = None,
+    deliverable_url: str | None = None,
+) -> Outcome:
+    """Apply one action for a Slack user and announce it; UserError when refused."""
+    outcome = await apply_for_user(
+        deps,
+        client,
+        team_id=team_id,
+        user_id=user_id,
+        request_id=request_id,
+        action=action,
+        note=note,
+        new_assignee_id=new_assignee_id,
+        deliverable_url=deliverable_url,
+    )
     await announce(deps, client, outcome)
     return outcome
 
@@ -233,36 +260,22 @@ class QueueHandlers:
             )
             return
         try:
-            outcome_holder: list[Outcome] = []
-            actor, _settings = await actor_for(
-                self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
+            outcome = await apply_for_user(
+                self.deps,
+                client,
+                team_id=body["team"]["id"],
+                user_id=body["user"]["id"],
+                request_id=request_id,
+                action=action,
+                note=note,
+                new_assignee_id=new_assignee_id,
+                deliverable_url=deliverable_url,
             )
-            async with self.deps.sessions() as session:
-                new_assignee = (
-                    await load_actor(
-                        session, team_id=body["team"]["id"], user_id=new_assignee_id, is_admin=False
-                    )
-                    if new_assignee_id
-                    else None
-                )
-                outcome_holder.append(
-                    await apply_action(
-                        session,
-                        team_id=body["team"]["id"],
-                        request_id=request_id,
-                        action=action,
-                        actor=actor,
-                        now=self.deps.clock(),
-                        note=note,
-                        new_assignee=new_assignee,
-                        deliverable_url=deliverable_url,
-                    )
-                )
         except UserError as error:
             await ack(response_action="errors", errors={field: error.message})
             return
         await ack()
-        await announce(self.deps, client, outcome_holder[0])
+        await announce(self.deps, client, outcome)
         if opened_from_home(view):
             await refresh_home(
                 self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
