@@ -13,23 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.fakeslack import Call, FakeSlack  # noqa: E402
-from tests.slack_payloads import SIGNING_SECRET, SlackSender, block_actions  # noqa: E402
+from bench._harness import alignbot_server, backend_name, percentile
+from tests.fakeslack import Call, FakeSlack
+from tests.slack_payloads import SlackSender, block_actions
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"
@@ -38,44 +32,6 @@ MARKETER = "U0MKT"
 SUPPORT_GROUP = "S0SUPPORT"
 CLAIM = "request_claim"
 UPDATE_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_healthy(port: int) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise SystemExit("alignbot run did not become healthy")
-
-
-async def alignbot(env: dict[str, str], workdir: str, *args: str) -> None:
-    """Run one `alignbot` CLI command; async because roster-sync calls the in-process fake Slack."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=workdir,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(
-            f"`alignbot {' '.join(args)}` failed ({process.returncode}):\n{output.decode()}"
-        )
 
 
 def claim_value(blocks: Any) -> str | None:
@@ -156,24 +112,12 @@ async def measure(
     fake: FakeSlack, count: int, database_url: str | None
 ) -> tuple[list[float], list[float]]:
     """Set up, file count + 1 requests, claim them one by one; (ack ms, click→update ms)."""
-    with tempfile.TemporaryDirectory() as workdir:
-        port = free_port()
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": "xoxb-test-token",
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.url,
-            "DATABASE_URL": database_url or f"sqlite:///{workdir}/bench.db",
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("SLACK_APP_TOKEN", None)
-        await alignbot(env, workdir, "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID)
-        await alignbot(
-            env, workdir, "config", "set", "support_usergroup", SUPPORT_GROUP, "--team", TEAM_ID
-        )
-        await alignbot(env, workdir, "jobs", "run", "roster-sync")
+    setup = [
+        ("config", "set", "intake_channel", INTAKE, "--team", TEAM_ID),
+        ("config", "set", "support_usergroup", SUPPORT_GROUP, "--team", TEAM_ID),
+        ("jobs", "run", "roster-sync"),
+    ]
+    async with alignbot_server(fake, database_url=database_url, setup=setup) as server:
         synced = [
             c
             for c in fake.calls_to("usergroups.users.list")
@@ -181,17 +125,8 @@ async def measure(
         ]
         if not synced:
             raise SystemExit("roster-sync did not read the Marketing Support user group")
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            cwd=workdir,
-        )
-        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
+        sender = SlackSender(server.events_url)
         try:
-            await wait_healthy(port)
             # Request 0 is a warm-up (auth.test, DB connections, users.info of the marketer).
             for index in range(count + 1):
                 response = await sender.command(
@@ -214,8 +149,6 @@ async def measure(
                 updates.append(update_ms)
         finally:
             await sender.close()
-            server.send_signal(signal.SIGTERM)
-            await server.wait()
     return sorted(acks), sorted(updates)
 
 
@@ -234,10 +167,10 @@ async def main(count: int, database_url: str | None) -> None:
     finally:
         await fake.stop()
     print(f"Claim click → chat.update of the intake post over {count} sequential clicks (ms)")
-    print(f"  database: {'PostgreSQL' if database_url else 'SQLite'}")
+    print(f"  database: {backend_name(database_url)}")
     print(
         f"  click→chat.update  median {statistics.median(updates):.1f}"
-        f"  p90 {updates[int(count * 0.9) - 1]:.1f}  worst {updates[-1]:.1f}"
+        f"  p90 {percentile(updates, 0.9):.1f}  worst {updates[-1]:.1f}"
     )
     print(
         f"  click HTTP ack     median {statistics.median(acks):.1f}  worst {acks[-1]:.1f}"
