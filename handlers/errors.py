@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -18,9 +20,16 @@ SORRY = (
 
 
 async def handle_unexpected_error(
-    error: Exception, body: dict[str, Any], client: AsyncWebClient
-) -> None:
+    error: Exception, body: dict[str, Any], request: AsyncBoltRequest, client: AsyncWebClient
+) -> BoltResponse | None:
     kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
+    if request.context.authorize_result is None:
+        # Failed before authorization, i.e. in the signature check (a timestamp header that
+        # is not a number makes the verifier raise instead of refusing). Nothing in such a
+        # body can be trusted: answering its response_url or DMing its user would let anyone
+        # make the bot post. Refuse it like any other unsigned request.
+        logger.warning("unverified_request_refused kind=%s error=%s", kind, type(error).__name__)
+        return BoltResponse(status=401, body="")
     logger.error("handler_failed kind=%s", kind, exc_info=error)
     try:
         response_url = body.get("response_url") or next(
@@ -28,12 +37,13 @@ async def handle_unexpected_error(
         )
         if response_url:
             await AsyncWebhookClient(response_url).send(text=SORRY, response_type="ephemeral")
-            return
+            return None
         user = body.get("user_id") or (body.get("user") or {}).get("id")
         if user and kind != "event_callback":
             await client.chat_postMessage(channel=user, text=SORRY)
     except Exception:
         logger.exception("error_report_failed kind=%s", kind)
+    return None
 
 
 def register(app: AsyncApp) -> None:
