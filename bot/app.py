@@ -6,10 +6,13 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -22,19 +25,30 @@ import handlers.errors
 import handlers.exports
 import handlers.home
 import handlers.messages
+import handlers.oauth
 import handlers.queue
 import handlers.ratings
 import handlers.reports
 import handlers.requests
 import handlers.surveys
-from bot.db import ping, upgrade
+from bot.claims import first_delivery_of_event
+from bot.config import ConfigError
+from bot.db import current_revision, head_revision, ping, upgrade
 from bot.deps import Deps
-from bot.workspace import ensure_workspace
+from bot.workspace import mark_installed
+from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
 from jobs.scheduler import build_scheduler
 
 logger = logging.getLogger(__name__)
 
 MAX_EVENT_BODY_BYTES = 1024 * 1024
+# SIGTERM lets running jobs finish for this long (inside a typical 30 s container grace
+# period); a fan-out cut short after that resumes on the next run, as after a crash.
+SHUTDOWN_GRACE_SECONDS = 20.0
+# Slack refused the token itself: starting would only fail every call.
+FATAL_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 
 
 def make_client(deps: Deps) -> AsyncWebClient:
@@ -55,15 +69,53 @@ def make_client(deps: Deps) -> AsyncWebClient:
 def create_app(
     deps: Deps, *, client: AsyncWebClient | None = None, process_before_response: bool = False
 ) -> AsyncApp:
-    """The Bolt app with every listener registered."""
+    """The Bolt app with every listener registered.
+
+    Token mode (SLACK_BOT_TOKEN): one workspace. OAuth mode (SLACK_CLIENT_ID/SECRET): any number
+    of workspaces and Grid orgs install it, and each request runs with its workspace's token."""
     secret = deps.settings.slack_signing_secret
+    client = client or make_client(deps)
+    store = None
+    oauth: dict[str, Any] = {}
+    if deps.settings.oauth_mode:
+        # Bolt copies this token-less client per request, with the workspace's token.
+        client = AsyncWebClient(
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=client.retry_handlers,
+            logger=client.logger,
+        )
+        store = handlers.oauth.installation_store(deps)
+        oauth = {
+            "installation_store": store,
+            "authorize": handlers.oauth.authorize(deps, store, client),
+            "oauth_flow": handlers.oauth.oauth_flow(deps, store, client),
+        }
     app = AsyncApp(
-        client=client or make_client(deps),
+        client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         process_before_response=process_before_response,
         request_verification_enabled=not deps.settings.socket_mode,
         logger=logging.getLogger("alignbot.bolt"),
+        **oauth,
     )
+
+    async def skip_repeated_events(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        # Slack retries an event it thinks we missed, and every replica may receive one:
+        # the first to record its event_id handles it, the rest just acknowledge.
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            async with deps.sessions() as session:
+                first = await first_delivery_of_event(
+                    session, event_id=str(event_id), team_id=context.team_id, now=deps.clock()
+                )
+            if not first:
+                logger.info("event_repeated event_id=%s team=%s", event_id, context.team_id)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     async def remember_workspace(
         context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
@@ -71,13 +123,15 @@ def create_app(
         team_id = context.team_id
         if team_id and team_id not in deps.known_teams:
             async with deps.sessions() as session:
-                await ensure_workspace(
+                await mark_installed(
                     session, team_id=team_id, enterprise_id=context.enterprise_id, now=deps.clock()
                 )
             deps.known_teams.add(team_id)
         await next()
 
+    app.use(skip_repeated_events)
     app.use(remember_workspace)
+    handlers.oauth.register(app, deps, store)
     handlers.requests.register(app, deps)
     handlers.queue.register(app, deps)
     handlers.ratings.register(app, deps)
@@ -92,8 +146,35 @@ def create_app(
     return app
 
 
+def team_clients(deps: Deps, app: AsyncApp) -> TeamClients:
+    """Who speaks for each workspace in scheduled jobs: the bot token, or each install's."""
+    store = app.installation_store
+    if deps.settings.oauth_mode and store is not None:
+        return InstalledClients(deps, store, app.client)
+    return SingleTokenClients(app.client)
+
+
+async def readiness(deps: Deps) -> tuple[bool, dict[str, str]]:
+    """Ready = the database answers and its schema is at this code's migration head."""
+    head = head_revision() or "none"
+    try:
+        async with deps.engine.connect() as connection:
+            current = await current_revision(connection) or "none"
+    except Exception:
+        logger.warning("readiness_database_failed", exc_info=True)
+        return False, {"status": "unavailable", "database": "down", "migrations": "unknown"}
+    if current != head:
+        return False, {
+            "status": "unavailable",
+            "database": "ok",
+            "migrations": f"at {current}, code needs {head}: run `alignbot db upgrade`",
+        }
+    return True, {"status": "ok", "database": "ok", "migrations": head}
+
+
 def create_web_app(app: AsyncApp, deps: Deps) -> web.Application:
-    """aiohttp application: Bolt's POST /slack/events and GET /healthz."""
+    """aiohttp application: Bolt's POST /slack/events, the OAuth install pages when installs are
+    on, GET /healthz (liveness: the database answers) and GET /readyz (ready for traffic)."""
 
     async def slack_events(request: web.Request) -> web.Response:
         if (request.content_length or 0) > MAX_EVENT_BODY_BYTES:
@@ -108,17 +189,76 @@ def create_web_app(app: AsyncApp, deps: Deps) -> web.Application:
             status=200 if healthy else 503,
         )
 
+    async def readyz(_request: web.Request) -> web.Response:
+        ready, report = await readiness(deps)
+        return web.json_response(report, status=200 if ready else 503)
+
     web_app = web.Application(client_max_size=MAX_EVENT_BODY_BYTES)
-    web_app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz)])
+    web_app.add_routes(
+        [
+            web.post("/slack/events", slack_events),
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+        ]
+    )
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request))
+            )
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request))
+            )
+
+        web_app.add_routes(
+            [web.get(flow.install_path, install), web.get(flow.redirect_uri_path, oauth_redirect)]
+        )
     return web_app
+
+
+async def record_token_workspace(deps: Deps, client: AsyncWebClient) -> None:
+    """Token mode: learn the token's workspace at start-up (so jobs serve it before anyone
+    writes to the bot) and stop with one clear line if Slack refuses the token."""
+    try:
+        identity = await client.auth_test()
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        if code in FATAL_TOKEN_ERRORS:
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the current Bot User "
+                "OAuth Token from your app's OAuth & Permissions page."
+            ) from None
+        logger.warning("auth_test_failed error=%s", code)
+        return
+    except Exception as error:  # Slack unreachable: start anyway, traffic will tell
+        logger.warning("auth_test_failed error=%s", type(error).__name__)
+        return
+    team_id = identity.get("team_id")
+    if team_id:
+        async with deps.sessions() as session:
+            await mark_installed(
+                session,
+                team_id=str(team_id),
+                enterprise_id=identity.get("enterprise_id"),
+                now=deps.clock(),
+            )
+        deps.known_teams.add(str(team_id))
 
 
 async def serve(deps: Deps, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set): migrations, scheduler, then Slack traffic."""
     await upgrade(deps.engine)
     client = make_client(deps)
+    if not deps.settings.oauth_mode:
+        await record_token_workspace(deps, client)
     app = create_app(deps, client=client)
-    scheduler = build_scheduler(deps, client) if deps.settings.scheduler_enabled else None
+    scheduler = (
+        build_scheduler(deps, team_clients(deps, app)) if deps.settings.scheduler_enabled else None
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -132,7 +272,7 @@ async def serve(deps: Deps, *, stop: asyncio.Event | None = None) -> None:
             await _serve_http(app, deps, stop)
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            await scheduler.shutdown_gracefully(SHUTDOWN_GRACE_SECONDS)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await deps.engine.dispose()

@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = job_commands.add_parser("run", help="run one job now")
     run_job.add_argument("name")
     run_job.add_argument("--at", help="run as if at this ISO time (e.g. 2026-12-04T10:00:00Z)")
+    retention = commands.add_parser(
+        "retention", help="erase free text older than each workspace's retention_days"
+    )
+    retention.add_subparsers(dest="retention_command", required=True).add_parser(
+        "run", help="erase now (the daily job does the same)"
+    )
+    retention.add_argument("--team", help="Slack team ID (T…); default: every workspace")
+    retention.add_argument("--at", help="erase as if at this ISO time")
     imports = commands.add_parser("import", help="import CRM data (.xlsx or .csv)")
     imports.add_argument("kind", choices=["opportunities", "quotas", "leads"])
     imports.add_argument("file")
@@ -150,23 +158,46 @@ async def _config(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
-    from bot.app import make_client
-    from jobs.scheduler import JOBS, RUN_NOW
+    from bot.app import create_app, team_clients
+    from jobs.scheduler import JOBS, run_now
 
     if args.jobs_command == "list":
-        for name, (_job, description, _minutes) in JOBS.items():
-            print(f"{name:<16} {description}")
+        for name, job in JOBS.items():
+            print(f"{name:<16} {job.description}")
         return
     if args.name not in JOBS:
         raise UserError(f"Unknown job {args.name!r}. Jobs: {', '.join(JOBS)}")
-    deps.settings.require_slack()
-    at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else deps.clock()
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    if JOBS[args.name].needs_slack:
+        deps.settings.require_slack()
+    at = _parse_at(args.at) if args.at else deps.clock()
     await upgrade(deps.engine)
-    job = RUN_NOW.get(args.name, JOBS[args.name][0])
-    await job(deps, make_client(deps), at)
+    await run_now(deps, team_clients(deps, create_app(deps)), args.name, at)
     print(f"{args.name} done at {at.isoformat()}")
+
+
+async def _retention(deps: Deps, args: argparse.Namespace) -> None:
+    from jobs.retention import run_team_retention
+
+    await upgrade(deps.engine)
+    at = _parse_at(args.at) if args.at else deps.clock()
+    if args.team:
+        team_ids = [await _resolve_team(deps, args.team, create=False)]
+    else:
+        async with deps.sessions() as session:
+            team_ids = await list_team_ids(session, installed_only=False)
+    for team_id in team_ids:
+        report = await run_team_retention(deps, None, team_id=team_id, now=at)
+        async with deps.sessions() as session:
+            days = (await load_settings(session, team_id)).retention_days
+        print(f"{team_id}: kept {days} days; {report.describe()}")
+
+
+def _parse_at(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"--at {text!r} is not an ISO time like 2026-12-04T10:00:00Z") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 async def _import(deps: Deps, args: argparse.Namespace) -> None:
@@ -356,6 +387,8 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
             await _config(deps, args)
         elif args.command == "jobs":
             await _jobs(deps, args)
+        elif args.command == "retention":
+            await _retention(deps, args)
         elif args.command == "import":
             await _import(deps, args)
         elif args.command == "quota":
@@ -376,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         asyncio.run(_main(settings, args))
     except (ConfigError, UserError) as error:
         print(f"alignbot: {error}", file=sys.stderr)

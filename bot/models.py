@@ -20,6 +20,7 @@ __all__ = [
     "FeedbackAction",
     "Function",
     "Goal",
+    "JobClaim",
     "LeadCount",
     "Opportunity",
     "Quota",
@@ -30,6 +31,7 @@ __all__ = [
     "Role",
     "RosterMember",
     "RunStatus",
+    "SlackEvent",
     "SlackUser",
     "SupportRequest",
     "SurveyDelivery",
@@ -107,6 +109,8 @@ class Workspace(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=utc_column())
+    # Set by app_uninstalled; cleared by a reinstall. Data stays (retention decides).
+    uninstalled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class TeamSetting(SQLModel, table=True):
@@ -465,3 +469,29 @@ class FeedbackAction(SQLModel, table=True):
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(sa_column=utc_column())
+
+
+class JobClaim(SQLModel, table=True):
+    """One scheduled job's run for one workspace and period, claimed before it runs.
+
+    Replicas share the database: whichever claims (job, team, period) first runs it."""
+
+    __tablename__ = "job_claim"
+    __table_args__ = (sa.Index("ix_job_claim_claimed_at", "claimed_at"),)
+
+    job: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=32)
+    period_key: str = Field(primary_key=True, max_length=32)
+    claimed_at: datetime = Field(sa_column=utc_column())
+    claimed_by: str = Field(max_length=64)
+
+
+class SlackEvent(SQLModel, table=True):
+    """An Events API delivery already handled, so a retry or a second replica skips it."""
+
+    __tablename__ = "slack_event"
+    __table_args__ = (sa.Index("ix_slack_event_received_at", "received_at"),)
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    team_id: str | None = Field(default=None, max_length=32)
+    received_at: datetime = Field(sa_column=utc_column())

@@ -67,6 +67,9 @@ class WorkspaceSettings(BaseModel):
     demandgen_weights: str = ""
     support_weights: str = ""
     attainment_cap: float = 1.5
+    # Free text (request details, notes, comments) is erased this many days after it stops
+    # being needed; the numbers stay. `alignbot export` keeps a full copy before that.
+    retention_days: int = 365
 
     @field_validator("enablement_survey_schedule", "pipeline_survey_schedule")
     @classmethod
@@ -106,6 +109,13 @@ class WorkspaceSettings(BaseModel):
     def _reminder_days(cls, value: int) -> int:
         if not 0 <= value <= 6:
             raise ValueError("the reminder goes 1 to 6 days after the survey (0 turns it off)")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_days(cls, value: int) -> int:
+        if not 30 <= value <= 3650:
+            raise ValueError("free text is kept between 30 and 3650 days")
         return value
 
     @field_validator("survey_min_respondents")
@@ -252,6 +262,7 @@ SETTING_KEYS: dict[str, str] = {
     "demandgen_weights": "Demand Gen scorecard weights, e.g. sourced_pipeline=75,campaign_effectiveness=25",
     "support_weights": "Marketing Support scorecard weights, e.g. quota_attainment=75,enablement_satisfaction=25",
     "attainment_cap": "Cap on each scorecard attainment, e.g. 1.5 (= 150%)",
+    "retention_days": "Days after which free text (details, notes, comments) is erased; numbers stay",
 }
 
 
@@ -295,7 +306,7 @@ def parse_setting_value(key: str, text: str) -> Any:
                 f"attainment_cap is a number like 1.5 or 150%, not {cleaned!r}", field=key
             ) from None
         return value
-    if key in ("survey_reminder_days", "survey_min_respondents"):
+    if key in ("survey_reminder_days", "survey_min_respondents", "retention_days"):
         if not cleaned.isdigit():
             raise UserError(f"{key} is a whole number, not {cleaned!r}", field=key)
         return int(cleaned)
@@ -340,9 +351,41 @@ async def ensure_workspace(
             await session.rollback()  # another process recorded it first
 
 
-async def list_team_ids(session: AsyncSession) -> list[str]:
-    result = await session.exec(select(Workspace.team_id).order_by(Workspace.team_id))
+async def list_team_ids(session: AsyncSession, *, installed_only: bool = True) -> list[str]:
+    """Workspaces the scheduled jobs serve: every one seen, less those that uninstalled us."""
+    query = select(Workspace.team_id).order_by(Workspace.team_id)
+    if installed_only:
+        query = query.where(Workspace.uninstalled_at.is_(None))  # type: ignore[union-attr]
+    result = await session.exec(query)
     return list(result.all())
+
+
+async def workspace_enterprise(session: AsyncSession, team_id: str) -> str | None:
+    workspace = await session.get(Workspace, team_id)
+    return workspace.enterprise_id if workspace is not None else None
+
+
+async def mark_installed(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> None:
+    """An install or reinstall over OAuth: the workspace is served again, its data intact."""
+    workspace = await session.get(Workspace, team_id)
+    if workspace is None:
+        await ensure_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+        return
+    workspace.uninstalled_at = None
+    workspace.enterprise_id = enterprise_id or workspace.enterprise_id
+    await session.commit()
+
+
+async def mark_uninstalled(session: AsyncSession, *, team_id: str, now: datetime) -> bool:
+    """app_uninstalled: jobs stop serving the workspace; its data stays until retention."""
+    workspace = await session.get(Workspace, team_id)
+    if workspace is None or workspace.uninstalled_at is not None:
+        return False
+    workspace.uninstalled_at = now
+    await session.commit()
+    return True
 
 
 async def load_settings(session: AsyncSession, team_id: str) -> WorkspaceSettings:

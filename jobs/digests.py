@@ -13,7 +13,8 @@ from bot.deps import Deps
 from bot.digest_posts import claim_digest, finish_digest
 from bot.digests import DigestKind, demandgen_digest, support_digest
 from bot.periods import period_of, send_time
-from bot.workspace import WorkspaceSettings, list_team_ids, load_settings
+from bot.workspace import WorkspaceSettings, load_settings
+from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
@@ -85,20 +86,20 @@ async def post_team_digests(
     return posted
 
 
+async def post_team_digests_now(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
+) -> list[str]:
+    """An operator's `jobs run weekly-digest`: this week's digests now, still once per week."""
+    return await post_team_digests(deps, client, team_id=team_id, now=now, force=True)
+
+
 async def post_digests(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
-    """The scheduled job: every workspace on its own."""
-    async with deps.sessions() as session:
-        team_ids = await list_team_ids(session)
-    for team_id in team_ids:
-        try:
-            await post_team_digests(deps, client, team_id=team_id, now=now)
-        except Exception:
-            logger.exception("digests_crashed team=%s", team_id)
+    """Every workspace's due digests, each workspace on its own."""
+    await for_each_team(deps, client, post_team_digests, now, name="weekly-digest")
 
 
 async def post_digests_now(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
     """`alignbot jobs run weekly-digest`: post this week's digests now (still once per week)."""
-    async with deps.sessions() as session:
-        team_ids = await list_team_ids(session)
-    for team_id in team_ids:
-        await post_team_digests(deps, client, team_id=team_id, now=now, force=True)
+    await for_each_team(
+        deps, client, post_team_digests_now, now, name="weekly-digest", stop_on_error=True
+    )

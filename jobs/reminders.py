@@ -13,7 +13,8 @@ from bot.deps import Deps
 from bot.reminders import DueEscalation, claim_escalation, due_escalations_for_team
 from bot.sla import EscalationStep
 from bot.text import escape_mrkdwn, format_reference
-from bot.workspace import WorkspaceSettings, list_team_ids, load_settings
+from bot.workspace import WorkspaceSettings, load_settings
+from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
@@ -74,46 +75,45 @@ async def _send(
             await client.chat_postMessage(channel=lead, text=text + f" It is with <@{assignee}>.")
 
 
-async def send_reminders(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
-    """The scheduled job. Each step is claimed in the database before it is sent, so re-runs and
-    several processes never repeat one; each team and request is handled on its own."""
+async def send_team_reminders(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
+) -> None:
+    """One workspace's due SLA steps. Each step is claimed in the database before it is sent, so
+    re-runs and several processes never repeat one; each request is handled on its own."""
     async with deps.sessions() as session:
-        team_ids = await list_team_ids(session)
-    for team_id in team_ids:
+        settings = await load_settings(session, team_id)
+        due = await due_escalations_for_team(session, team_id=team_id, settings=settings, now=now)
+    overdue = {e.request.id for e in due if e.step == EscalationStep.OVERDUE_100}
+    for escalation in due:
+        assert escalation.request.id is not None
+        async with deps.sessions() as session:
+            claimed = await claim_escalation(
+                session,
+                request_id=escalation.request.id,
+                step=escalation.step,
+                cycle=escalation.cycle,
+                now=now,
+            )
+        if not claimed:
+            continue
+        if escalation.step == EscalationStep.NUDGE_75 and escalation.request.id in overdue:
+            continue  # already past due: the overdue message says it all
         try:
-            async with deps.sessions() as session:
-                settings = await load_settings(session, team_id)
-                due = await due_escalations_for_team(
-                    session, team_id=team_id, settings=settings, now=now
-                )
-            overdue = {e.request.id for e in due if e.step == EscalationStep.OVERDUE_100}
-            for escalation in due:
-                assert escalation.request.id is not None
-                async with deps.sessions() as session:
-                    claimed = await claim_escalation(
-                        session,
-                        request_id=escalation.request.id,
-                        step=escalation.step,
-                        cycle=escalation.cycle,
-                        now=now,
-                    )
-                if not claimed:
-                    continue
-                if escalation.step == EscalationStep.NUDGE_75 and escalation.request.id in overdue:
-                    continue  # already past due: the overdue message says it all
-                try:
-                    await _send(client, settings, escalation)
-                    logger.info(
-                        "reminder_sent ref=%s step=%s",
-                        format_reference(escalation.request.number),
-                        escalation.step.value,
-                    )
-                except SlackApiError as error:
-                    logger.warning(
-                        "reminder_failed ref=%s step=%s error=%s",
-                        format_reference(escalation.request.number),
-                        escalation.step.value,
-                        error.response.get("error"),
-                    )
-        except Exception:
-            logger.exception("reminders_crashed team=%s", team_id)
+            await _send(client, settings, escalation)
+            logger.info(
+                "reminder_sent ref=%s step=%s",
+                format_reference(escalation.request.number),
+                escalation.step.value,
+            )
+        except SlackApiError as error:
+            logger.warning(
+                "reminder_failed ref=%s step=%s error=%s",
+                format_reference(escalation.request.number),
+                escalation.step.value,
+                error.response.get("error"),
+            )
+
+
+async def send_reminders(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
+    """Every workspace's due SLA steps (the job, unclaimed: each step is claimed on its own)."""
+    await for_each_team(deps, client, send_team_reminders, now, name="sla-reminders")

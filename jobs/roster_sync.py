@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.roster import SlackUserFacts, replace_role_members, store_slack_users, usergroup_roles
-from bot.workspace import list_team_ids, load_settings
+from bot.workspace import load_settings
+from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +78,5 @@ async def _sync_user_facts(
 
 
 async def sync_all_rosters(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
-    """The scheduled job: every known workspace, each on its own so one failure stops none."""
-    async with deps.sessions() as session:
-        team_ids = await list_team_ids(session)
-    for team_id in team_ids:
-        try:
-            await sync_team_roster(deps, client, team_id=team_id, now=now)
-        except Exception:
-            logger.exception("roster_sync_crashed team=%s", team_id)
+    """Every known workspace, each on its own so one failure stops none."""
+    await for_each_team(deps, client, sync_team_roster, now, name="roster-sync")

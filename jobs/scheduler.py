@@ -2,50 +2,134 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from jobs.digests import post_digests, post_digests_now
-from jobs.reminders import send_reminders
-from jobs.roster_sync import sync_all_rosters
-from jobs.surveys import run_surveys
+from jobs.clients import TeamClients
+from jobs.digests import post_team_digests, post_team_digests_now
+from jobs.reminders import send_team_reminders
+from jobs.retention import run_team_retention
+from jobs.roster_sync import sync_team_roster
+from jobs.runner import TeamJob, for_each_team
+from jobs.surveys import run_team_surveys
 
-Job = Callable[[Deps, AsyncWebClient, datetime], Awaitable[None]]
+logger = logging.getLogger(__name__)
 
-# name -> (job, human description of its schedule, interval in minutes)
-JOBS: dict[str, tuple[Job, str, int]] = {
-    "roster-sync": (sync_all_rosters, "every 30 minutes", 30),
-    "sla-reminders": (send_reminders, "every 15 minutes", 15),
-    "surveys": (run_surveys, "every 5 minutes: open, send, remind, close", 5),
-    "weekly-digest": (post_digests, "every 15 minutes: posts each digest once a week when due", 15),
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    team_job: TeamJob  # (deps, client, *, team_id, now): one workspace's work for `now`
+    description: str
+    minutes: int
+    # What `alignbot jobs run NAME` runs when it differs: an operator asking for the digest
+    # wants it posted now, not at its scheduled hour (still once per week).
+    run_now: TeamJob | None = None
+    needs_slack: bool = True
+
+
+JOBS: dict[str, ScheduledJob] = {
+    "roster-sync": ScheduledJob(sync_team_roster, "every 30 minutes", 30),
+    "sla-reminders": ScheduledJob(send_team_reminders, "every 15 minutes", 15),
+    "surveys": ScheduledJob(run_team_surveys, "every 5 minutes: open, send, remind, close", 5),
+    "weekly-digest": ScheduledJob(
+        post_team_digests,
+        "every 15 minutes: posts each digest once a week when due",
+        15,
+        run_now=post_team_digests_now,
+    ),
+    "retention": ScheduledJob(
+        run_team_retention,
+        "daily: erases free text older than retention_days",
+        24 * 60,
+        needs_slack=False,
+    ),
 }
 
 
-def build_scheduler(deps: Deps, client: AsyncWebClient) -> AsyncIOScheduler:
-    """An AsyncIOScheduler with every job; start it inside the running event loop."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    for name, (job, _description, minutes) in JOBS.items():
-
-        async def run(job: Job = job) -> None:
-            await job(deps, client, deps.clock())
-
-        scheduler.add_job(
-            run,
-            "interval",
-            minutes=minutes,
-            id=name,
-            name=name,
-            coalesce=True,
-            max_instances=1,
-            next_run_time=deps.clock(),
-        )
-    return scheduler
+async def run_scheduled(deps: Deps, clients: TeamClients, name: str, now: datetime) -> None:
+    """One tick of a job: every workspace, each (job, workspace, period) claimed once, so several
+    replicas on one database share the work instead of repeating it."""
+    job = JOBS[name]
+    await for_each_team(
+        deps,
+        clients,
+        job.team_job,
+        now,
+        name=name,
+        claim_minutes=job.minutes,
+        needs_slack=job.needs_slack,
+    )
 
 
-# What `alignbot jobs run NAME` runs when it differs from the scheduled job: an operator asking
-# for the digest wants it posted now, not at its scheduled hour (still once per week).
-RUN_NOW: dict[str, Job] = {"weekly-digest": post_digests_now}
+async def run_now(deps: Deps, clients: TeamClients, name: str, now: datetime) -> None:
+    """An operator's `alignbot jobs run NAME`: unclaimed (the work itself is still claimed item by
+    item, so nothing is sent twice), and the first error stops it with its message."""
+    job = JOBS[name]
+    await for_each_team(
+        deps,
+        clients,
+        job.run_now or job.team_job,
+        now,
+        name=name,
+        stop_on_error=True,
+        needs_slack=job.needs_slack,
+    )
+
+
+class JobScheduler:
+    """APScheduler's AsyncIOScheduler plus what a graceful stop needs: the running ticks.
+
+    On SIGTERM no new tick starts; running ones get `grace` seconds to finish, then are
+    cancelled. A fan-out cut short that way is resumable: its deliveries are claimed in the
+    database, and a later run (here or in another replica) finishes them."""
+
+    def __init__(self, deps: Deps, clients: TeamClients) -> None:
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.running: set[asyncio.Task[None]] = set()
+        for name, job in JOBS.items():
+
+            async def tick(name: str = name) -> None:
+                task = asyncio.current_task()
+                assert task is not None
+                self.running.add(task)
+                try:
+                    await run_scheduled(deps, clients, name, deps.clock())
+                finally:
+                    self.running.discard(task)
+
+            self.scheduler.add_job(
+                tick,
+                "interval",
+                minutes=job.minutes,
+                id=name,
+                name=name,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=deps.clock(),
+            )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def shutdown_gracefully(self, grace: float) -> None:
+        self.scheduler.shutdown(wait=False)
+        running = set(self.running)
+        if not running:
+            return
+        logger.info("stopping_jobs running=%s grace_s=%s", len(running), grace)
+        _done, pending = await asyncio.wait(running, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            logger.warning("jobs_cut_short count=%s (they resume on the next run)", len(pending))
+
+
+def build_scheduler(deps: Deps, clients: TeamClients) -> JobScheduler:
+    """Every job on its interval; start it inside the running event loop."""
+    return JobScheduler(deps, clients)
