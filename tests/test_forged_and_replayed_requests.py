@@ -432,7 +432,6 @@ async def test_an_event_and_its_retries_arriving_together_resume_once(
     assert len(await events_of_kind(configured, "resume")) == 1
 
 
-@pytest.mark.xfail(reason="event_id dedupe pending", strict=False)
 async def test_a_late_retry_of_an_answer_does_not_answer_the_next_question(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps
 ) -> None:
