@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -18,6 +19,27 @@ SORRY = (
     "logged. Nothing was half-saved; please try again in a minute."
 )
 
+DATABASE_DOWN = (
+    ":warning: Sorry, I can't reach my database right now, so nothing was saved. "
+    "Please try again in a minute."
+)
+# What SQLAlchemy raises when the database is down, locked or unreachable (any backend).
+DATABASE_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+)
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
 
 async def handle_unexpected_error(
     error: Exception, body: dict[str, Any], request: AsyncBoltRequest, client: AsyncWebClient
@@ -30,17 +52,22 @@ async def handle_unexpected_error(
         # make the bot post. Refuse it like any other unsigned request.
         logger.warning("unverified_request_refused kind=%s error=%s", kind, type(error).__name__)
         return BoltResponse(status=401, body="")
-    logger.error("handler_failed kind=%s", kind, exc_info=error)
+    database_down = _database_unavailable(error)
+    if database_down:
+        logger.error("handler_failed kind=%s reason=database_unavailable", kind, exc_info=error)
+    else:
+        logger.error("handler_failed kind=%s", kind, exc_info=error)
+    text = DATABASE_DOWN if database_down else SORRY
     try:
         response_url = body.get("response_url") or next(
             (url.get("response_url") for url in body.get("response_urls") or []), None
         )
         if response_url:
-            await AsyncWebhookClient(response_url).send(text=SORRY, response_type="ephemeral")
+            await AsyncWebhookClient(response_url).send(text=text, response_type="ephemeral")
             return None
         user = body.get("user_id") or (body.get("user") or {}).get("id")
         if user and kind != "event_callback":
-            await client.chat_postMessage(channel=user, text=SORRY)
+            await client.chat_postMessage(channel=user, text=text)
     except Exception:
         logger.exception("error_report_failed kind=%s", kind)
     return None
