@@ -37,6 +37,8 @@ SUPPORT_GROUP = "S0SUPPORT"
 DEMANDGEN_GROUP = "S0DEMAND"
 
 TEST_DATABASE_URL = os.environ.get("ALIGNBOT_TEST_DATABASE_URL")
+# slack_sdk's installation and state stores: created by our migrations, not in SQLModel's metadata.
+OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 
 
 @dataclass
@@ -79,7 +81,8 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
 
 async def _wipe_postgres(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    names = [table.name for table in SQLModel.metadata.sorted_tables] + list(OAUTH_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
     async with engine.begin() as connection:
         await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()

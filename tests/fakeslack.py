@@ -111,6 +111,7 @@ class Call:
     status: int
     response: dict[str, Any]
     path: str = ""
+    token: str = ""  # the token it was made with: which workspace's install spoke
 
     @property
     def ok(self) -> bool:
@@ -625,6 +626,14 @@ class FakeSlack:
         self._ratelimits: dict[str, deque[int]] = {}
         self._limits: dict[str, int] = {}
         self._windows: dict[str, deque[float]] = {}
+        # Every token Slack would accept -> the team it speaks for (several installs over OAuth).
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        self.revoked_tokens: set[str] = set()
+        self.client_id = "1111.2222"
+        self.client_secret = "fake-client-secret"
+        self._oauth_codes: dict[str, JSON] = {}  # code -> oauth.v2.access answer (single use)
+        self._token_identity: dict[str, JSON] = {}  # token -> auth.test fields
+        self._current_token = ""
         self._ids = itertools.count(1)
         self._last_ts_us = 0
         self._cond: asyncio.Condition | None = None
@@ -633,6 +642,7 @@ class FakeSlack:
 
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_v2_access,
             "team.info": self._team_info,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -1040,6 +1050,11 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer ") :].strip()
+        elif auth.startswith("Basic "):  # oauth.v2.access: client id and secret
+            decoded = base64.b64decode(auth[len("Basic ") :].strip()).decode(errors="replace")
+            client_id, _, client_secret = decoded.partition(":")
+            params.setdefault("client_id", client_id)
+            params.setdefault("client_secret", client_secret)
         for key, err in _JSON_STRING_FIELDS.items():
             encoded = params.get(key)
             if isinstance(encoded, str):
@@ -1067,7 +1082,7 @@ class FakeSlack:
         params, token, body_error = await self._read_params(request)
         headers = dict(request.headers)
         status, body, extra_headers = self._dispatch(method, params, token, body_error)
-        await self._record(Call(method, params, headers, status, body))
+        await self._record(Call(method, params, headers, status, body, token=token or ""))
         return self._json_response(status, body, extra_headers)
 
     def _dispatch(
@@ -1076,10 +1091,15 @@ class FakeSlack:
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
-        if not token:
+        if method == "oauth.v2.access":
+            token = "oauth"  # authenticated by client id and secret, not by a token
+        elif not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if token != self.bot_token:
+        elif token in self.revoked_tokens:
+            return 200, {"ok": False, "error": "token_revoked"}, {}
+        elif token not in self.tokens:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        self._current_token = token
         retry_after = self._check_rate_limit(method)
         if retry_after is not None:
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
@@ -1322,7 +1342,64 @@ class FakeSlack:
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
+            **self._token_identity.get(self._current_token, {}),
         }
+
+    # ------------------------------------------------------------------ OAuth installs
+
+    def add_install(
+        self,
+        code: str,
+        *,
+        team_id: str | None,
+        bot_token: str,
+        team_name: str = "Another Workspace",
+        enterprise_id: str | None = None,
+        enterprise_name: str = "Alignbot Test Org",
+        is_enterprise_install: bool = False,
+        installer: str = "U0INSTALLER",
+        scope: str = "commands,chat:write",
+    ) -> None:
+        """Let `code` be exchanged once by oauth.v2.access for `bot_token`, as after a person
+        clicks Allow. An org-wide install (``is_enterprise_install``) has no team."""
+        bot_user_id = f"UBOT{len(self.tokens)}"
+        self._oauth_codes[code] = {
+            "access_token": bot_token,
+            "token_type": "bot",
+            "scope": scope,
+            "bot_user_id": bot_user_id,
+            "app_id": self.app_id,
+            "team": None if team_id is None else {"name": team_name, "id": team_id},
+            "enterprise": None
+            if enterprise_id is None
+            else {"name": enterprise_name, "id": enterprise_id},
+            "is_enterprise_install": is_enterprise_install,
+            "authed_user": {"id": installer},
+        }
+        self._token_identity[bot_token] = {
+            "team_id": team_id,
+            "team": team_name,
+            "user_id": bot_user_id,
+            "bot_id": "B" + bot_user_id[1:],
+            "enterprise_id": enterprise_id,
+            "is_enterprise_install": is_enterprise_install,
+        }
+
+    def revoke(self, token: str) -> None:
+        """Slack answers ``token_revoked`` from now on, as after an uninstall."""
+        self.revoked_tokens.add(token)
+
+    def _oauth_v2_access(self, params: JSON) -> JSON:
+        if params.get("client_id") != self.client_id or (
+            params.get("client_secret") != self.client_secret
+        ):
+            raise SlackError("invalid_client_id")
+        answer = self._oauth_codes.pop(str(params.get("code") or ""), None)
+        if answer is None:
+            raise SlackError("invalid_code")
+        token = str(answer["access_token"])
+        self.tokens[token] = str((answer.get("team") or {}).get("id") or "")
+        return copy.deepcopy(answer)
 
     def _team_info(self, params: JSON) -> JSON:
         del params

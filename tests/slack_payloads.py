@@ -161,6 +161,7 @@ def slash_command(
     enterprise_id: str | None = None,
     channel_name: str | None = None,
     enterprise_name: str = "Alignbot Test Org",
+    is_enterprise_install: bool = False,
 ) -> bytes:
     """A slash-command body (application/x-www-form-urlencoded), as Slack posts it.
 
@@ -191,7 +192,7 @@ def slash_command(
         fields += [("enterprise_id", enterprise_id), ("enterprise_name", enterprise_name)]
     fields += [
         ("api_app_id", API_APP_ID),
-        ("is_enterprise_install", "false"),
+        ("is_enterprise_install", "true" if is_enterprise_install else "false"),
         ("response_url", response_url or _unset_response_url()),
         ("trigger_id", trigger_id or _trigger_id()),
     ]
@@ -448,11 +449,15 @@ def event_callback(
     event_id: str | None = None,
     bot_user_id: str = BOT_USER_ID,
     event_time: int | None = None,
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, Any]:
     """The Events API envelope around `event` (event.message.channel.json and friends).
 
     Carries ``authorizations`` for the bot (what Bolt uses to pick the installation) and a
-    unique ``event_id`` so apps that de-duplicate retries can be tested.
+    unique ``event_id`` so apps that de-duplicate retries can be tested. On Enterprise Grid
+    (event.message.channel.enterprise.json) ``enterprise_id`` is set, and an org-wide install
+    says ``is_enterprise_install``.
     """
     if event_time is None:
         event_ts = event.get("event_ts") or event.get("ts")
@@ -467,13 +472,14 @@ def event_callback(
         "event_time": event_time,
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": enterprise_id,
+                "team_id": None if is_enterprise_install else team_id,
                 "user_id": bot_user_id,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": is_enterprise_install,
             }
         ],
+        **({"enterprise_id": enterprise_id} if enterprise_id else {}),
         "is_ext_shared_channel": False,
         "event_context": f"4-{secrets.token_hex(24)}",
     }

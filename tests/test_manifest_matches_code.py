@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bot.blocks.requests import INTAKE_ACTION_IDS
+from handlers.oauth import BOT_SCOPES
 from tests.fakeslack import FakeSlack
 from tests.slack_payloads import SlackSender, block_actions, message_shortcut
 from tests.validate_manifest import MANIFEST, validation_errors
@@ -35,6 +36,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views_push": None,
     "views_publish": None,
     "files_upload_v2": "files:write",
+    "conversations_history": "im:history",  # only ever on the bot's own DMs
 }
 # Scopes a feature needs without a Web API call of ours.
 IMPLIED_SCOPES = {"commands", "files:read"}  # files:read: downloading files DMed to the bot
@@ -44,6 +46,8 @@ EVENT_SCOPES: dict[str, str | None] = {
     "message.groups": "groups:history",
     "message.im": "im:history",
     "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
 }
 
 
@@ -89,6 +93,18 @@ def test_the_manifest_declares_no_scope_the_code_does_not_use() -> None:
     )
 
     assert declared - needed == set()
+
+
+def test_installs_over_oauth_ask_for_exactly_the_manifests_scopes() -> None:
+    declared = manifest()["oauth_config"]["scopes"]["bot"]
+
+    assert sorted(BOT_SCOPES) == sorted(declared)
+
+
+def test_uninstalls_and_revoked_tokens_are_subscribed() -> None:
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events)
 
 
 def test_every_subscribed_event_is_known_and_its_scope_declared() -> None:

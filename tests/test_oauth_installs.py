@@ -1,0 +1,374 @@
+"""Multi-workspace installs over OAuth: install, per-workspace tokens, isolation, uninstall.
+
+The real Bolt app in OAuth mode (SLACK_CLIENT_ID/SECRET, no bot token) behind the real aiohttp
+server; the fake Slack exchanges codes at oauth.v2.access and accepts each install's token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.app import create_app, create_web_app, make_client, team_clients
+from bot.config import Settings
+from bot.deps import Deps
+from bot.models import RequestStatus, Role, Workspace
+from bot.roster import replace_role_members
+from jobs.scheduler import run_now
+from tests.conftest import INTAKE, MARKETER, SALES_GROUP, configure
+from tests.fakeslack import FakeSlack
+from tests.helpers import stored_requests
+from tests.slack_payloads import SIGNING_SECRET, SlackSender, block_actions, event_callback
+
+TEAM_A = "T0ALPHA"
+TEAM_B = "T0BRAVO"
+TEAM_GRID = "T0GRIDWS"
+ENTERPRISE = "E0ORG"
+TOKEN_A = "xoxb-alpha-token"
+TOKEN_B = "xoxb-bravo-token"
+TOKEN_ORG = "xoxb-org-token"
+
+
+class Installer:
+    """A browser going through /slack/install → Slack → /slack/oauth_redirect."""
+
+    def __init__(self, base_url: str, fake: FakeSlack) -> None:
+        self.base_url = base_url
+        self.fake = fake
+
+    async def install(self, code: str, **install: object) -> tuple[int, str]:
+        self.fake.add_install(code, **install)  # type: ignore[arg-type]
+        async with aiohttp.ClientSession() as browser:
+            async with browser.get(f"{self.base_url}/slack/install") as page:
+                html = await page.text()
+                assert page.status == 200, html
+                # Bolt's state cookie is Secure; a browser sends it back over https. Here the
+                # server is plain http on loopback, so hand it back as the browser would.
+                cookie = "; ".join(
+                    f"{name}={morsel.value}" for name, morsel in page.cookies.items()
+                )
+            link = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', html)
+            assert link is not None, html
+            state = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)["state"][0]
+            async with browser.get(
+                f"{self.base_url}/slack/oauth_redirect",
+                params={"code": code, "state": state},
+                headers={"Cookie": cookie},
+            ) as done:
+                return done.status, await done.text()
+
+
+@pytest.fixture
+def oauth_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token=None,
+        slack_client_id=fake_slack.client_id,
+        slack_client_secret=fake_slack.client_secret,  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        scheduler_enabled=False,
+    )
+
+
+@pytest.fixture
+async def oauth_deps(oauth_settings: Settings, deps: Deps) -> AsyncIterator[Deps]:
+    # `deps` wipes PostgreSQL between tests; these deps share its clock but run in OAuth mode.
+    oauth = Deps.from_settings(oauth_settings, clock=deps.clock)
+    yield oauth
+    await oauth.engine.dispose()
+
+
+@pytest.fixture
+async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, object]]:
+    app = create_app(oauth_deps, client=make_client(oauth_deps))
+    runner = web.AppRunner(create_web_app(app, oauth_deps))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", app
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def sender(server: tuple[str, object]) -> AsyncIterator[SlackSender]:
+    base_url, _app = server
+    async with SlackSender(f"{base_url}/slack/events") as slack:
+        yield slack
+
+
+@pytest.fixture
+def installer(server: tuple[str, object], fake_slack: FakeSlack) -> Installer:
+    return Installer(server[0], fake_slack)
+
+
+async def workspace(deps: Deps, team_id: str) -> Workspace | None:
+    async with deps.sessions() as session:
+        return await session.get(Workspace, team_id)
+
+
+async def install_two(installer: Installer, deps: Deps) -> None:
+    for code, team, token in (("code-a", TEAM_A, TOKEN_A), ("code-b", TEAM_B, TOKEN_B)):
+        status, _page = await installer.install(code, team_id=team, bot_token=token)
+        assert status == 200
+        await configure(deps, team_id=team, intake_channel=INTAKE, sales_usergroup=SALES_GROUP)
+
+
+async def test_installing_stores_the_token_and_records_the_workspace(
+    installer: Installer, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    status, page = await installer.install("code-1", team_id=TEAM_A, bot_token=TOKEN_A)
+
+    assert status == 200, page
+    [exchange] = fake_slack.calls_to("oauth.v2.access")
+    assert exchange.ok
+    async with oauth_deps.engine.connect() as connection:
+        rows = (
+            await connection.execute(sa.text("SELECT team_id, bot_token FROM slack_bots"))
+        ).all()
+    assert [tuple(row) for row in rows] == [(TEAM_A, TOKEN_A)]
+    recorded = await workspace(oauth_deps, TEAM_A)
+    assert recorded is not None
+    assert recorded.uninstalled_at is None
+
+
+async def test_a_callback_with_a_forged_state_installs_nothing(
+    server: tuple[str, object], fake_slack: FakeSlack, oauth_deps: Deps
+) -> None:
+    fake_slack.add_install("code-x", team_id=TEAM_A, bot_token=TOKEN_A)
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(
+            f"{server[0]}/slack/oauth_redirect", params={"code": "code-x", "state": "forged"}
+        ) as page:
+            status = page.status
+
+    assert status == 400
+    await fake_slack.assert_no_call("oauth.v2.access")
+    assert await workspace(oauth_deps, TEAM_A) is None
+
+
+async def test_each_workspace_is_answered_with_its_own_token(
+    installer: Installer, sender: SlackSender, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    await install_two(installer, oauth_deps)
+
+    for team in (TEAM_A, TEAM_B):
+        await sender.command(
+            "/mktg",
+            f"deck {team} Corp $10k due 2026-12-04 pitch",
+            team_id=team,
+            response_url=fake_slack.response_url(team),
+        )
+    await fake_slack.wait_for("response_url", count=2)
+
+    posts = await fake_slack.wait_for("chat.postMessage", count=2)
+    token_by_account = {
+        team: call.token for call in posts for team in (TEAM_A, TEAM_B) if team in str(call.params)
+    }
+    assert token_by_account == {TEAM_A: TOKEN_A, TEAM_B: TOKEN_B}
+    assert [r.number for r in await stored_requests(oauth_deps, TEAM_A)] == [1]
+    assert [r.number for r in await stored_requests(oauth_deps, TEAM_B)] == [1]
+
+
+async def test_a_request_of_one_workspace_cannot_be_claimed_from_another(
+    installer: Installer, sender: SlackSender, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    await install_two(installer, oauth_deps)
+    async with oauth_deps.sessions() as session:
+        for team in (TEAM_A, TEAM_B):
+            await replace_role_members(
+                session,
+                team_id=team,
+                role=Role.SUPPORT,
+                user_ids=[MARKETER],
+                now=oauth_deps.clock(),
+            )
+    await sender.command(
+        "/mktg",
+        "deck Acme $10k due 2026-12-04 pitch",
+        team_id=TEAM_A,
+        response_url=fake_slack.response_url(),
+    )
+    await fake_slack.wait_for("response_url")
+    [request_a] = await stored_requests(oauth_deps, TEAM_A)
+
+    await sender.action(
+        block_actions(
+            "request_claim", str(request_a.id), user_id=MARKETER, team_id=TEAM_B, channel_id=INTAKE
+        )
+    )
+    await sender.command(
+        "/mktg", "status MS-1", team_id=TEAM_B, response_url=fake_slack.response_url("status")
+    )
+
+    [status] = await fake_slack.wait_for("response_url", lambda c: c.path == "status")
+    assert "Acme" not in status.params.get("text", "")
+    [unchanged] = await stored_requests(oauth_deps, TEAM_A)
+    assert unchanged.status == RequestStatus.OPEN
+    assert unchanged.assignee_id is None
+    for call in fake_slack.calls:
+        if call.method == "chat.postEphemeral":
+            assert call.token == TOKEN_B  # B's answer went out with B's token
+
+
+async def test_scheduled_jobs_use_each_workspaces_token(
+    installer: Installer, server: tuple[str, object], oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    await install_two(installer, oauth_deps)
+    _url, app = server
+
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+
+    syncs = fake_slack.calls_to("usergroups.users.list")
+    assert sorted(call.token for call in syncs) == sorted([TOKEN_A, TOKEN_B])
+
+
+async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs(
+    installer: Installer,
+    server: tuple[str, object],
+    sender: SlackSender,
+    oauth_deps: Deps,
+    fake_slack: FakeSlack,
+) -> None:
+    await install_two(installer, oauth_deps)
+    await sender.command(
+        "/mktg",
+        "deck Beta $10k due 2026-12-04 pitch",
+        team_id=TEAM_B,
+        response_url=fake_slack.response_url(),
+    )
+    await fake_slack.wait_for("response_url")
+
+    fake_slack.revoke(TOKEN_B)
+    response = await sender.event(
+        event_callback({"type": "app_uninstalled", "event_ts": "1764600000.000100"}, team_id=TEAM_B)
+    )
+    assert response.status == 200
+    _url, app = server
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+
+    async with oauth_deps.engine.connect() as connection:
+        tokens = (await connection.execute(sa.text("SELECT team_id FROM slack_bots"))).all()
+        installs = (
+            await connection.execute(sa.text("SELECT team_id FROM slack_installations"))
+        ).all()
+    assert [row[0] for row in tokens] == [TEAM_A]
+    assert [row[0] for row in installs] == [TEAM_A]
+    gone = await workspace(oauth_deps, TEAM_B)
+    assert gone is not None and gone.uninstalled_at is not None
+    assert len(await stored_requests(oauth_deps, TEAM_B)) == 1  # data kept
+    assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_A]
+
+
+async def test_reinstalling_serves_the_workspace_again_with_its_data(
+    installer: Installer, sender: SlackSender, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    await install_two(installer, oauth_deps)
+    await sender.event(
+        event_callback({"type": "app_uninstalled", "event_ts": "1764600000.000100"}, team_id=TEAM_B)
+    )
+
+    status, _page = await installer.install("code-b2", team_id=TEAM_B, bot_token="xoxb-bravo-2")
+
+    assert status == 200
+    back = await workspace(oauth_deps, TEAM_B)
+    assert back is not None and back.uninstalled_at is None
+
+
+async def test_revoked_bot_token_is_deleted(
+    installer: Installer, sender: SlackSender, oauth_deps: Deps
+) -> None:
+    await install_two(installer, oauth_deps)
+
+    await sender.event(
+        event_callback(
+            {"type": "tokens_revoked", "tokens": {"bot": ["UBOT2"]}, "event_ts": "1764600000.1"},
+            team_id=TEAM_A,
+        )
+    )
+
+    async with oauth_deps.engine.connect() as connection:
+        tokens = (await connection.execute(sa.text("SELECT team_id FROM slack_bots"))).all()
+    assert [row[0] for row in tokens] == [TEAM_B]
+    revoked = await workspace(oauth_deps, TEAM_A)
+    assert revoked is not None and revoked.uninstalled_at is not None
+
+
+async def test_an_org_wide_install_serves_every_workspace_of_the_org(
+    installer: Installer,
+    server: tuple[str, object],
+    sender: SlackSender,
+    oauth_deps: Deps,
+    fake_slack: FakeSlack,
+) -> None:
+    status, page = await installer.install(
+        "code-org",
+        team_id=None,
+        bot_token=TOKEN_ORG,
+        enterprise_id=ENTERPRISE,
+        is_enterprise_install=True,
+    )
+    assert status == 200, page
+    fake_slack.add_channel("C0GRIDINTAKE", name="grid-intake")
+
+    await sender.command(
+        "/mktg",
+        "deck Gridco $10k due 2026-12-04 pitch",
+        team_id=TEAM_GRID,
+        enterprise_id=ENTERPRISE,
+        is_enterprise_install=True,
+        response_url=fake_slack.response_url("grid"),
+    )
+
+    [answer] = await fake_slack.wait_for("response_url", lambda c: c.path == "grid")
+    assert "Filed" in answer.params["text"] or "MS-1" in answer.params["text"]
+    recorded = await workspace(oauth_deps, TEAM_GRID)
+    assert recorded is not None and recorded.enterprise_id == ENTERPRISE
+    await configure(oauth_deps, team_id=TEAM_GRID, sales_usergroup=SALES_GROUP)
+    _url, app = server
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+    assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_ORG]
+
+
+async def test_a_request_from_a_workspace_that_never_installed_is_refused(
+    sender: SlackSender, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    response = await sender.command(
+        "/mktg",
+        "deck Nobody $10k due 2026-12-04 pitch",
+        team_id="T0NEVER",
+        response_url=fake_slack.response_url(),
+    )
+
+    assert response.status in (200, 401)
+    assert await stored_requests(oauth_deps, "T0NEVER") == []
+    await fake_slack.assert_no_call("chat.postMessage")
+
+
+def test_oauth_mode_refuses_a_bot_token_alongside_the_client_id() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-x",  # type: ignore[arg-type]
+        slack_client_id="1.2",
+        slack_client_secret="s",  # type: ignore[arg-type]
+        slack_signing_secret="x",  # type: ignore[arg-type]
+    )
+    with pytest.raises(Exception, match="SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID"):
+        settings.require_slack()
+
+
+def test_oauth_mode_names_the_missing_client_secret() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_client_id="1.2",
+        slack_signing_secret="x",  # type: ignore[arg-type]
+    )
+    with pytest.raises(Exception, match="SLACK_CLIENT_SECRET is not set"):
+        settings.require_slack()
