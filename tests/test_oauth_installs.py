@@ -143,11 +143,13 @@ async def test_a_callback_with_a_forged_state_installs_nothing(
     server: tuple[str, object], fake_slack: FakeSlack, oauth_deps: Deps
 ) -> None:
     fake_slack.add_install("code-x", team_id=TEAM_A, bot_token=TOKEN_A)
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(
             f"{server[0]}/slack/oauth_redirect", params={"code": "code-x", "state": "forged"}
-        ) as page:
-            status = page.status
+        ) as page,
+    ):
+        status = page.status
 
     assert status == 400
     await fake_slack.assert_no_call("oauth.v2.access")
@@ -262,7 +264,8 @@ async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs
     assert [row[0] for row in tokens] == [TEAM_A]
     assert [row[0] for row in installs] == [TEAM_A]
     gone = await workspace(oauth_deps, TEAM_B)
-    assert gone is not None and gone.uninstalled_at is not None
+    assert gone is not None
+    assert gone.uninstalled_at is not None
     assert len(await stored_requests(oauth_deps, TEAM_B)) == 1  # data kept
     assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_A]
 
@@ -279,7 +282,8 @@ async def test_reinstalling_serves_the_workspace_again_with_its_data(
 
     assert status == 200
     back = await workspace(oauth_deps, TEAM_B)
-    assert back is not None and back.uninstalled_at is None
+    assert back is not None
+    assert back.uninstalled_at is None
 
 
 async def test_revoked_bot_token_is_deleted(
@@ -298,7 +302,8 @@ async def test_revoked_bot_token_is_deleted(
         tokens = (await connection.execute(sa.text("SELECT team_id FROM slack_bots"))).all()
     assert [row[0] for row in tokens] == [TEAM_B]
     revoked = await workspace(oauth_deps, TEAM_A)
-    assert revoked is not None and revoked.uninstalled_at is not None
+    assert revoked is not None
+    assert revoked.uninstalled_at is not None
 
 
 async def test_an_org_wide_install_serves_every_workspace_of_the_org(
@@ -330,7 +335,8 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(
     [answer] = await fake_slack.wait_for("response_url", lambda c: c.path == "grid")
     assert "Filed" in answer.params["text"] or "MS-1" in answer.params["text"]
     recorded = await workspace(oauth_deps, TEAM_GRID)
-    assert recorded is not None and recorded.enterprise_id == ENTERPRISE
+    assert recorded is not None
+    assert recorded.enterprise_id == ENTERPRISE
     await configure(oauth_deps, team_id=TEAM_GRID, sales_usergroup=SALES_GROUP)
     _url, app = server
     await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
