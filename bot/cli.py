@@ -55,11 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     retention = commands.add_parser(
         "retention", help="erase free text older than each workspace's retention_days"
     )
-    retention.add_subparsers(dest="retention_command", required=True).add_parser(
+    erase = retention.add_subparsers(dest="retention_command", required=True).add_parser(
         "run", help="erase now (the daily job does the same)"
     )
-    retention.add_argument("--team", help="Slack team ID (T…); default: every workspace")
-    retention.add_argument("--at", help="erase as if at this ISO time")
+    erase.add_argument("--team", help="Slack team ID (T…); default: every workspace")
+    erase.add_argument("--at", help="erase as if at this ISO time")
     imports = commands.add_parser("import", help="import CRM data (.xlsx or .csv)")
     imports.add_argument("kind", choices=["opportunities", "quotas", "leads"])
     imports.add_argument("file")

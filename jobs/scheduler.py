@@ -117,7 +117,8 @@ class JobScheduler:
         self.scheduler.start()
 
     async def shutdown_gracefully(self, grace: float) -> None:
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         running = set(self.running)
         if not running:
             return
