@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from alembic import command
@@ -28,6 +28,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+READ_ONLY: Final = "alignbot_read_only"
+"""Execution option marking a connection's transactions read-only (see `read_only`)."""
 
 
 def async_database_url(url: str) -> str:
@@ -65,17 +68,41 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             dbapi_connection.isolation_level = None
 
         @sa.event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn: Any) -> None:
-            # Take the write lock at BEGIN: a deferred transaction that reads and then writes
-            # fails with "database is locked" instead of waiting when another process writes.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers take the write lock at BEGIN: a deferred transaction that reads and then
+            # writes fails with "database is locked" instead of waiting when another process
+            # writes. Read-only transactions (`read_only`) start deferred, so they read beside
+            # a writer (WAL) instead of holding the lock; `query_only` makes a write attempted
+            # in one fail at once rather than, rarely, on a lock it could not upgrade.
+            read_only = bool(conn.get_execution_options().get(READ_ONLY, False))
+            state = conn.connection.info
+            if state.get(READ_ONLY, False) != read_only:
+                conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+                state[READ_ONLY] = read_only
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(async_url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: AsyncEngine) -> SessionFactory:
-    maker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (pool, events) whose transactions are read-only.
+
+    SQLite: a plain deferred BEGIN under `PRAGMA query_only` instead of BEGIN IMMEDIATE, so a
+    long KPI query never holds the write lock. PostgreSQL: `BEGIN READ ONLY` (reads there never
+    block writers anyway; this only makes an accidental write fail). Writes inside fail on both.
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if not is_sqlite(engine):
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)
+
+
+def make_session_factory(engine: AsyncEngine, *, read_only: bool = False) -> SessionFactory:
+    """Sessions on `engine`; with `read_only`, every transaction they begin is read-only
+    (`read_only_engine`): for digests, exports and other read paths, never for claims."""
+    bind = read_only_engine(engine) if read_only else engine
+    maker = async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
     async def sessions() -> AsyncIterator[AsyncSession]:
@@ -83,6 +110,45 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
             yield session
 
     return sessions
+
+
+@asynccontextmanager
+async def read_only(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Run a block of reads in read-only transactions on an ordinary session.
+
+    Every transaction the session begins inside the block is read-only (`read_only_engine`),
+    including those after a `commit()` in it, so SQLite's write lock is not held while the
+    block reads. When the session is already in a transaction (the caller wrote or read
+    something not yet committed) the block simply joins it, as before. On leaving, the
+    block's own transaction is committed (nothing to write; loaded objects stay loaded) or,
+    after an error, rolled back, and the session's next transaction is an ordinary one:
+    writes after the block take BEGIN IMMEDIATE again, so exactly-once claims are untouched.
+    """
+    sync_session = session.sync_session
+    bind = sync_session.bind
+    if session.in_transaction() or not isinstance(bind, sa.Engine):
+        yield session
+        return
+    if bind.get_execution_options().get(READ_ONLY):
+        yield session  # a read-only session factory's session already
+        return
+    options: dict[str, Any] = {READ_ONLY: True}
+    if bind.dialect.name != "sqlite":
+        options["postgresql_readonly"] = True
+    sync_session.bind = bind.execution_options(**options)
+    try:
+        yield session
+    except BaseException:
+        sync_session.bind = bind
+        await session.rollback()
+        raise
+    else:
+        sync_session.bind = bind
+        transaction = sync_session.get_transaction()
+        if transaction is not None and not transaction.is_active:
+            await session.rollback()  # a statement in the block failed and was handled there
+        else:
+            await session.commit()
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
