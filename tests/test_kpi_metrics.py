@@ -9,7 +9,8 @@ is in UTC with business hours Mon–Fri 09:00–17:00, and the week under test i
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import SQLModel
 
+from bot import metrics
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.metrics import (
@@ -25,6 +27,7 @@ from bot.metrics import (
     TypeCount,
     Window,
     coverage,
+    delivered_on_time,
     objection_themes,
     pipeline_stats,
     quarter_of,
@@ -979,3 +982,200 @@ async def test_coverage_adds_up_per_owner_quotas_when_there_is_no_team_quota(dep
     assert result.quota_cents == 50_000_000
     assert result.ratio == 2.0
     assert result.status == "between 2x and 3x"
+
+
+# --- requests: the faster query paths (same numbers as the definitions) ----------------------
+
+
+async def test_open_at_the_end_replays_several_changes_in_and_after_the_week(deps: Deps) -> None:
+    end = nov(23)  # the week ends Monday 23 November 00:00 UTC
+    # Claimed and then waiting in the week; delivered and reopened after it: waiting then.
+    waiting_then = a_request(
+        created_at=nov(10), updated_at=nov(26), sla_deadline=nov(20, 12), claimed_at=nov(17)
+    )
+    # Delivered in the week, reopened and claimed again after it: delivered (closed) then.
+    delivered_then = a_request(
+        created_at=nov(10), status=RequestStatus.CLAIMED, updated_at=nov(25), claimed_at=nov(25)
+    )
+    # Claimed and delivered in the same instant: the later event (higher id) wins the tie.
+    tie_delivered = a_request(created_at=nov(12), updated_at=nov(24), due_date=date(2026, 11, 1))
+    # Filed in the week, first touched after it: open then, and due before the end.
+    untouched_then = a_request(
+        created_at=nov(18),
+        status=RequestStatus.CLAIMED,
+        updated_at=nov(24),
+        claimed_at=nov(24),
+        due_date=date(2026, 11, 20),
+    )
+    # Delivered exactly at the end: that event is not before the end, so it was claimed.
+    delivered_at_the_end = a_request(
+        created_at=nov(16),
+        status=RequestStatus.DELIVERED,
+        updated_at=end,
+        delivered_at=end,
+        due_date=date(2026, 11, 23),
+    )
+    # Open now and not changed since before the end.
+    open_all_along = a_request(created_at=nov(2), updated_at=nov(2), due_date=date(2026, 12, 1))
+    # Cancelled in the week and never changed since.
+    cancelled = a_request(created_at=nov(3), status=RequestStatus.CANCELLED, updated_at=nov(17))
+    # The same story as waiting_then in another workspace: never counted here.
+    elsewhere = a_request(created_at=nov(10), updated_at=nov(26), team_id=OTHER_TEAM)
+    requests = (
+        waiting_then,
+        delivered_then,
+        tie_delivered,
+        untouched_then,
+        delivered_at_the_end,
+        open_all_along,
+        cancelled,
+        elsewhere,
+    )
+    await store(deps, *requests)
+    await store(
+        deps,
+        an_event(waiting_then, RequestStatus.CLAIMED, nov(17)),
+        an_event(waiting_then, RequestStatus.WAITING, nov(19)),
+        an_event(waiting_then, RequestStatus.DELIVERED, nov(24)),
+        an_event(waiting_then, RequestStatus.OPEN, nov(26)),
+        an_event(delivered_then, RequestStatus.CLAIMED, nov(11)),
+        an_event(delivered_then, RequestStatus.DELIVERED, nov(18)),
+        an_event(delivered_then, RequestStatus.OPEN, nov(24)),
+        an_event(delivered_then, RequestStatus.CLAIMED, nov(25)),
+    )
+    await store(deps, an_event(tie_delivered, RequestStatus.CLAIMED, nov(19, 12)))
+    await store(
+        deps,
+        an_event(tie_delivered, RequestStatus.DELIVERED, nov(19, 12)),
+        an_event(tie_delivered, RequestStatus.OPEN, nov(24)),
+        an_event(untouched_then, RequestStatus.CLAIMED, nov(24)),
+        an_event(delivered_at_the_end, RequestStatus.CLAIMED, nov(17)),
+        an_event(delivered_at_the_end, RequestStatus.DELIVERED, end),
+        an_event(cancelled, RequestStatus.CANCELLED, nov(17)),
+        an_event(elsewhere, RequestStatus.CLAIMED, nov(17)),
+        an_event(elsewhere, RequestStatus.OPEN, nov(26)),
+    )
+
+    stats = await stats_for(deps)
+    week_before = await stats_for(deps, WEEK_46)
+
+    # Open at the end of week 47: waiting_then (waiting), untouched_then (no event yet),
+    # delivered_at_the_end (claimed), open_all_along = 4. delivered_then and tie_delivered
+    # were delivered then, cancelled was cancelled, elsewhere is another workspace's.
+    assert stats.open_at_end == 4
+    # Overdue then: waiting_then (no due date, SLA ran out on the 20th) and untouched_then
+    # (due the 20th); delivered_at_the_end is due on the 23rd itself, open_all_along in December.
+    assert stats.overdue_at_end == 2
+    # At the end of week 46 (16 Nov): waiting_then, delivered_then (claimed on the 11th),
+    # tie_delivered, open_all_along; cancelled was still open too (cancelled on the 17th) = 5.
+    # Overdue on the 16th: tie_delivered (due 1 Nov) only.
+    assert (week_before.open_at_end, week_before.overdue_at_end) == (5, 1)
+
+
+async def test_paging_through_deliveries_and_claims_gives_the_same_figures(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests = [
+        a_request(
+            created_at=nov(16, 9) + timedelta(hours=5 * index),
+            status=RequestStatus.DELIVERED,
+            # Pairs share a delivery moment, so a page may end inside a tie.
+            delivered_at=nov(18, 10) + timedelta(hours=7 * (index // 2)),
+            claimed_at=nov(17, 10) + timedelta(minutes=30 * (index // 3)),
+            due_date=date(2026, 11, 18 + index % 4),
+        )
+        for index in range(9)
+    ]
+    await store(deps, *requests)
+    await store(
+        deps,
+        *(
+            event
+            for index, request in enumerate(requests)
+            if index % 2
+            for event in (
+                an_event(request, RequestStatus.WAITING, nov(17, 11)),
+                an_event(request, RequestStatus.IN_PROGRESS, nov(17, 14) + timedelta(hours=index)),
+            )
+        ),
+    )
+    whole_pages = await stats_for(deps)
+
+    monkeypatch.setattr(metrics, "_PAGE_ROWS", 2)
+    small_pages = await stats_for(deps)
+
+    assert small_pages == whole_pages
+    assert whole_pages.delivered == 9
+    assert whole_pages.time_to_claim.count == 9
+
+
+async def test_the_scorecards_on_time_count_matches_the_digests(deps: Deps) -> None:
+    await store(
+        deps,
+        # Due the 20th, delivered the 20th at 23:59 (Berlin: the 21st 00:59): late in Berlin.
+        a_request(
+            created_at=nov(16),
+            status=RequestStatus.DELIVERED,
+            delivered_at=nov(20, 23, 59),
+            due_date=date(2026, 11, 20),
+        ),
+        # No due date: on time until the SLA deadline, inclusive.
+        a_request(
+            created_at=nov(16),
+            status=RequestStatus.DELIVERED,
+            delivered_at=nov(19, 12),
+            sla_deadline=nov(19, 12),
+        ),
+        a_request(
+            created_at=nov(16),
+            status=RequestStatus.DELIVERED,
+            delivered_at=nov(19, 13),
+            sla_deadline=nov(19, 12),
+        ),
+        # Neither: on time.
+        a_request(created_at=nov(16), status=RequestStatus.DELIVERED, delivered_at=nov(17)),
+    )
+    quarter = quarter_window("2026-Q4", BERLIN)
+
+    async with deps.sessions() as session:
+        full = await request_stats(
+            session,
+            team_id=TEAM_ID,
+            window=quarter,
+            calendar=BusinessCalendar(timezone="Europe/Berlin"),
+        )
+        slim = await delivered_on_time(session, team_id=TEAM_ID, window=quarter, tz=BERLIN)
+
+    assert slim == (full.delivered, full.delivered_on_time) == (4, 2)
+
+
+def test_business_hours_from_prefix_sums_equal_the_calendars_walk_day_by_day() -> None:
+    # Berlin across the clocks going back (25 Oct 2026), a holiday and odd hours.
+    calendar = BusinessCalendar(
+        timezone="Europe/Berlin",
+        workdays=frozenset({0, 1, 2, 3, 5}),
+        start=time(8, 30),
+        end=time(17, 45),
+        holidays=frozenset({date(2026, 10, 26), date(2026, 11, 11)}),
+    )
+    clock = metrics._BusinessClock(calendar)
+    rng = random.Random(20261201)
+    base = datetime(2026, 10, 1, tzinfo=UTC)
+    for _ in range(400):
+        start = base + timedelta(
+            minutes=rng.randrange(0, 60 * 24 * 70), microseconds=rng.randrange(10**6)
+        )
+        end = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 30), seconds=rng.random())
+        pauses: list[tuple[datetime, datetime | None]] = []
+        for _pause in range(rng.randrange(0, 4)):
+            since = start + (end - start) * rng.random() - timedelta(hours=rng.randrange(0, 30))
+            until = None if rng.random() < 0.2 else since + timedelta(hours=rng.randrange(0, 60))
+            pauses.append((since, until))
+
+        expected = calendar.business_seconds_between(start, end, paused=pauses)
+
+        assert clock.seconds_between(start, end, pauses) == expected, (start, end, pauses)
+    # A span far outside the days laid out so far grows the layout instead of miscounting.
+    late = datetime(2027, 6, 1, 12, tzinfo=UTC)
+    assert clock.seconds_between(base, late) == calendar.business_seconds_between(base, late)
+    assert clock.seconds_between(late, base) == 0.0
