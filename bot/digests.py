@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import read_only
 from bot.feedback import recent_actions
 from bot.goals import goals_for
 from bot.metrics import (
@@ -18,6 +19,7 @@ from bot.metrics import (
     SatisfactionStats,
     Window,
     coverage,
+    delivered_on_time,
     pipeline_stats,
     quarter_of,
     quarter_window,
@@ -86,7 +88,7 @@ def _quarter_to(window: Window, quarter: str, settings: WorkspaceSettings) -> Wi
     return replace(whole, end=min(whole.end, window.end), label=f"{quarter} to date")
 
 
-async def support_digest(
+async def _support_digest(
     session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
 ) -> SupportDigest:
     window = week_window(week_start, settings.zone)
@@ -115,7 +117,7 @@ async def support_digest(
     )
 
 
-async def demandgen_digest(
+async def _demandgen_digest(
     session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
 ) -> DemandGenDigest:
     window = week_window(week_start, settings.zone)
@@ -198,7 +200,7 @@ def weights_for(settings: WorkspaceSettings, function: Function) -> tuple[Weight
     return parse_weights(text, function) if text else DEFAULT_WEIGHTS[function]
 
 
-async def scorecard_for(
+async def _scorecard_for(
     session: AsyncSession,
     *,
     team_id: str,
@@ -230,11 +232,11 @@ async def scorecard_for(
         actuals["enablement_satisfaction"] = satisfaction.value
         if satisfaction.withheld:
             withheld.append("enablement_satisfaction")
-        requests = await request_stats(
-            session, team_id=team_id, window=whole, calendar=settings.calendar
+        delivered, on_time = await delivered_on_time(
+            session, team_id=team_id, window=whole, tz=settings.zone
         )
-        actuals["requests_delivered"] = float(requests.delivered)
-        actuals["on_time_delivery_rate"] = requests.on_time_rate
+        actuals["requests_delivered"] = float(delivered)
+        actuals["on_time_delivery_rate"] = on_time / delivered if delivered else None
     return compute_scorecard(
         function,
         quarter,
@@ -244,3 +246,42 @@ async def scorecard_for(
         cap=settings.attainment_cap or DEFAULT_CAP,
         withheld=withheld,
     )
+
+
+# The public entry points read in read-only transactions (`bot.db.read_only`): on SQLite a
+# digest or scorecard never holds the write lock while it computes.
+
+
+async def support_digest(
+    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+) -> SupportDigest:
+    """Marketing Support's weekly digest for the ISO week starting `week_start`."""
+    async with read_only(session):
+        return await _support_digest(
+            session, team_id=team_id, week_start=week_start, settings=settings
+        )
+
+
+async def demandgen_digest(
+    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+) -> DemandGenDigest:
+    """Demand Gen's weekly digest for the ISO week starting `week_start`."""
+    async with read_only(session):
+        return await _demandgen_digest(
+            session, team_id=team_id, week_start=week_start, settings=settings
+        )
+
+
+async def scorecard_for(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    quarter: str,
+    function: Function,
+    settings: WorkspaceSettings,
+) -> Scorecard:
+    """Bonus attainment for one function and quarter, from the quarter's actuals and goals."""
+    async with read_only(session):
+        return await _scorecard_for(
+            session, team_id=team_id, quarter=quarter, function=function, settings=settings
+        )

@@ -66,6 +66,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import read_only
 from bot.digests import scorecard_for, sourced_cents
 from bot.errors import UserError
 from bot.goals import (
@@ -2150,9 +2151,25 @@ async def build_workbook(
     KPIs come from `bot.metrics` and `bot.digests` (the digests' own definitions); raw rows
     are read in keyset pages and handed to the writer while it writes the previous ones, and
     KPI queries fill the time the writer is busy. The session's transaction is ended after
-    each page and KPI step (nothing may be pending on it). A period without any data still
-    gets a workbook, which says so (`ExportResult.empty`).
+    each page and KPI step (nothing may be pending on it). Everything is read in read-only
+    transactions (`bot.db.read_only`): on SQLite an export never holds the write lock. A
+    period without any data still gets a workbook, which says so (`ExportResult.empty`).
     """
+    async with read_only(session):
+        return await _build_workbook(
+            session, team_id=team_id, period=period, settings=settings, out=out, now=now
+        )
+
+
+async def _build_workbook(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    period: ExportPeriod,
+    settings: WorkspaceSettings,
+    out: Path,
+    now: datetime,
+) -> ExportResult:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     started = time.perf_counter()
