@@ -9,15 +9,17 @@ the worst against the targets (< 2 s on SQLite, < 1 s on PostgreSQL), the growth
 a tenth to the full size, and the generation time. With `--profile` (default on) one extra
 run times every metric call and every SQL statement, so a slow digest names its slow query.
 
-SQLite runs on a temporary file. `--database-url postgresql://…` adds PostgreSQL: the bench
+SQLite runs on a temporary file (or, with `--reuse DIR`, on `DIR/bench-<size>.db`, kept and
+reused by the next run with the same option, so before/after comparisons measure the same data
+and skip the minutes of generation). `--database-url postgresql://…` adds PostgreSQL: the bench
 creates (and afterwards drops, unless `--keep`) its own databases next to the one named,
 `<name>_bench_full` and `<name>_bench_tenth`, so the database in the URL is never touched; the
-role needs CREATEDB. PostgreSQL tables are ANALYZEd after loading (autovacuum would do it
+role needs CREATEDB. With `--reuse` those databases are kept and reused too. PostgreSQL tables are ANALYZEd after loading (autovacuum would do it
 within a minute); SQLite is measured as the bot runs it, without ANALYZE, unless `--analyze`.
 
 Usage: `.venv/bin/python bench/digests.py [--size full|tenth|both] [--runs 5]
 [--database-url postgresql://user@host:port/db] [--no-sqlite] [--analyze] [--no-profile]
-[--responses 1000000] [--keep]`.
+[--responses 1000000] [--keep] [--reuse DIR]`.
 """
 
 from __future__ import annotations
@@ -184,6 +186,7 @@ class Target:
     backend: str  # "sqlite" or "postgresql"
     url: str
     cleanup: Callable[[], Awaitable[None]]
+    reuse: bool = False
 
 
 def remove_sqlite(path: Path) -> None:
@@ -191,28 +194,39 @@ def remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def sqlite_target(directory: Path, size: str) -> Target:
+async def sqlite_target(directory: Path, size: str, *, reuse: bool = False) -> Target:
     path = directory / f"bench-{size}.db"
-    remove_sqlite(path)
-
-    async def cleanup() -> None:
+    if not reuse:
         remove_sqlite(path)
 
-    return Target("sqlite", f"sqlite:///{path}", cleanup)
+    async def cleanup() -> None:
+        if reuse:
+            say(f"    kept {path}")
+            return
+        remove_sqlite(path)
+
+    return Target("sqlite", f"sqlite:///{path}", cleanup, reuse=reuse)
 
 
-async def postgres_target(base_url: str, size: str, *, keep: bool) -> Target:
-    """A database of the bench's own on the server of `base_url`, created fresh."""
+async def postgres_target(base_url: str, size: str, *, keep: bool, reuse: bool = False) -> Target:
+    """A database of the bench's own on the server of `base_url`, created fresh (or, with
+    `reuse`, kept from an earlier run when it exists)."""
     base = make_url(base_url)
     name = f"{base.database or 'alignbot'}_bench_{size}"
     admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
-        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        exists = (
+            await connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+        ).first() is not None
+        if not (reuse and exists):
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
 
     async def cleanup() -> None:
-        if keep:
+        if keep or reuse:
             say(f"    kept database {name}")
             return
         engine = make_engine(base_url, isolation_level="AUTOCOMMIT")
@@ -221,7 +235,7 @@ async def postgres_target(base_url: str, size: str, *, keep: bool) -> Target:
         await engine.dispose()
 
     url = base.set(database=name).render_as_string(hide_password=False)
-    return Target("postgresql", url, cleanup)
+    return Target("postgresql", url, cleanup, reuse=reuse)
 
 
 # --------------------------------------------------------------------------------------
@@ -258,16 +272,31 @@ async def measure(
     sessions = make_session_factory(engine)
     try:
         await upgrade(engine)
-        say(f"  [{target.backend} {size}] generating: reps {REPS} x scale {scale}, {WEEKS} weeks")
+        existing = 0
+        if target.reuse:
+            async with engine.connect() as connection:
+                existing = int(
+                    (
+                        await connection.execute(sa.text("SELECT count(*) FROM support_request"))
+                    ).scalar()
+                    or 0
+                )
         started = time.perf_counter()
-
-        def progress(message: str) -> None:
-            say(f"    {time.perf_counter() - started:7.1f} s  {message}")
-
-        async with sessions() as session:
-            await generate_demo(
-                session, now=NOW, reps=REPS, scale=scale, weeks=WEEKS, progress=progress
+        if existing:
+            say(f"  [{target.backend} {size}] reusing the data of an earlier run ({target.url})")
+        else:
+            say(
+                f"  [{target.backend} {size}] generating: reps {REPS} x scale {scale}, "
+                f"{WEEKS} weeks"
             )
+
+            def progress(message: str) -> None:
+                say(f"    {time.perf_counter() - started:7.1f} s  {message}")
+
+            async with sessions() as session:
+                await generate_demo(
+                    session, now=NOW, reps=REPS, scale=scale, weeks=WEEKS, progress=progress
+                )
         generation = time.perf_counter() - started
         if target.backend == "postgresql" or analyze:
             analyze_started = time.perf_counter()
@@ -380,15 +409,20 @@ async def main(args: argparse.Namespace) -> None:
         f"SQLite {sqlite3.sqlite_version}; now = {NOW.isoformat()}"
     )
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="alignbot-bench-") as directory:
+    with tempfile.TemporaryDirectory(prefix="alignbot-bench-") as temporary:
+        directory = args.reuse or temporary
         for size in sizes:
             responses = args.responses if size == "full" else args.responses // 10
             scale = scale_for(responses)
             targets: list[Target] = []
             if not args.no_sqlite:
-                targets.append(await sqlite_target(Path(directory), size))
+                targets.append(await sqlite_target(Path(directory), size, reuse=bool(args.reuse)))
             if args.database_url:
-                targets.append(await postgres_target(args.database_url, size, keep=args.keep))
+                targets.append(
+                    await postgres_target(
+                        args.database_url, size, keep=args.keep, reuse=bool(args.reuse)
+                    )
+                )
             for target in targets:
                 results.append(
                     await measure(
@@ -413,7 +447,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--analyze", action="store_true", help="ANALYZE SQLite after loading")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
-    return parser.parse_args()
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="keep the databases (SQLite files in DIR) and reuse them when they hold data",
+    )
+    args = parser.parse_args()
+    if args.reuse:
+        Path(args.reuse).mkdir(parents=True, exist_ok=True)
+    return args
 
 
 if __name__ == "__main__":
