@@ -60,9 +60,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("slack_client_secret", mode="before")
+    @field_validator(
+        "slack_client_secret",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        mode="before",
+    )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
+        # `SLACK_BOT_TOKEN=` straight from .env.example means "not set", not "malformed".
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_api_url")

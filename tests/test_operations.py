@@ -26,7 +26,7 @@ from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
 from tests.conftest import TEST_DATABASE_URL, configure
 from tests.fakeslack import FakeSlack
-from tests.test_running_the_server import alignbot_async, bot_env, free_port
+from tests.test_running_the_server import ROOT, alignbot_async, bot_env, free_port
 
 TUESDAY = datetime(2026, 11, 24, 15, 7, tzinfo=UTC)
 
@@ -202,3 +202,17 @@ async def test_sigterm_while_idle_stops_at_once(tmp_path: Path, fake_slack: Fake
 
     assert process.returncode == 0
     assert '"event": "stopped"' in output
+
+
+async def test_a_fresh_copy_of_env_example_names_the_variable_to_fill(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    env = {
+        key: value
+        for key, value in bot_env(tmp_path).items()
+        if not key.startswith(("SLACK_", "DATABASE_URL"))
+    }
+
+    code, _out, err = await alignbot_async("run", env=env, cwd=tmp_path)
+
+    assert code == 2
+    assert err.startswith("alignbot: SLACK_BOT_TOKEN is not set")
