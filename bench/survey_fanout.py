@@ -14,8 +14,13 @@ window (a 60 s bound) and the run takes about 70 s. The last window refills only
 bot used the first, so the "pace-aware floor" (bound + the time the bot takes to send the last
 window's DMs at its own unthrottled pace) is printed too.
 
+The fake Slack runs in a process of its own by default, as Slack does: in-process, the fake's
+own work per call (validating blocks, copying messages, recording calls) would take the bot's
+CPU and halve its pace. `--fake-in-process` measures the old way.
+
 Usage: `.venv/bin/python bench/survey_fanout.py [--recipients N] [--per-minute L]
-[--both-surveys] [--timeout S] [--no-timeline] [--database-url postgresql://…]`.
+[--both-surveys] [--timeout S] [--no-timeline] [--fake-in-process]
+[--database-url postgresql://…]`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import asyncio
 import logging
 import math
+import multiprocessing
 import secrets
 import sys
 import tempfile
@@ -31,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,9 +107,76 @@ def run_id_of(call: Call) -> int | None:
     return None
 
 
-async def prepare(
-    deps: Deps, fake: FakeSlack, *, team_id: str, recipients: list[str], both: bool
-) -> None:
+def _serve_fake(
+    conn: Connection, team_id: str, recipients: list[str], per_minute: int
+) -> None:  # pragma: no cover - runs in the child process
+    """The fake Slack in a process of its own: sends its URL, then its calls when told to stop."""
+
+    async def serve() -> None:
+        fake = FakeSlack(team_id=team_id)
+        for user_id in recipients:
+            fake.add_user(user_id)
+        fake.enforce_rate_limits({"chat.postMessage": per_minute})
+        await fake.start()
+        conn.send(fake.url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        conn.send(fake.calls_to("chat.postMessage"))
+        await fake.stop()
+
+    asyncio.run(serve())
+
+
+class FakeInProcess:
+    """The fake Slack in the bot's own process (`--fake-in-process`)."""
+
+    def __init__(self, team_id: str, recipients: list[str], per_minute: int) -> None:
+        self.fake = FakeSlack(team_id=team_id)
+        self.recipients = recipients
+        self.per_minute = per_minute
+        self.url = ""
+
+    async def start(self) -> None:
+        for user_id in self.recipients:
+            self.fake.add_user(user_id)
+        await self.fake.start()
+        self.url = self.fake.url
+
+    def begin_limits(self) -> None:
+        self.fake.enforce_rate_limits({"chat.postMessage": self.per_minute})
+
+    async def stop(self) -> list[Call]:
+        calls = self.fake.calls_to("chat.postMessage")
+        await self.fake.stop()
+        return calls
+
+
+class FakeInChild:
+    """The fake Slack in a child process: its CPU is not the bot's, as with Slack."""
+
+    def __init__(self, team_id: str, recipients: list[str], per_minute: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve_fake, args=(child, team_id, recipients, per_minute), daemon=True
+        )
+        self.url = ""
+
+    async def start(self) -> None:
+        self.process.start()
+        self.url = str(await asyncio.get_running_loop().run_in_executor(None, self.conn.recv))
+
+    def begin_limits(self) -> None:
+        """Enforced from the start: preparing the workspace makes no Slack calls."""
+
+    async def stop(self) -> list[Call]:
+        loop = asyncio.get_running_loop()
+        self.conn.send("stop")
+        calls: list[Call] = await loop.run_in_executor(None, self.conn.recv)
+        await loop.run_in_executor(None, self.process.join, 30)
+        return calls
+
+
+async def prepare(deps: Deps, *, team_id: str, recipients: list[str], both: bool) -> None:
     await upgrade(deps.engine)
     changes: dict[str, Any] = {
         "timezone": WORKSPACE_TZ,
@@ -121,8 +195,6 @@ async def prepare(
         await replace_role_members(
             session, team_id=team_id, role=Role.SALES, user_ids=recipients, now=deps.clock()
         )
-    for user_id in recipients:
-        fake.add_user(user_id)
 
 
 async def deliveries(deps: Deps, team_id: str) -> tuple[dict[int, set[str]], Counter[str]]:
@@ -212,8 +284,13 @@ async def main(arguments: argparse.Namespace) -> int:
     logging.getLogger().addHandler(log_counts)
     logging.getLogger().setLevel(logging.WARNING)
 
-    fake = FakeSlack(team_id=team_id)
+    fake: FakeInProcess | FakeInChild = (
+        FakeInProcess(team_id, recipients, per_minute)
+        if arguments.fake_in_process
+        else FakeInChild(team_id, recipients, per_minute)
+    )
     await fake.start()
+    posts: list[Call] = []
     workdir = tempfile.TemporaryDirectory()
     database_url = arguments.database_url or f"sqlite:///{workdir.name}/bench.db"
     settings = Settings(
@@ -228,11 +305,9 @@ async def main(arguments: argparse.Namespace) -> int:
     # The job's own `now` and the deps clock agree (as under the scheduler): Monday 10:05.
     deps = Deps.from_settings(settings, clock=lambda: NOW)
     try:
-        await prepare(
-            deps, fake, team_id=team_id, recipients=recipients, both=arguments.both_surveys
-        )
+        await prepare(deps, team_id=team_id, recipients=recipients, both=arguments.both_surveys)
         client = make_client(deps)
-        fake.enforce_rate_limits({"chat.postMessage": per_minute})
+        fake.begin_limits()
 
         rounds = 0
         started_wall = time.time()
@@ -251,10 +326,9 @@ async def main(arguments: argparse.Namespace) -> int:
         reasons = await failure_reasons(deps, team_id)
     finally:
         await deps.engine.dispose()
-        await fake.stop()
+        posts = await fake.stop()
         workdir.cleanup()
 
-    posts = fake.calls_to("chat.postMessage")
     accepted = [call for call in posts if call.status == 200 and call.ok]
     refused_429 = [call for call in posts if call.status == 429]
     other_errors = Counter(
@@ -287,6 +361,8 @@ async def main(arguments: argparse.Namespace) -> int:
     database = "PostgreSQL" if database_url.startswith(("postgresql", "postgres")) else "SQLite"
     print("Survey fan-out against the fake Slack (in-process, jobs.surveys.run_team_surveys)")
     print(f"  database            {database}")
+    where = "in the bot's process" if arguments.fake_in_process else "in a process of its own"
+    print(f"  fake Slack          {where}")
     print(f"  recipients          {recipients_n}")
     surveys = ", ".join(
         f"{kinds.get(run_id, '?')} ({len(users)} due)" for run_id, users in sorted(due.items())
@@ -392,5 +468,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="stop re-running after (s)")
     parser.add_argument("--no-timeline", dest="timeline", action="store_false")
+    parser.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="run the fake Slack in the bot's process (its CPU then slows the bot down)",
+    )
     parser.add_argument("--database-url", help="e.g. postgresql://… (default: a temp SQLite file)")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -149,44 +149,67 @@ async def plan_deliveries(
     workspace_tz: str,
     local_time: bool,
 ) -> int:
-    """Add a pending delivery for every recipient the run doesn't have yet (idempotent)."""
+    """Add a pending delivery for every recipient the run doesn't have yet (idempotent); returns
+    how many were new to this process (another one may have planned some at the same moment)."""
     assert run.id is not None
+    planned = set(
+        (
+            await session.exec(
+                select(SurveyDelivery.user_id).where(SurveyDelivery.run_id == run.id)
+            )
+        ).all()
+    )
     period = Period(run.period_start, run.opens_at, run.closes_at)
+    times: dict[str | None, datetime] = {}
+
+    def due_at(tz: str | None) -> datetime:
+        key = tz if local_time else None
+        if key not in times:
+            times[key] = send_time(period, schedule, zone(key, workspace_tz))
+        return times[key]
+
     rows = [
         {
             "run_id": run.id,
             "team_id": run.team_id,
             "user_id": recipient.user_id,
             "status": DeliveryStatus.PENDING.value,
-            "send_at": send_time(
-                period,
-                schedule,
-                zone(recipient.tz if local_time else None, workspace_tz),
-            ),
+            "send_at": due_at(recipient.tz),
             "attempts": 0,
         }
         for recipient in recipients
+        if recipient.user_id not in planned
     ]
     if not rows:
+        await session.commit()
         return 0
-    added = 0
+    statement = _insert(session)(SurveyDelivery).on_conflict_do_nothing(
+        index_elements=["run_id", "user_id"]
+    )
     connection = await session.connection()
-    for start in range(0, len(rows), 500):
-        statement = (
-            _insert(session)(SurveyDelivery)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["run_id", "user_id"])
-        )
-        added += (await connection.execute(statement)).rowcount
+    for start in range(0, len(rows), 1000):
+        await connection.execute(statement, rows[start : start + 1000])
     await session.commit()
-    return added
+    return len(rows)
+
+
+# A delivery claimed ("sending") longer than this is presumed orphaned by a process that died
+# before recording the outcome: a later run checks the DM for the message, then sends or records
+# it. Far longer than a claimed delivery ever waits in a live fan-out (batches are small).
+SENDING_LEASE = timedelta(minutes=10)
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, *, run_id: int, now: datetime, limit: int = 10_000
+    session: AsyncSession,
+    *,
+    run_id: int,
+    now: datetime,
+    limit: int = 10_000,
+    claimed_at: datetime | None = None,
 ) -> list[SurveyDelivery]:
     """Take the deliveries that are due, atomically: a row claimed here is claimed nowhere else,
-    so a re-run or a second process never DMs anyone twice."""
+    so a re-run or a second process never DMs anyone twice. `claimed_at` (default `now`) starts
+    the claim's lease."""
     token = secrets.token_hex(16)
     due_ids = (
         select(SurveyDelivery.id)
@@ -195,6 +218,7 @@ async def claim_due_deliveries(
             col(SurveyDelivery.status) == DeliveryStatus.PENDING,
             col(SurveyDelivery.send_at) <= now,
         )
+        .order_by(col(SurveyDelivery.send_at), col(SurveyDelivery.id))
         .limit(limit)
         .scalar_subquery()
     )
@@ -207,11 +231,15 @@ async def claim_due_deliveries(
         .values(
             status=DeliveryStatus.SENDING,
             claim_token=token,
-            claimed_at=now,
+            claimed_at=claimed_at or now,
             attempts=SurveyDelivery.attempts + 1,
         )
     )
     await session.commit()
+    return await _claimed_with(session, token)
+
+
+async def _claimed_with(session: AsyncSession, token: str) -> list[SurveyDelivery]:
     result = await session.exec(
         select(SurveyDelivery)
         .where(SurveyDelivery.claim_token == token, SurveyDelivery.status == DeliveryStatus.SENDING)
@@ -220,28 +248,147 @@ async def claim_due_deliveries(
     return list(result.all())
 
 
+@dataclass(frozen=True)
+class StaleDelivery:
+    """A delivery re-claimed after its lease ran out; `since` is when the lost claim was made
+    (the DM, if it went out, is no older than that)."""
+
+    delivery: SurveyDelivery
+    since: datetime
+
+
+async def claim_stale_deliveries(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    now: datetime,
+    lease: timedelta = SENDING_LEASE,
+    limit: int = 500,
+) -> list[StaleDelivery]:
+    """Re-claim deliveries left "sending" past their lease (their process died between the claim
+    and recording the outcome). Each is taken over only if its claim token is still the one read
+    here, so of two processes doing this at once only one gets each delivery."""
+    rows = (
+        await session.exec(
+            select(SurveyDelivery.id, SurveyDelivery.claim_token, SurveyDelivery.claimed_at)
+            .where(
+                SurveyDelivery.run_id == run_id,
+                col(SurveyDelivery.status) == DeliveryStatus.SENDING,
+                col(SurveyDelivery.claimed_at) <= now - lease,
+            )
+            .order_by(col(SurveyDelivery.claimed_at), col(SurveyDelivery.id))
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
+        await session.commit()
+        return []
+    token = secrets.token_hex(16)
+    since = {delivery_id: claimed_at for delivery_id, _old, claimed_at in rows}
+    table = SurveyDelivery.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("b_id"),
+            table.c.status == DeliveryStatus.SENDING,
+            table.c.claim_token == sa.bindparam("b_old"),
+        )
+        .values(
+            claim_token=token,
+            claimed_at=now,
+            attempts=table.c.attempts + 1,
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement, [{"b_id": delivery_id, "b_old": old} for delivery_id, old, _at in rows]
+    )
+    await session.commit()
+    return [
+        StaleDelivery(delivery, since[delivery.id] or now)
+        for delivery in await _claimed_with(session, token)
+        if delivery.id is not None
+    ]
+
+
+@dataclass(frozen=True)
+class SentDM:
+    delivery_id: int
+    claim_token: str
+    channel: str
+    ts: str
+
+
+def _claim_held(delivery_id: int, claim_token: str | None) -> list[Any]:
+    conditions: list[Any] = [
+        col(SurveyDelivery.id) == delivery_id,
+        col(SurveyDelivery.status) == DeliveryStatus.SENDING,
+    ]
+    if claim_token is not None:
+        conditions.append(col(SurveyDelivery.claim_token) == claim_token)
+    return conditions
+
+
 async def mark_sent(
-    session: AsyncSession, *, delivery_id: int, channel: str, ts: str, now: datetime
+    session: AsyncSession,
+    *,
+    delivery_id: int,
+    channel: str,
+    ts: str,
+    now: datetime,
+    claim_token: str | None = None,
 ) -> None:
     await session.exec(
         update(SurveyDelivery)
-        .where(
-            col(SurveyDelivery.id) == delivery_id,
-            col(SurveyDelivery.status) == DeliveryStatus.SENDING,
-        )
+        .where(*_claim_held(delivery_id, claim_token))
         .values(status=DeliveryStatus.SENT, channel=channel, message_ts=ts, sent_at=now, error=None)
     )
     await session.commit()
 
 
-async def mark_failed(session: AsyncSession, *, delivery_id: int, error: str) -> None:
+async def mark_sent_many(session: AsyncSession, *, sent: list[SentDM], now: datetime) -> None:
+    """Record a batch of posted DMs in one statement (each only while its claim still holds)."""
+    if not sent:
+        return
+    table = SurveyDelivery.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("b_id"),
+            table.c.status == DeliveryStatus.SENDING,
+            table.c.claim_token == sa.bindparam("b_token"),
+        )
+        .values(
+            status=DeliveryStatus.SENT,
+            channel=sa.bindparam("b_channel"),
+            message_ts=sa.bindparam("b_ts"),
+            sent_at=now,
+            error=None,
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement,
+        [
+            {
+                "b_id": dm.delivery_id,
+                "b_token": dm.claim_token,
+                "b_channel": dm.channel,
+                "b_ts": dm.ts,
+            }
+            for dm in sent
+        ],
+    )
+    await session.commit()
+
+
+async def mark_failed(
+    session: AsyncSession, *, delivery_id: int, error: str, claim_token: str | None = None
+) -> None:
     """A delivery Slack refused: recorded with its reason, never retried by itself."""
     await session.exec(
         update(SurveyDelivery)
-        .where(
-            col(SurveyDelivery.id) == delivery_id,
-            col(SurveyDelivery.status) == DeliveryStatus.SENDING,
-        )
+        .where(*_claim_held(delivery_id, claim_token))
         .values(status=DeliveryStatus.FAILED, error=error[:255])
     )
     await session.commit()
@@ -250,14 +397,13 @@ async def mark_failed(session: AsyncSession, *, delivery_id: int, error: str) ->
 RETRY_DELAY = timedelta(minutes=5)
 
 
-async def return_to_pending(session: AsyncSession, *, delivery_id: int, now: datetime) -> None:
+async def return_to_pending(
+    session: AsyncSession, *, delivery_id: int, now: datetime, claim_token: str | None = None
+) -> None:
     """Slack said 'not now' (rate limit, outage): a later run, not this one, tries again."""
     await session.exec(
         update(SurveyDelivery)
-        .where(
-            col(SurveyDelivery.id) == delivery_id,
-            col(SurveyDelivery.status) == DeliveryStatus.SENDING,
-        )
+        .where(*_claim_held(delivery_id, claim_token))
         .values(status=DeliveryStatus.PENDING, claim_token=None, send_at=now + RETRY_DELAY)
     )
     await session.commit()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,27 +17,45 @@ from bot.models import SurveyDelivery, SurveyKind, SurveyRun
 from bot.periods import period_of
 from bot.privacy import effective_minimum
 from bot.surveys import (
+    SentDM,
+    StaleDelivery,
     claim_due_deliveries,
     claim_due_reminders,
+    claim_stale_deliveries,
     close_due_runs,
     get_or_create_run,
     mark_failed,
     mark_reminder,
     mark_sent,
+    mark_sent_many,
     plan_deliveries,
     return_to_pending,
     sales_recipients,
 )
 from bot.workspace import WorkspaceSettings, list_team_ids, load_settings
+from jobs.pacing import RateLimits, fan_out_client, retry_after
 
 logger = logging.getLogger(__name__)
 
 FAN_OUT_CONCURRENCY = 8
+# Deliveries are claimed a few at a time, just ahead of the senders, so a claim never waits long
+# for its DM (far less than bot.surveys.SENDING_LEASE) and a crash strands only a handful.
+CLAIM_BATCH = 50
+# Posted DMs are recorded in batches: this many, or every RECORD_EVERY seconds, or before a
+# rate-limit pause; a crash before that leaves them "sending", and the DM history resolves them.
+RECORD_BATCH = 100
+RECORD_EVERY = 0.5
 # Errors that say "not now" rather than "never": the delivery goes back to pending.
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 MAX_ATTEMPTS = 3
+# Every survey DM carries message metadata naming its delivery, so a later run can tell from the
+# DM's history whether a delivery orphaned by a crash went out (conversations.history returns it
+# with include_all_metadata; it needs im:history).
+SURVEY_EVENT = "alignbot_survey"
+HISTORY_MARGIN = timedelta(minutes=10)  # clock differences between this host and Slack
+HISTORY_PAGES = 5
 
 
 def survey_message(
@@ -48,67 +68,262 @@ def survey_message(
     return build_pipeline_dm(run, reminder=reminder)
 
 
-async def _send_one(
-    deps: Deps,
-    client: AsyncWebClient,
-    run: SurveyRun,
-    settings: WorkspaceSettings,
-    delivery: SurveyDelivery,
-    gate: asyncio.Semaphore,
-    failures: dict[str, int],
-) -> None:
-    assert delivery.id is not None
-    text, blocks = survey_message(run, settings)
-    async with gate:
+def survey_metadata(delivery: SurveyDelivery) -> dict[str, Any]:
+    """The message metadata that ties a survey DM to its delivery."""
+    return {
+        "event_type": SURVEY_EVENT,
+        "event_payload": {"delivery_id": delivery.id, "run_id": delivery.run_id},
+    }
+
+
+def is_survey_message(message: dict[str, Any], delivery_id: int) -> bool:
+    """Whether a message from conversations.history is the DM of this delivery."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != SURVEY_EVENT:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and str(payload.get("delivery_id")) == str(delivery_id)
+
+
+def _error_code(error: SlackApiError) -> str:
+    return str(error.response.get("error") or "unknown")
+
+
+class _FanOut:
+    """One run's due DMs: stale claims resolved first, then the pending ones, paced together."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        client: AsyncWebClient,
+        limits: RateLimits,
+        run: SurveyRun,
+        settings: WorkspaceSettings,
+        now: datetime,
+    ) -> None:
+        assert run.id is not None
+        self.deps = deps
+        self.client = client
+        self.limits = limits
+        self.run = run
+        self.run_id = run.id
+        self.now = now
+        self.started = deps.clock()
+        self.text, self.blocks = survey_message(run, settings)
+        self.failures: dict[str, int] = {}
+        self._sent: list[SentDM] = []
+        self._last_record = time.monotonic()
+        self._record_lock = asyncio.Lock()
+
+    def clock(self) -> datetime:
+        """The job's time: its `now`, moved on by as long as the fan-out has been running."""
+        return self.now + (self.deps.clock() - self.started)
+
+    async def run_all(self) -> dict[str, int]:
+        await self.recover_stale()
+        await self.send_due()
+        await self.record(force=True)
+        return self.failures
+
+    # ------------------------------------------------------------------ sending
+
+    async def send_due(self) -> None:
+        """Claim just ahead of FAN_OUT_CONCURRENCY senders until nothing due is left."""
+        queue: asyncio.Queue[SurveyDelivery | None] = asyncio.Queue()
+        taken = asyncio.Event()
+
+        async def claim() -> None:
+            try:
+                while True:
+                    while queue.qsize() > FAN_OUT_CONCURRENCY:
+                        taken.clear()
+                        await taken.wait()
+                    async with self.deps.sessions() as session:
+                        claimed = await claim_due_deliveries(
+                            session,
+                            run_id=self.run_id,
+                            now=self.now,
+                            limit=CLAIM_BATCH,
+                            claimed_at=self.clock(),
+                        )
+                    if not claimed:
+                        return
+                    for delivery in claimed:
+                        queue.put_nowait(delivery)
+            finally:
+                for _ in range(FAN_OUT_CONCURRENCY):
+                    queue.put_nowait(None)
+
+        async def send() -> None:
+            while (delivery := await queue.get()) is not None:
+                taken.set()
+                await self.send(delivery)
+
+        outcomes = await asyncio.gather(
+            claim(), *(send() for _ in range(FAN_OUT_CONCURRENCY)), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def send(self, delivery: SurveyDelivery) -> None:
+        """Post one claimed DM; the outcome is recorded only while the claim still holds."""
+        assert delivery.id is not None
+        pacer = self.limits.pacer("chat.postMessage")
+        if pacer.not_before > time.monotonic():
+            await self.record(force=True)  # nothing else to do while Slack makes us wait
+        await pacer.ready()
         try:
-            posted = await client.chat_postMessage(
-                channel=delivery.user_id, text=text, blocks=blocks
+            posted = await self.client.chat_postMessage(
+                channel=delivery.user_id,
+                text=self.text,
+                blocks=self.blocks,
+                metadata=survey_metadata(delivery),
             )
         except SlackApiError as error:
-            code = str(error.response.get("error") or "unknown")
-            async with deps.sessions() as session:
-                if code in TRANSIENT_ERRORS and delivery.attempts < MAX_ATTEMPTS:
-                    await return_to_pending(session, delivery_id=delivery.id, now=deps.clock())
-                else:
-                    await mark_failed(session, delivery_id=delivery.id, error=code)
-                    failures[code] = failures.get(code, 0) + 1
-            logger.warning("survey_dm_failed run=%s error=%s", run.id, code)
+            code = _error_code(error)
+            if error.response.status_code == 429:
+                pacer.pause_for(retry_after(error.response.headers))
+            await self._refused(delivery, code)
             return
         except Exception:
-            # Connection trouble after retries: unknown whether Slack posted it. Leave it
-            # claimed (sending) rather than risk a second DM; it shows in /align survey.
-            logger.exception("survey_dm_crashed run=%s delivery=%s", run.id, delivery.id)
+            # Connection trouble after retries: unknown whether Slack posted it. It stays
+            # "sending"; once its lease is over, a later run looks in the DM and decides.
+            logger.exception("survey_dm_crashed run=%s delivery=%s", self.run_id, delivery.id)
             return
-        # Recorded inside the gate, so database writes never queue up behind the sends.
-        async with deps.sessions() as session:
+        self._sent.append(
+            SentDM(
+                delivery_id=delivery.id,
+                claim_token=str(delivery.claim_token),
+                channel=str(posted.get("channel") or delivery.user_id),
+                ts=str(posted.get("ts")),
+            )
+        )
+        await self.record()
+
+    async def _refused(self, delivery: SurveyDelivery, code: str) -> None:
+        assert delivery.id is not None
+        async with self.deps.sessions() as session:
+            if code in TRANSIENT_ERRORS and delivery.attempts < MAX_ATTEMPTS:
+                await return_to_pending(
+                    session,
+                    delivery_id=delivery.id,
+                    now=self.deps.clock(),
+                    claim_token=delivery.claim_token,
+                )
+            else:
+                await mark_failed(
+                    session, delivery_id=delivery.id, error=code, claim_token=delivery.claim_token
+                )
+                self.failures[code] = self.failures.get(code, 0) + 1
+        logger.warning("survey_dm_failed run=%s error=%s", self.run_id, code)
+
+    async def record(self, *, force: bool = False) -> None:
+        """Write the posted DMs collected so far (a batch at a time, in one statement)."""
+        if not self._sent:
+            return
+        due = (
+            len(self._sent) >= RECORD_BATCH or time.monotonic() - self._last_record >= RECORD_EVERY
+        )
+        if not (force or due):
+            return
+        async with self._record_lock:
+            batch, self._sent = self._sent, []
+            self._last_record = time.monotonic()
+            if not batch:
+                return
+            try:
+                async with self.deps.sessions() as session:
+                    await mark_sent_many(session, sent=batch, now=self.deps.clock())
+            except Exception:
+                # They stay "sending": after the lease a later run finds them in the DMs.
+                logger.exception("survey_dm_record_failed run=%s count=%s", self.run_id, len(batch))
+
+    # ------------------------------------------------------------------ resuming
+
+    async def recover_stale(self) -> None:
+        """Deliveries a dead process left "sending": sent if the DM is there, else sent now."""
+        gate = asyncio.Semaphore(FAN_OUT_CONCURRENCY)
+
+        async def recover(stale: StaleDelivery) -> None:
+            async with gate:
+                await self.recover(stale)
+
+        while True:
+            async with self.deps.sessions() as session:
+                stale = await claim_stale_deliveries(
+                    session, run_id=self.run_id, now=self.clock(), limit=CLAIM_BATCH
+                )
+            if not stale:
+                return
+            await asyncio.gather(*(recover(item) for item in stale))
+
+    async def recover(self, stale: StaleDelivery) -> None:
+        delivery = stale.delivery
+        assert delivery.id is not None
+        try:
+            found = await self.find_posted(delivery, since=stale.since)
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code in TRANSIENT_ERRORS:
+                # Still unknown: it stays claimed and is looked at again after another lease.
+                logger.warning("survey_dm_check_failed run=%s error=%s", self.run_id, code)
+            else:
+                await self._refused(delivery, code)
+            return
+        except Exception:
+            logger.exception("survey_dm_check_crashed run=%s delivery=%s", self.run_id, delivery.id)
+            return
+        if found is None:
+            logger.info("survey_dm_resent run=%s delivery=%s", self.run_id, delivery.id)
+            await self.send(delivery)
+            return
+        channel, ts = found
+        async with self.deps.sessions() as session:
             await mark_sent(
                 session,
                 delivery_id=delivery.id,
-                channel=str(posted.get("channel") or delivery.user_id),
-                ts=str(posted.get("ts")),
-                now=deps.clock(),
+                channel=channel,
+                ts=ts,
+                now=stale.since,
+                claim_token=delivery.claim_token,
             )
+        logger.info("survey_dm_found run=%s delivery=%s", self.run_id, delivery.id)
+
+    async def find_posted(
+        self, delivery: SurveyDelivery, *, since: datetime
+    ) -> tuple[str, str] | None:
+        """(channel, ts) of this delivery's DM if Slack has it, from the DM's recent history."""
+        assert delivery.id is not None
+        await self.limits.pacer("conversations.open").ready()
+        opened = await self.client.conversations_open(users=delivery.user_id)
+        channel = str(opened["channel"]["id"])
+        oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
+        cursor: str | None = None
+        for _page in range(HISTORY_PAGES):
+            await self.limits.pacer("conversations.history").ready()
+            page = await self.client.conversations_history(
+                channel=channel, oldest=oldest, limit=100, include_all_metadata=True, cursor=cursor
+            )
+            for message in page.get("messages") or []:
+                if isinstance(message, dict) and is_survey_message(message, delivery.id):
+                    return channel, str(message["ts"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not page.get("has_more") or not cursor:
+                break
+        return None
 
 
 async def fan_out(
     deps: Deps, client: AsyncWebClient, run: SurveyRun, settings: WorkspaceSettings, now: datetime
 ) -> dict[str, int]:
-    """Send every due DM of a run with bounded concurrency; returns failures by reason."""
-    assert run.id is not None
-    failures: dict[str, int] = {}
-    gate = asyncio.Semaphore(FAN_OUT_CONCURRENCY)
-    while True:
-        async with deps.sessions() as session:
-            claimed = await claim_due_deliveries(session, run_id=run.id, now=now, limit=500)
-        if not claimed:
-            break
-        await asyncio.gather(
-            *(
-                _send_one(deps, client, run, settings, delivery, gate, failures)
-                for delivery in claimed
-            )
-        )
-    return failures
+    """Send every due DM of a run with bounded concurrency; returns failures by reason.
+
+    Deliveries a crashed process left "sending" past their lease are resolved first: found in
+    the DM's history (marked sent) or re-claimed and sent. Rate limits pause the whole fan-out."""
+    limits = RateLimits()
+    async with fan_out_client(client, limits) as paced:
+        return await _FanOut(deps, paced, limits, run, settings, now).run_all()
 
 
 async def _remind(
@@ -118,12 +333,17 @@ async def _remind(
         due = await claim_due_reminders(
             session, run=run, reminder_days=settings.survey_reminder_days, now=now
         )
+    if not due:
+        return
     text, blocks = survey_message(run, settings, reminder=True)
     gate = asyncio.Semaphore(FAN_OUT_CONCURRENCY)
+    limits = RateLimits()
+    pacer = limits.pacer("chat.postMessage")
 
-    async def remind(delivery: SurveyDelivery) -> None:
+    async def remind(client: AsyncWebClient, delivery: SurveyDelivery) -> None:
         assert delivery.id is not None
         async with gate:
+            await pacer.ready()
             try:
                 await client.chat_postMessage(channel=delivery.user_id, text=text, blocks=blocks)
                 outcome = "sent"
@@ -133,7 +353,8 @@ async def _remind(
         async with deps.sessions() as session:
             await mark_reminder(session, delivery_id=delivery.id, outcome=outcome)
 
-    await asyncio.gather(*(remind(delivery) for delivery in due))
+    async with fan_out_client(client, limits) as paced:
+        await asyncio.gather(*(remind(paced, delivery) for delivery in due))
 
 
 async def _tell_admins(

@@ -1,0 +1,162 @@
+"""Pacing a burst of Web API calls (a survey fan-out) to what Slack allows.
+
+Every concurrent sender of one fan-out shares one `Pacer` per Web API method. When Slack answers
+HTTP 429, the whole fan-out waits out the Retry-After once, together: the pacer's "not before"
+time moves, every sender waits for it before its next call, and the rate-limited call itself is
+retried at that moment by `PacedRateLimitRetryHandler` (slack_sdk's AsyncRateLimitErrorRetryHandler,
+with the wait shared instead of per request). Without it, each of the concurrent senders runs
+into its own 429 and sleeps its own Retry-After plus up to a second of jitter.
+
+`fan_out_client` gives the fan-out a client with the same token, URL, timeout and retry handlers
+as the one it was given, but with one keep-alive HTTP session for the whole fan-out (slack_sdk
+otherwise opens a new connection for every call) and the paced rate-limit handler in place of
+the plain one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+DEFAULT_RETRY_AFTER = 1.0  # what to wait when a 429 carries no (readable) Retry-After
+
+
+class Pacer:
+    """One method's shared "not before" time: a 429 pauses every sender of the fan-out."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.not_before = 0.0
+        self.rate_limited = 0  # 429s seen
+
+    def pause_for(self, seconds: float) -> None:
+        """Slack said "retry after `seconds`": nobody calls this method before then."""
+        self.rate_limited += 1
+        self.not_before = max(self.not_before, self._clock() + max(seconds, 0.0))
+
+    async def ready(self) -> None:
+        """Wait until calls may go out (at once when no pause is in force)."""
+        while True:  # a pause may be extended while we sleep: look again on waking
+            delay = self.not_before - self._clock()
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+
+
+class RateLimits:
+    """The pacers of one fan-out, one per Web API method (each has its own limit in Slack)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._pacers: dict[str, Pacer] = {}
+
+    def pacer(self, method: str) -> Pacer:
+        pacer = self._pacers.get(method)
+        if pacer is None:
+            pacer = self._pacers[method] = Pacer(self._clock)
+        return pacer
+
+    def for_url(self, url: str) -> Pacer:
+        return self.pacer(url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0])
+
+    @property
+    def rate_limited(self) -> int:
+        return sum(pacer.rate_limited for pacer in self._pacers.values())
+
+
+def retry_after(headers: object) -> float:
+    """Seconds from a Retry-After header (slack_sdk hands headers over as a dict of lists)."""
+    if not hasattr(headers, "items"):
+        return DEFAULT_RETRY_AFTER
+    for key, value in headers.items():
+        if str(key).lower() != "retry-after":
+            continue
+        raw = value[0] if isinstance(value, list | tuple) and value else value
+        try:
+            return max(float(str(raw)), 0.0)
+        except ValueError:
+            return DEFAULT_RETRY_AFTER
+    return DEFAULT_RETRY_AFTER
+
+
+class PacedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's rate-limit retry, with the Retry-After wait shared by the whole fan-out."""
+
+    def __init__(self, limits: RateLimits, max_retry_count: int = 5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.limits = limits
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:  # pragma: no cover - only 429 responses get here
+            await super().prepare_for_next_attempt_async(
+                state=state, request=request, response=response, error=error
+            )
+            return
+        pacer = self.limits.for_url(request.url)
+        pacer.pause_for(retry_after(response.headers))
+        await pacer.ready()
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def paced_handlers(
+    handlers: list[AsyncRetryHandler], limits: RateLimits
+) -> list[AsyncRetryHandler]:
+    """The client's retry handlers, its rate-limit one sharing its wait through `limits`."""
+    return [
+        PacedRateLimitRetryHandler(limits, max_retry_count=handler.max_retry_count)
+        if isinstance(handler, AsyncRateLimitErrorRetryHandler)
+        else handler
+        for handler in handlers
+    ]
+
+
+@asynccontextmanager
+async def fan_out_client(
+    client: AsyncWebClient, limits: RateLimits
+) -> AsyncIterator[AsyncWebClient]:
+    """`client`'s twin for one fan-out: one keep-alive session, rate-limit waits shared."""
+    own_session = client.session is None or client.session.closed
+    session = (
+        aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=client.timeout),
+            trust_env=client.trust_env_in_session,
+        )
+        if own_session
+        else client.session
+    )
+    paced = AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        session=session,
+        trust_env_in_session=client.trust_env_in_session,
+        logger=client.logger,
+        retry_handlers=paced_handlers(client.retry_handlers, limits),
+    )
+    paced.headers = dict(client.headers)
+    paced.default_params = dict(client.default_params)
+    try:
+        yield paced
+    finally:
+        if own_session and session is not None:
+            await session.close()
