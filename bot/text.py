@@ -241,6 +241,31 @@ def unescape_slack(text: str) -> str:
     return _ENTITY_RE.sub(lambda match: _UNESCAPES[match.group(1)], text)
 
 
+# Characters a URL someone typed must not carry into `<url|label>`: `|` would let the URL
+# supply the visible label, whitespace and controls end or break the link, and invisible
+# bidi/zero-width marks make the target lie about itself when Slack shows it on hover.
+_LINK_UNSAFE_RE: Final = re.compile(r"[|\s\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+LINK_URL_MAX: Final = 2000
+"""Longer URLs are not linked: cut, they would be broken links (and break the section)."""
+
+
+def slack_link(url: str, label: str) -> str:
+    """`<url|label>` mrkdwn for a URL people typed (a CRM or deliverable link).
+
+    The URL is mrkdwn-escaped and its `|`, whitespace and invisible characters are
+    percent-encoded, so it can neither pick the visible label (`https://evil|Open in CRM`)
+    nor end the link early. A URL too long to link is left out and the label shown plainly.
+    """
+    target = _LINK_UNSAFE_RE.sub(
+        lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode()),
+        escape_mrkdwn(url),
+    )
+    shown = escape_mrkdwn(label)
+    if len(target) > LINK_URL_MAX:
+        return f"{shown} (the link is too long to show)"
+    return f"<{target}|{shown}>"
+
+
 def truncate(text: str, limit: int, *, marker: str = "…") -> str:
     """Shorten `text` to at most `limit` characters, ending with `marker` when cut.
 

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text import escape_and_truncate, escape_mrkdwn, truncate, unescape_slack
+from bot.text import (
+    LINK_URL_MAX,
+    escape_and_truncate,
+    escape_mrkdwn,
+    slack_link,
+    truncate,
+    unescape_slack,
+)
 
 INJECTIONS = ["<!channel>", "<!here>", "<@U123>", "<@U123|bob>", "<https://evil.example|click>"]
 # An `&` in escaped output must start one of Slack's three entities.
@@ -128,3 +135,39 @@ def test_truncate_never_exceeds_its_limit(text: str, limit: int) -> None:
         assert shown == text
     else:
         assert shown.endswith("…") or limit == 0
+
+
+def test_a_link_keeps_its_own_label_whatever_the_url_carries() -> None:
+    assert slack_link("https://crm.example/a?b=1&c=2", "Open in CRM") == (
+        "<https://crm.example/a?b=1&amp;c=2|Open in CRM>"
+    )
+    assert slack_link("https://evil.example|Open in CRM", "Open in CRM") == (
+        "<https://evil.example%7COpen%20in%20CRM|Open in CRM>"
+    )
+    assert slack_link("https://x.example/<!channel>>", "go") == (
+        "<https://x.example/&lt;!channel&gt;&gt;|go>"
+    )
+
+
+def test_invisible_and_control_characters_in_a_url_are_percent_encoded() -> None:
+    shown = slack_link("https://x.example/\u202e\u200bab\tc\n\x00", "go")
+    assert shown == "<https://x.example/%E2%80%AE%E2%80%8Bab%09c%0A%00|go>"
+
+
+def test_a_url_too_long_to_link_is_left_out_rather_than_cut() -> None:
+    shown = slack_link("https://x.example/" + "a" * LINK_URL_MAX, "open the deliverable")
+    assert "<" not in shown
+    assert shown.startswith("open the deliverable")
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=st.text(max_size=80), label=st.sampled_from(["Open in CRM", "a <b> & c"]))
+def test_a_link_is_always_one_target_and_our_label(url: str, label: str) -> None:
+    shown = slack_link("https://" + url, label)
+    inner = shown.removeprefix("<").removesuffix(">")
+    assert shown.startswith("<") and shown.endswith(">")  # noqa: PT018
+    assert inner.count("|") == 1
+    assert "<" not in inner
+    assert ">" not in inner
+    assert not any(char.isspace() for char in inner.split("|")[0])
+    assert inner.split("|")[1] == escape_mrkdwn(label)

@@ -46,7 +46,7 @@ from bot.home import (
 )
 from bot.lifecycle import OPEN_STATES
 from bot.models import RequestStatus, SupportRequest
-from bot.text import escape_and_truncate, escape_mrkdwn, format_reference
+from bot.text import escape_and_truncate, escape_mrkdwn, format_reference, slack_link
 
 HOME_CALLBACK = "alignbot_home"
 ACTION_SHOW_MORE = "home_show_more"
@@ -199,7 +199,7 @@ def _requester_row(request: SupportRequest, home: Home, key: HomeList) -> list[B
     else:
         second.append(slack_date(request.updated_at, "{date_short}"))
         if status == RequestStatus.DELIVERED and request.deliverable_url:
-            second.append(f"<{escape_mrkdwn(request.deliverable_url)}|open the deliverable>")
+            second.append(slack_link(request.deliverable_url, "open the deliverable"))
     lines.append(" · ".join(second))
     if status == RequestStatus.DECLINED and request.outcome_note:
         lines.append(f"_{escape_and_truncate(' '.join(request.outcome_note.split()), 300)}_")

@@ -26,7 +26,13 @@ from bot.blocks.requests import (
 from bot.lifecycle import Action
 from bot.models import DeliveryRating, RequestStatus, SupportRequest
 from bot.queue import LOW_SCORE_REASONS, RATING_WINDOW
-from bot.text import escape_and_truncate, escape_mrkdwn, format_reference, truncate
+from bot.text import (
+    escape_and_truncate,
+    escape_mrkdwn,
+    format_reference,
+    slack_link,
+    truncate,
+)
 
 DELIVER_MODAL = "request_deliver_form"
 DECLINE_MODAL = "request_decline_form"
@@ -224,7 +230,7 @@ def thread_line(action: Action, actor_id: str, request: SupportRequest, note: st
         Action.RESUME: f"<@{request.requester_id}> answered; work resumes.",
         Action.DELIVER: f"{who} delivered this."
         + (
-            f" <{escape_mrkdwn(request.deliverable_url)}|Open the deliverable>"
+            " " + slack_link(request.deliverable_url, "Open the deliverable")
             if request.deliverable_url
             else ""
         ),
@@ -293,7 +299,7 @@ def build_rating_dm(
     """The delivery DM: what was delivered, then the 1–5 rating and 'did it help the deal?'."""
     reference = format_reference(request.number)
     deliverable = (
-        f" <{escape_mrkdwn(request.deliverable_url)}|Open the deliverable>"
+        " " + slack_link(request.deliverable_url, "Open the deliverable")
         if request.deliverable_url
         else ""
     )

@@ -38,6 +38,7 @@ from bot.text import (
     escape_mrkdwn,
     format_money,
     format_reference,
+    slack_link,
     truncate,
 )
 
@@ -280,11 +281,12 @@ def build_intake_message(request: SupportRequest) -> tuple[str, list[Block]]:
             )
         blocks.append(section(shown))
     if request.crm_link:
-        blocks.append(section(f"<{escape_mrkdwn(request.crm_link)}|Open in CRM>"))
+        blocks.append(section(slack_link(request.crm_link, "Open in CRM")))
     if status == RequestStatus.DELIVERED and request.deliverable_url:
         blocks.append(
             section(
-                f":package: Delivered: <{escape_mrkdwn(request.deliverable_url)}|open the deliverable>"
+                ":package: Delivered: "
+                + slack_link(request.deliverable_url, "open the deliverable")
             )
         )
     if status in (RequestStatus.DECLINED, RequestStatus.DELIVERED) and request.outcome_note:
