@@ -637,6 +637,8 @@ async def request_stats(
             .where(
                 col(DeliveryRating.team_id) == team_id,
                 col(DeliveryRating.discarded).is_(False),
+                # The event's own team too: the window is then a range on its team index.
+                col(RequestEvent.team_id) == team_id,
                 _in_window(col(RequestEvent.created_at), window),
                 sa.or_(rated, col(DeliveryRating.helped).is_not(None)),
             )
@@ -680,38 +682,44 @@ async def _open_at(
 ) -> tuple[int, int]:
     """(open, overdue) requests at `moment`, counted in SQL (see `request_stats`).
 
-    Two disjoint sets, each found on its own index. A request not changed since `moment`
-    (`updated_at` before it; every transition bumps it) is in the status it was in then, so it
-    counts when it is open now. A request changed since has its status at `moment` replayed:
-    the `to_status` of its last event before `moment` (one row per request, picked with a
-    window function), or "open" when it had no event yet.
+    Three disjoint sets, each read on an index. A request not changed since `moment`
+    (`updated_at` before it; every transition bumps it) is in the status it was in then, so
+    it counts when it is open now (read on the status index). A request changed since has its
+    status at `moment` replayed: the `to_status` of its last event before `moment` (one row
+    per request, picked with a window function over just those requests' events), or "open"
+    when it had no event before `moment` at all.
     """
     end_day = moment.astimezone(tz).date()
     overdue = sa.or_(
         col(SupportRequest.due_date) < end_day,
         sa.and_(col(SupportRequest.due_date).is_(None), col(SupportRequest.sla_deadline) < moment),
     )
-    counted = (sa.func.count(), sa.func.sum(sa.case((overdue, 1), else_=0)))
     team = col(SupportRequest.team_id) == team_id
     filed_before = col(SupportRequest.created_at) < moment
+    unchanged_since = sa.and_(filed_before, col(SupportRequest.updated_at) < moment)
+    changed_since = sa.and_(team, filed_before, col(SupportRequest.updated_at) >= moment)
     connection = await session.connection()
 
+    def tally(condition: Any) -> tuple[Any, Any]:
+        return (
+            sa.func.sum(sa.case((condition, 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(condition, overdue), 1), else_=0)),
+        )
+
+    # The time conditions sit in the sums, not the WHERE: the status index then reads only
+    # the open requests (a range on updated_at would read nearly every request).
     unchanged = (
         await connection.execute(
-            sa.select(*counted).where(
-                team,
-                col(SupportRequest.status).in_(sorted(OPEN_STATES)),
-                col(SupportRequest.updated_at) < moment,
-                filed_before,
+            sa.select(*tally(unchanged_since)).where(
+                team, col(SupportRequest.status).in_(sorted(OPEN_STATES))
             )
         )
     ).one()
 
-    changed_since = sa.and_(team, filed_before, col(SupportRequest.updated_at) >= moment)
     ranked = (
         sa.select(
-            col(RequestEvent.request_id).label("request_id"),
             col(RequestEvent.to_status).label("to_status"),
+            sa.case((overdue, 1), else_=0).label("overdue"),
             sa.func.row_number()
             .over(
                 partition_by=col(RequestEvent.request_id),
@@ -723,29 +731,32 @@ async def _open_at(
         .where(changed_since, col(RequestEvent.created_at) < moment)
         .subquery("ranked")
     )
-    last_event = (
-        sa.select(ranked.c.request_id, ranked.c.to_status)
-        .where(ranked.c.newest == 1)
-        .subquery("last_event")
-    )
     replayed = (
         await connection.execute(
-            sa.select(*counted)
-            .select_from(SupportRequest)
-            .outerjoin(last_event, last_event.c.request_id == col(SupportRequest.id))
-            .where(
-                changed_since,
-                sa.or_(
-                    last_event.c.to_status.is_(None),
-                    last_event.c.to_status.in_(sorted(OPEN_STATES)),
-                ),
+            sa.select(sa.func.count(), sa.func.sum(ranked.c.overdue)).where(
+                ranked.c.newest == 1, ranked.c.to_status.in_(sorted(OPEN_STATES))
             )
         )
     ).one()
-    return (
-        int(unchanged[0] or 0) + int(replayed[0] or 0),
-        int(unchanged[1] or 0) + int(replayed[1] or 0),
+
+    no_event_before = ~(
+        sa.select(sa.literal(1))
+        .where(
+            col(RequestEvent.request_id) == col(SupportRequest.id),
+            col(RequestEvent.created_at) < moment,
+        )
+        .correlate(SupportRequest)
+        .exists()
     )
+    untouched = (
+        await connection.execute(
+            sa.select(sa.func.count(), sa.func.sum(sa.case((overdue, 1), else_=0))).where(
+                changed_since, no_event_before
+            )
+        )
+    ).one()
+    parts = (unchanged, replayed, untouched)
+    return sum(int(part[0] or 0) for part in parts), sum(int(part[1] or 0) for part in parts)
 
 
 # --------------------------------------------------------------------------------------

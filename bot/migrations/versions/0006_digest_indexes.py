@@ -1,8 +1,9 @@
 """digest indexes: range scans on claimed, delivered and updated times per workspace
 
 The digests, the scorecard and the export read a window of requests claimed or delivered in
-it, and the "open at the window's end" figure reads the requests changed since; without these
-indexes each of those scanned every request the workspace ever filed.
+it, the "open at the window's end" figure reads the requests changed since, and the ratings
+figure reads the delivery events of the window; without these indexes each of those scanned
+every request (or every rating) the workspace ever had.
 
 Revision ID: 0006
 Revises: 0005
@@ -22,6 +23,7 @@ INDEXES: tuple[tuple[str, str, list[str]], ...] = (
     ("ix_support_request_team_claimed", "support_request", ["team_id", "claimed_at"]),
     ("ix_support_request_team_delivered", "support_request", ["team_id", "delivered_at"]),
     ("ix_support_request_team_updated", "support_request", ["team_id", "updated_at"]),
+    ("ix_request_event_team_created", "request_event", ["team_id", "created_at"]),
 )
 
 
