@@ -19,6 +19,7 @@ from bot.goals import METRICS, format_value, goals_for, parse_quarter, parse_tar
 from bot.lifecycle import Actor
 from bot.models import Function
 from bot.periods import period_of
+from bot.text import escape_mrkdwn, unescape_slack
 from bot.workspace import WorkspaceSettings
 from handlers.slack_io import actor_for
 
@@ -246,7 +247,8 @@ class ReportHandlers:
             raise UserError(
                 "`/align wedid` is for Marketing Support to record what changed because of feedback."
             )
-        text = (body.get("text") or "").strip()[len("wedid") :].strip()
+        # Slack delivers command text escaped (&lt; for a typed <); store what was typed.
+        text = unescape_slack((body.get("text") or "").strip()[len("wedid") :].strip())
         now = self.deps.clock()
         async with self.deps.sessions() as session:
             action = await record_action(
@@ -258,7 +260,8 @@ class ReportHandlers:
                 now=now,
             )
         await respond(
-            text=f":speech_balloon: Noted for the next digests under *You said, we did*: {action.text}",
+            text=f":speech_balloon: Noted for the next digests under *You said, we did*: "
+            f"{escape_mrkdwn(action.text)}",
             response_type="ephemeral",
         )
 
