@@ -656,12 +656,31 @@ FRAGMENTS = [
     "$250k", "$1.2m", "$48,000.50", "$abc", "$-5", "$", "$1e99", "account:", ";", '"Acme',
     'Corp"', "\u201cAcme\u201d", "<@U123|bob>", "<!channel>", "<https://x.example/a|x>",
     "https://crm.example/1", "&amp;", "&lt;", "&gt;", "\n", "Acme", "Corp", "-", ",", "`",
+    # hostile: controls, NUL, bidi and zero-width marks, odd spaces, emoji, astral, formulas
+    "\x00", "\x07", "\x1b[31m", "\t", "\r\n", "\x0b", "\x85", "\u2028", "\u00a0",
+    "\u3000", "\u202e", "\u200d", "\ufeff", "\U0001f469\u200d\U0001f467", "\U0001d518",
+    "\u0301", "=HYPERLINK(\"http://x\",\"y\")", "+1", "@SUM(A1)", "*bold*", "<!here>",
+    "<https://evil.example|click>", "＄５ｋ", "٣", "$٣k", "due\u00a0fri",
 ]  # fmt: skip
+PINGS = ("<!channel>", "<!here>", "<@U123", "<https://")
 
 command_text = st.one_of(
     st.text(max_size=60),
+    st.text(st.characters(codec="utf-8"), max_size=200),  # every plane, controls included
     st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=14).map(" ".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=20).map("".join),  # no spaces between
 )
+
+
+def _check_draft(draft: RequestDraft, today: date) -> None:
+    assert draft.account is None or len(draft.account) <= 150
+    # Whitespace in the account is collapsed to single spaces, so it is one clean line.
+    assert draft.account is None or draft.account == " ".join(draft.account.split())
+    assert draft.details is None or draft.details.strip()
+    assert draft.due_date is None or today <= draft.due_date
+    assert draft.amount_cents is None or 0 <= draft.amount_cents <= MAX_AMOUNT_CENTS
+    assert draft.crm_link is None or draft.crm_link.startswith(("https://", "http://"))
+    assert draft.crm_link is None or not any(char.isspace() for char in draft.crm_link)
 
 
 @settings(max_examples=300, deadline=None)
@@ -670,16 +689,39 @@ def test_any_text_gives_a_command_or_a_user_error(text: str, today: date) -> Non
     result: MktgCommand | UserError
     try:
         result = parse_mktg_command(text, today=today)
-    except UserError as caught:
+    except UserError as caught:  # anything else escaping is a crash the rep would see
         result = caught
     if isinstance(result, UserError):
         assert result.message  # a refusal is fine, as long as it explains itself
+        assert len(result.message) < 3000  # shown as one ephemeral message
+        for ping in PINGS:  # the rep's text is quoted escaped, never live
+            assert ping not in result.message
         return
     assert isinstance(result, MktgCommand)
     if isinstance(result, FileRequest):
         draft = result.draft
         assert draft.request_type is not None
         assert draft.account or draft.details
-        assert draft.account is None or len(draft.account) <= 150
-        assert draft.due_date is None or today <= draft.due_date
-        assert draft.amount_cents is None or 0 <= draft.amount_cents <= MAX_AMOUNT_CENTS
+        _check_draft(draft, today)
+    elif isinstance(result, OpenForm):
+        _check_draft(result.draft, today)
+    elif isinstance(result, ShowStatus | CancelRequest):
+        assert 0 <= result.number < 10**9
+
+
+@settings(max_examples=10, deadline=None)  # each example is a 100,000-character command
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8).map(" ".join),
+    st.integers(min_value=1, max_value=40),
+)
+def test_a_huge_hostile_command_is_read_or_refused_without_crashing(piece: str, times: int) -> None:
+    text = "deck Acme $5k " + (piece + " ") * (100_000 // (len(piece) + 1) // times + 1)
+    result: MktgCommand | UserError
+    try:
+        result = parse_mktg_command(text[:100_000], today=MONDAY)
+    except UserError as caught:
+        result = caught
+    if isinstance(result, UserError):
+        assert len(result.message) < 3000
+    elif isinstance(result, FileRequest | OpenForm):
+        _check_draft(result.draft, MONDAY)
