@@ -437,7 +437,10 @@ async def _pages(
     key = sa.tuple_(moment, request_id)
     after: tuple[Any, Any] | None = None
     while True:
-        from_here = where if after is None else sa.and_(where, key > sa.tuple_(*after))
+        # The plain bound next to the row value is what an index range can start from.
+        from_here = (
+            where if after is None else sa.and_(where, moment >= after[0], key > sa.tuple_(*after))
+        )
         rows = (
             await connection.execute(
                 sa.select(moment, request_id, *columns)
@@ -449,7 +452,7 @@ async def _pages(
         if not rows:
             return
         last = (rows[-1][0], rows[-1][1])
-        yield rows, sa.and_(from_here, key <= sa.tuple_(*last))
+        yield rows, sa.and_(from_here, moment <= last[0], key <= sa.tuple_(*last))
         if len(rows) < _PAGE_ROWS:
             return
         after = last
