@@ -1022,6 +1022,10 @@ def rank_activities(answers: Iterable[tuple[Sequence[str], int]]) -> list[Activi
         for key, share in zip(keys, split_evenly(value, len(keys)), strict=True):
             cents[key] += share
             mentions[key] += 1
+    return _ranked(cents, mentions)
+
+
+def _ranked(cents: Counter[str], mentions: Counter[str]) -> list[ActivityImpact]:
     return sorted(
         (
             ActivityImpact(activity=key, pipeline_cents=cents[key], mentions=mentions[key])
@@ -1034,6 +1038,64 @@ def rank_activities(answers: Iterable[tuple[Sequence[str], int]]) -> list[Activi
 class _Step(NamedTuple):
     to_status: RequestStatus
     created_at: datetime
+
+
+async def _activities_in(session: AsyncSession, pipeline_runs: Any) -> list[ActivityImpact]:
+    """`rank_activities` over the responses matching `pipeline_runs`, grouped in SQL.
+
+    Responses naming the same activities (the same JSON text) share their keys, so one row per
+    distinct text carries everything the even split needs: how many responses, the sum of
+    their values and, for the number of keys n, the sum of each value's floor(value / n). The
+    first key's share is then sum - (n - 1) * that, exactly the per-response remainders added
+    up. A text whose values include a negative one (SQL divides those toward zero, Python
+    floors) is split response by response instead.
+    """
+    value = sa.func.coalesce(col(SurveyResponse.sourced_cents), 0) + sa.func.coalesce(
+        col(SurveyResponse.influenced_cents), 0
+    )
+    most_keys = len(ACTIVITY_OPTIONS)  # unknown keys become "other", so never more
+    raw_text = col(SurveyResponse.activities)
+    matching = sa.and_(pipeline_runs, raw_text.is_not(None))
+    connection = await session.connection()
+    groups = (
+        await connection.execute(
+            sa.select(
+                raw_text,
+                sa.func.count(),
+                sa.func.min(value),
+                *(sa.func.sum(value // parts) for parts in range(1, most_keys + 1)),
+            )
+            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+            .where(matching)
+            .group_by(raw_text)
+        )
+    ).all()
+    cents: Counter[str] = Counter()
+    mentions: Counter[str] = Counter()
+    for raw, responses, lowest, *sums in groups:
+        keys = _activity_keys(raw)
+        if not keys:
+            continue
+        parts = len(keys)
+        if int(lowest or 0) < 0 or parts > most_keys:
+            values = (
+                await connection.execute(
+                    sa.select(value)
+                    .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
+                    .where(matching, raw_text == raw)
+                )
+            ).scalars()
+            for total in values:
+                for key, share in zip(keys, split_evenly(int(total), parts), strict=True):
+                    cents[key] += share
+        else:
+            total, share = int(sums[0] or 0), int(sums[parts - 1] or 0)
+            cents[keys[0]] += total - (parts - 1) * share
+            for key in keys[1:]:
+                cents[key] += share
+        for key in keys:
+            mentions[key] += int(responses)
+    return _ranked(cents, mentions)
 
 
 async def pipeline_stats(
@@ -1090,26 +1152,7 @@ async def pipeline_stats(
         int(value or 0) for value in survey
     )
 
-    activity_rows = (
-        []
-        if not with_activities
-        else (
-            await session.exec(
-                select(
-                    SurveyResponse.activities,
-                    SurveyResponse.sourced_cents,
-                    SurveyResponse.influenced_cents,
-                )
-                .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-                .where(pipeline_runs, col(SurveyResponse.activities).is_not(None))
-                .order_by(col(SurveyResponse.id))
-            )
-        ).all()
-    )
-    activities = rank_activities(
-        (_activity_keys(raw), (sourced_cents or 0) + (influenced_cents or 0))
-        for raw, sourced_cents, influenced_cents in activity_rows
-    )
+    activities = await _activities_in(session, pipeline_runs) if with_activities else []
 
     marketing = col(Opportunity.marketing_sourced).is_(True)
     crm = (

@@ -32,6 +32,7 @@ from bot.metrics import (
     pipeline_stats,
     quarter_of,
     quarter_window,
+    rank_activities,
     request_stats,
     satisfaction_stats,
     split_evenly,
@@ -1179,3 +1180,43 @@ def test_business_hours_from_prefix_sums_equal_the_calendars_walk_day_by_day() -
     late = datetime(2027, 6, 1, 12, tzinfo=UTC)
     assert clock.seconds_between(base, late) == calendar.business_seconds_between(base, late)
     assert clock.seconds_between(late, base) == 0.0
+
+
+async def test_activities_grouped_in_sql_split_like_each_answer_on_its_own(deps: Deps) -> None:
+    run = a_run(SurveyKind.PIPELINE, WEEK_47)
+    await store(deps, run)
+    same_three = json.dumps(["email", "webinar", "content"])
+    answers: list[tuple[str | None, int | None, int | None]] = [
+        # Three answers naming the same three activities: 1002, 2 and 9 cents.
+        (same_three, 1_001, 1),
+        (same_three, 2, None),
+        (same_three, None, 9),
+        # Duplicates and an unknown key: ["paid", "other"], as a second text with the same keys.
+        (json.dumps(["paid", "paid", "newsletter"]), 7, 0),
+        (json.dumps(["paid", "radio"]), 5, 0),
+        # A negative value (not something the survey accepts, but stored here): split by floor.
+        (json.dumps(["seo", "event", "ms:9:MS-9"]), -10, 0),
+        (json.dumps(["seo", "event", "ms:9:MS-9"]), 4, 0),
+        (json.dumps([]), 50, 0),
+        ("not json", 50, 0),
+    ]
+    await store(
+        deps,
+        *(
+            a_response(run, f"U0REP{index}", activities=raw, sourced_cents=s, influenced_cents=i)
+            for index, (raw, s, i) in enumerate(answers)
+        ),
+    )
+    one_by_one = rank_activities(
+        (metrics._activity_keys(raw), (s or 0) + (i or 0)) for raw, s, i in answers
+    )
+
+    async with deps.sessions() as session:
+        stats = await pipeline_stats(
+            session, team_id=TEAM_ID, window=week_window(WEEK_47, UTC_ZONE)
+        )
+
+    assert stats.activities == one_by_one
+    # email, named first, gets each answer's remainder: 334 + (0 + 2) + 3; webinar 334 + 0 + 3.
+    shares = {item.activity: item.pipeline_cents for item in stats.activities}
+    assert (shares["email"], shares["webinar"], shares["content"]) == (339, 337, 337)
