@@ -3,7 +3,8 @@
 The digests, the scorecard and the export read a window of requests claimed or delivered in
 it, the "open at the window's end" figure reads the requests changed since, and the ratings
 figure reads the delivery events of the window; without these indexes each of those scanned
-every request (or every rating) the workspace ever had.
+every request (or every rating) the workspace ever had. Coverage and the CRM pipeline figures
+sum opportunity amounts over a quarter: covering indexes answer those from the index alone.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +25,23 @@ INDEXES: tuple[tuple[str, str, list[str]], ...] = (
     ("ix_support_request_team_delivered", "support_request", ["team_id", "delivered_at"]),
     ("ix_support_request_team_updated", "support_request", ["team_id", "updated_at"]),
     ("ix_request_event_team_created", "request_event", ["team_id", "created_at"]),
+    # Covering indexes for coverage and CRM pipeline sums: the amounts are read from the index
+    # instead of one table row per opportunity of the quarter.
+    (
+        "ix_opportunity_team_won_close",
+        "opportunity",
+        ["team_id", "is_won", "close_date", "amount_cents"],
+    ),
+    (
+        "ix_opportunity_team_closed_close",
+        "opportunity",
+        ["team_id", "is_closed", "close_date", "amount_cents"],
+    ),
+    (
+        "ix_opportunity_team_created_amount",
+        "opportunity",
+        ["team_id", "created_date", "marketing_sourced", "amount_cents"],
+    ),
 )
 
 
