@@ -145,6 +145,7 @@ class Server:
     env: dict[str, str]
     workdir: str
     process: asyncio.subprocess.Process
+    log_path: Path | None = None  # the server's stdout + stderr, when captured
 
     @property
     def events_url(self) -> str:
@@ -174,11 +175,14 @@ async def alignbot_server(
     database_url: str | None = None,
     setup: Sequence[Sequence[str]] = (),
     python_args: Sequence[str] = (),
+    capture_log: bool = False,
 ) -> AsyncIterator[Server]:
     """`alignbot run` (HTTP mode) against `fake`, after the `alignbot` CLI commands in `setup`.
 
     `python_args` go between the interpreter and `-m bot run`, e.g. ``("-m", "cProfile", "-o",
     "server.prof")`` to profile the server (it writes the profile when SIGTERM stops it).
+    With `capture_log` the server's output goes to `Server.log_path` (inside the temp dir, so
+    read it before leaving the block) instead of this terminal.
     """
     with tempfile.TemporaryDirectory() as workdir:
         if database_url and database_url.startswith("postgres"):
@@ -190,14 +194,26 @@ async def alignbot_server(
             env = server_env(fake, workdir=workdir, database_url=url, port=port)
             for args in setup:
                 await alignbot(env, workdir, *args)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, *python_args, "-m", "bot", "run", env=env, cwd=workdir
-            )
-            try:
-                await wait_healthy(port, process)
-                yield Server(port=port, env=env, workdir=workdir, process=process)
-            finally:
-                await stop_process(process)
+            log_path = Path(workdir) / "server.log" if capture_log else None
+            with open(log_path or os.devnull, "wb") as log:  # noqa: ASYNC230 (before start)
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    *python_args,
+                    "-m",
+                    "bot",
+                    "run",
+                    env=env,
+                    cwd=workdir,
+                    stdout=log if capture_log else None,
+                    stderr=log if capture_log else None,
+                )
+                try:
+                    await wait_healthy(port, process)
+                    yield Server(
+                        port=port, env=env, workdir=workdir, process=process, log_path=log_path
+                    )
+                finally:
+                    await stop_process(process)
 
 
 @asynccontextmanager

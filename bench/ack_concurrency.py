@@ -7,12 +7,16 @@ concurrency level it sends the same number of signed one-line filings
 (`/mktg deck Acme 7 $57k due 2026-12-11 …`, fresh trigger id each, so every one files a
 request: the real path) to the no-op app, then to alignbot, from a separate load process so the
 client and the fake Slack do not share an event loop. C workers each keep one request in
-flight (closed loop, keep-alive connections, like Slack's). It prints, per level: requests,
-median / p90 / p99 / worst ack ms, ack throughput (acked requests ÷ time from the first send to
-the last ack), alignbot's ratio to the no-op app's throughput, and alignbot's "filed" rate (every
-request posted to the intake channel and confirmed to the requester, which happens after the
-ack) — then PASS/MISS against the targets: p99 ack < 150 ms at 50 concurrent, ack throughput
->= 60% of the no-op app's.
+flight (closed loop, keep-alive connections, like Slack's). It prints, per level: requests
+acked, median / p90 / p99 / worst ack ms, ack throughput (acked requests ÷ time from the first
+send to the last ack), the server process's CPU time per request (all threads, post-ack work
+included), alignbot's ratio to the no-op app's throughput, and alignbot's "filed" rate (requests
+posted to the intake channel and confirmed to the requester, which happens after the ack, ÷ time
+from the first send to the last confirmation) — then PASS/MISS against the targets: p99 ack
+< 150 ms at 50 concurrent, ack throughput >= 60% of the no-op app's. Requests Bolt gave up on
+(no ack() within its 3 s: HTTP 404 "unhandled request", which Slack shows the user as a failure)
+or that got no answer are counted and listed, and a level with any of them is a MISS.
+The exit status is 0 whenever the benchmark ran: the verdicts are figures, not a test.
 
 Everything goes to 127.0.0.1; each request has a 10 s timeout and each level a deadline, after
 which it stops sending. Usage:
@@ -382,12 +386,32 @@ async def warm_up(url: str, pid: int, fake: FakeSlack, tag: str, *, files: bool)
         raise SystemExit(f"warm-up against {url} failed: " + "; ".join(problems))
 
 
+def summarise_log(path: Path | None) -> str:
+    """How often each kind of warning or error line appeared in the server's log."""
+    if path is None or not path.exists():
+        return "  alignbot server log: not captured"
+    kinds: dict[str, int] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        for level in (" WARNING ", " ERROR ", " CRITICAL "):
+            if level in line:
+                # "2026-12-01 20:00:00,123 WARNING logger message…" -> "WARNING logger message"
+                text = line.split(level, 1)[1]
+                kind = f"{level.strip()} {text[:90]}"
+                kinds[kind] = kinds.get(kind, 0) + 1
+    if not kinds:
+        return "  alignbot server log: no warnings or errors"
+    ranked = sorted(kinds.items(), key=lambda item: -item[1])
+    lines = [f"  alignbot server log, warnings and errors ({sum(kinds.values())}):"]
+    lines += [f"    {n:>6} x {kind}" for kind, n in ranked[:8]]
+    return "\n".join(lines)
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def report(backend: str, count: int, rows: list[tuple[Level, Level]], started: float) -> bool:
-    """Print the table and the targets; True when every target is met."""
+def report(backend: str, count: int, rows: list[tuple[Level, Level]], started: float) -> None:
+    """Print the table and the verdicts against the targets."""
     print(
         f"/mktg ack under concurrent load, {backend}: alignbot run vs a no-op Bolt AsyncApp "
         f"(HTTP, {count} signed one-line filings per level; ms are HTTP round trips)"
@@ -430,22 +454,28 @@ def report(backend: str, count: int, rows: list[tuple[Level, Level]], started: f
                 )
                 for failure in level.failures[:5]:
                     print(f"    {failure}")
+    judged = any(bot.concurrency == P99_TARGET_LEVEL for _, bot in rows)
+    outcome = ("all met" if all_ok else "NOT all met") if judged else "not judged (no such level)"
     print(
         f"targets at {P99_TARGET_LEVEL} concurrent: p99 ack < {P99_TARGET_MS:g} ms "
         f"(the issue sets it for SQLite), ack throughput >= {RATIO_TARGET:.0%} of the no-op "
-        f"app's -> {'all met' if all_ok else 'NOT all met'}"
+        f"app's -> {outcome}"
+    )
+    print(
+        "  ack req/s: acked ÷ (last ack − first send); CPU ms/req: the server process, all "
+        "threads, post-ack work included; filed req/s: posted to the intake channel and "
+        "confirmed to the requester ÷ (last confirmation − first send)"
     )
     load = os.getloadavg()
     print(
         f"  {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at "
         f"the end; whole run {time.monotonic() - started:.1f} s"
     )
-    return all_ok
 
 
 async def main(
     count: int, levels: Sequence[int], database_url: str | None, profile: str | None
-) -> bool:
+) -> None:
     started = time.monotonic()
     fake = FakeSlack(team_id=TEAM_ID)
     for user in USERS:
@@ -456,10 +486,15 @@ async def main(
     setup = [("config", "set", "intake_channel", INTAKE, "--team", TEAM_ID)]
     python_args = ("-m", "cProfile", "-o", profile) if profile else ()
     rows: list[tuple[Level, Level]] = []
+    log_summary = ""
     try:
         async with (
             alignbot_server(
-                fake, database_url=database_url, setup=setup, python_args=python_args
+                fake,
+                database_url=database_url,
+                setup=setup,
+                python_args=python_args,
+                capture_log=True,
             ) as server,
             noop_server(fake) as (noop_url, noop_pid),
         ):
@@ -490,9 +525,12 @@ async def main(
                     files=True,
                 )
                 rows.append((noop, bot))
+            await stop_process(server.process)  # flushes its log (and a --profile)
+            log_summary = summarise_log(server.log_path)
     finally:
         await fake.stop()
-    return report(backend_name(database_url), count, rows, started)
+    report(backend_name(database_url), count, rows, started)
+    print(log_summary)
 
 
 def parse_levels(text: str) -> list[int]:
@@ -520,7 +558,7 @@ if __name__ == "__main__":
         arguments = parser.parse_args()
         if not 1 <= arguments.requests <= MAX_REQUESTS:
             parser.error(f"--requests must be between 1 and {MAX_REQUESTS}")
-        ok = asyncio.run(
+        asyncio.run(
             main(
                 arguments.requests,
                 arguments.levels,
@@ -528,4 +566,3 @@ if __name__ == "__main__":
                 str(Path(arguments.profile).resolve()) if arguments.profile else None,
             )
         )
-        sys.exit(0 if ok else 1)
