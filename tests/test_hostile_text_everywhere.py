@@ -533,11 +533,16 @@ def hostile_csv(names: list[str]) -> bytes:
                 "Webinar",
             ]
         )
-    writer.writerow(["006HBAD", HOSTILE, HOSTILE, "$abc", "x", "someday", "never", HOSTILE])
+    bad = HOSTILE.replace("\x00", "")
+    writer.writerow(["006HBAD", bad, bad, "$abc", "x", "someday", "never", bad])
     return out.getvalue().encode()
 
 
-CRM_NAMES = [*PINGS, ODD.replace("\x00", ""), *FORMULAS, HUGE[:5000], "\u202eesrever\u202c"]
+# NUL is left out here: see the xfail test below.
+CRM_NAMES = [
+    name.replace("\x00", "")
+    for name in [*PINGS, ODD, *FORMULAS, HUGE[:5000], "\u202eesrever\u202c"]
+]
 
 
 async def test_hostile_crm_names_are_imported_and_the_report_is_inert(
