@@ -22,7 +22,13 @@ depends_on: str | Sequence[str] | None = None
 
 INDEXES: tuple[tuple[str, str, list[str]], ...] = (
     ("ix_support_request_team_claimed", "support_request", ["team_id", "claimed_at"]),
-    ("ix_support_request_team_delivered", "support_request", ["team_id", "delivered_at"]),
+    # Status first: "delivered now, delivered in the window" is then one range, index-only
+    # for the quarter's count.
+    (
+        "ix_support_request_team_delivered",
+        "support_request",
+        ["team_id", "status", "delivered_at"],
+    ),
     ("ix_support_request_team_updated", "support_request", ["team_id", "updated_at"]),
     ("ix_request_event_team_created", "request_event", ["team_id", "created_at"]),
     # Covering indexes for coverage and CRM pipeline sums: the amounts are read from the index
@@ -42,6 +48,22 @@ INDEXES: tuple[tuple[str, str, list[str]], ...] = (
         "opportunity",
         ["team_id", "created_date", "marketing_sourced", "amount_cents"],
     ),
+    # Covering indexes for the survey sums per run (pipeline figures, satisfaction trend).
+    (
+        "ix_survey_response_run_pipeline",
+        "survey_response",
+        [
+            "run_id",
+            "kind",
+            "opportunities",
+            "pipeline_cents",
+            "sourced_count",
+            "sourced_cents",
+            "influenced_count",
+            "influenced_cents",
+        ],
+    ),
+    ("ix_survey_response_run_score", "survey_response", ["run_id", "kind", "score"]),
 )
 
 
