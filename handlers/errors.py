@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,10 +34,24 @@ DATABASE_UNAVAILABLE = (
 )
 
 
+_SQLALCHEMY_DIR = os.path.dirname(sa.__file__) + os.sep
+
+
+def _raised_by_the_database_layer(error: BaseException) -> bool:
+    """A connection error SQLAlchemy let through unwrapped: asyncpg's refused or reset
+    connection while connecting is re-raised as the plain OSError it is."""
+    return any(
+        frame.f_code.co_filename.startswith(_SQLALCHEMY_DIR)
+        for frame, _line in traceback.walk_tb(error.__traceback__)
+    )
+
+
 def _database_unavailable(error: BaseException | None) -> bool:
     seen = 0
     while error is not None and seen < 10:
         if isinstance(error, DATABASE_UNAVAILABLE):
+            return True
+        if isinstance(error, OSError | TimeoutError) and _raised_by_the_database_layer(error):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
