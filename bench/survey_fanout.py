@@ -30,6 +30,7 @@ import asyncio
 import logging
 import math
 import multiprocessing
+import os
 import secrets
 import sys
 import tempfile
@@ -120,7 +121,7 @@ def _serve_fake(
         await fake.start()
         conn.send(fake.url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        conn.send(fake.calls_to("chat.postMessage"))
+        conn.send((fake.calls_to("chat.postMessage"), time.process_time()))
         await fake.stop()
 
     asyncio.run(serve())
@@ -144,10 +145,10 @@ class FakeInProcess:
     def begin_limits(self) -> None:
         self.fake.enforce_rate_limits({"chat.postMessage": self.per_minute})
 
-    async def stop(self) -> list[Call]:
+    async def stop(self) -> tuple[list[Call], float | None]:
         calls = self.fake.calls_to("chat.postMessage")
         await self.fake.stop()
-        return calls
+        return calls, None
 
 
 class FakeInChild:
@@ -168,12 +169,13 @@ class FakeInChild:
     def begin_limits(self) -> None:
         """Enforced from the start: preparing the workspace makes no Slack calls."""
 
-    async def stop(self) -> list[Call]:
+    async def stop(self) -> tuple[list[Call], float | None]:
+        """The calls the fake received, and the CPU seconds it used."""
         loop = asyncio.get_running_loop()
         self.conn.send("stop")
-        calls: list[Call] = await loop.run_in_executor(None, self.conn.recv)
+        calls, cpu = await loop.run_in_executor(None, self.conn.recv)
         await loop.run_in_executor(None, self.process.join, 30)
-        return calls
+        return calls, float(cpu)
 
 
 async def prepare(deps: Deps, *, team_id: str, recipients: list[str], both: bool) -> None:
@@ -291,6 +293,7 @@ async def main(arguments: argparse.Namespace) -> int:
     )
     await fake.start()
     posts: list[Call] = []
+    fake_cpu: float | None = None
     workdir = tempfile.TemporaryDirectory()
     database_url = arguments.database_url or f"sqlite:///{workdir.name}/bench.db"
     settings = Settings(
@@ -312,6 +315,7 @@ async def main(arguments: argparse.Namespace) -> int:
         rounds = 0
         started_wall = time.time()
         started = time.monotonic()
+        started_cpu = time.process_time()
         while True:
             rounds += 1
             await run_team_surveys(deps, client, team_id=team_id, now=NOW)
@@ -319,6 +323,7 @@ async def main(arguments: argparse.Namespace) -> int:
             if not left or time.monotonic() - started > arguments.timeout:
                 break
         wall = time.monotonic() - started
+        bot_cpu = time.process_time() - started_cpu
 
         due, later = await deliveries(deps, team_id)
         statuses = await due_statuses(deps, team_id)
@@ -326,7 +331,7 @@ async def main(arguments: argparse.Namespace) -> int:
         reasons = await failure_reasons(deps, team_id)
     finally:
         await deps.engine.dispose()
-        posts = await fake.stop()
+        posts, fake_cpu = await fake.stop()
         workdir.cleanup()
 
     accepted = [call for call in posts if call.status == 200 and call.ok]
@@ -382,6 +387,10 @@ async def main(arguments: argparse.Namespace) -> int:
     print(f"    first->last DM    {span:8.2f} s")
     tail = wall - (first_dm - started_wall) - span
     print(f"    last DM->end      {tail:8.2f} s   (marking sent, the other survey, reminders)")
+    print(f"  CPU, bot process    {bot_cpu:8.2f} s   (during the job runs)")
+    if fake_cpu is not None:
+        print(f"  CPU, fake Slack     {fake_cpu:8.2f} s   (its whole life, in its own process)")
+    print(f"  load average        {' '.join(f'{x:.2f}' for x in os.getloadavg())}   (1, 5, 15 min)")
     print(
         f"  rate-limit bound    {bound:8.2f} s   = 60 s x (ceil(M / L) - 1), M={messages}, L={per_minute}"
     )

@@ -9,13 +9,14 @@ into its own 429 and sleeps its own Retry-After plus up to a second of jitter.
 
 `fan_out_client` gives the fan-out a client with the same token, URL, timeout and retry handlers
 as the one it was given, but with one keep-alive HTTP session for the whole fan-out (slack_sdk
-otherwise opens a new connection for every call) and the paced rate-limit handler in place of
-the plain one.
+otherwise opens a new connection for every call), the paced rate-limit handler in place of
+the plain one, and a logger whose level is set (see `quiet_logger`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -128,6 +129,19 @@ def paced_handlers(
     ]
 
 
+def quiet_logger(logger: logging.Logger) -> logging.Logger:
+    """A logger for slack_sdk at `logger`'s effective level, set explicitly.
+
+    slack_sdk decides whether to build its debug lines (every request's params and every
+    response's body, formatted) from `logger.level`, not the effective level: a logger left at
+    NOTSET (0) makes it format them on every call, only for logging to drop them."""
+    if logger.level != logging.NOTSET:
+        return logger
+    child = logging.getLogger(f"{logger.name}.fanout")
+    child.setLevel(logger.getEffectiveLevel())
+    return child
+
+
 @asynccontextmanager
 async def fan_out_client(
     client: AsyncWebClient, limits: RateLimits
@@ -150,7 +164,7 @@ async def fan_out_client(
         proxy=client.proxy,
         session=session,
         trust_env_in_session=client.trust_env_in_session,
-        logger=client.logger,
+        logger=quiet_logger(client.logger),
         retry_handlers=paced_handlers(client.retry_handlers, limits),
     )
     paced.headers = dict(client.headers)

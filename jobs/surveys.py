@@ -37,7 +37,7 @@ from jobs.pacing import RateLimits, fan_out_client, retry_after
 
 logger = logging.getLogger(__name__)
 
-FAN_OUT_CONCURRENCY = 8
+FAN_OUT_CONCURRENCY = 16
 # Deliveries are claimed a few at a time, just ahead of the senders, so a claim never waits long
 # for its DM (far less than bot.surveys.SENDING_LEASE) and a crash strands only a handful.
 CLAIM_BATCH = 50
