@@ -617,3 +617,75 @@ async def test_the_export_of_hostile_text_from_every_field_keeps_it_all_as_text(
                     found.add(str(cell.value))
     assert set(FORMULAS) <= found
     assert_slack_saw_nothing_raw(fake_slack)
+
+
+# --------------------------------------------------------------------------- more fields
+
+
+@pytest.mark.parametrize("comment", [HOSTILE, HUGE], ids=["hostile", "100k"])
+async def test_a_hostile_low_rating_comment_is_stored_bounded_and_shown_inert(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, comment: str
+) -> None:
+    from tests.test_delivery_ratings import delivered_request, press, reason_values
+
+    request, dm = await delivered_request(slack, fake_slack, configured)
+    await press(slack, fake_slack, request, dm, "rating_score_1", "1", tag="low")
+    [opened] = await fake_slack.wait_for("views.open")
+
+    response = await slack.submit(
+        view_submission(
+            "rating_reason_form",
+            reason_values("late", comment),
+            user_id=REP,
+            private_metadata=opened.params["view"]["private_metadata"],
+        )
+    )
+
+    assert response.status == 200
+    if response.json is None:
+        await fake_slack.wait_for("chat.update", lambda c: c.params["channel"] == f"D{REP}")
+    assert_slack_saw_nothing_raw(fake_slack)
+
+
+@pytest.mark.parametrize("note", [HOSTILE, HUGE], ids=["hostile", "100k"])
+async def test_a_hostile_reassign_note_is_echoed_inert(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, note: str
+) -> None:
+    from tests.queue_helpers import MARKETER_TWO, add_support_members, user_value
+
+    await add_support_members(configured, fake_slack)
+    request = await hostile_request(slack, fake_slack, configured)
+
+    await slack.submit(
+        modal_submission(
+            "request_reassign_form",
+            request,
+            {**user_value("assignee", MARKETER_TWO), **text_value("note", note)},
+        )
+    )
+
+    await fake_slack.wait_for("chat.postMessage", lambda c: c.params["channel"] == MARKETER_TWO)
+    assert (await current(configured, request)).assignee_id == MARKETER_TWO
+    assert_slack_saw_nothing_raw(fake_slack)
+
+
+@pytest.mark.parametrize("text", [HOSTILE, HUGE], ids=["hostile", "100k"])
+async def test_send_to_marketing_support_on_a_hostile_message_opens_a_valid_form(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, text: str
+) -> None:
+    from tests.slack_payloads import message_shortcut
+
+    fake_slack.messages.setdefault(GENERAL, []).append({"ts": "1764000000.000321", "text": text})
+
+    await slack.shortcut(
+        message_shortcut(
+            "send_to_marketing_support",
+            message_text=text,
+            message_ts="1764000000.000321",
+            channel_id=GENERAL,
+        )
+    )
+
+    [opened] = await fake_slack.wait_for("views.open")
+    assert opened.ok, opened.response
+    assert_slack_saw_nothing_raw(fake_slack)
