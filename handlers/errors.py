@@ -66,7 +66,9 @@ async def handle_unexpected_error(
         # is not a number makes the verifier raise instead of refusing). Nothing in such a
         # body can be trusted: answering its response_url or DMing its user would let anyone
         # make the bot post. Refuse it like any other unsigned request.
-        logger.warning("unverified_request_refused kind=%s error=%s", kind, type(error).__name__)
+        logger.warning(
+            "request_refused_before_authorization kind=%s error=%s", kind, type(error).__name__
+        )
         return BoltResponse(status=401, body="")
     database_down = _database_unavailable(error)
     if database_down:
