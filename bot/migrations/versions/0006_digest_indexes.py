@@ -21,7 +21,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEXES: tuple[tuple[str, str, list[str]], ...] = (
-    ("ix_support_request_team_claimed", "support_request", ["team_id", "claimed_at"]),
+    # With created_at, the claims of a window are read from the index alone.
+    (
+        "ix_support_request_team_claimed",
+        "support_request",
+        ["team_id", "claimed_at", "created_at"],
+    ),
     # Status first: "delivered now, delivered in the window" is then one range, index-only
     # for the quarter's count.
     (
@@ -31,6 +36,12 @@ INDEXES: tuple[tuple[str, str, list[str]], ...] = (
     ),
     ("ix_support_request_team_updated", "support_request", ["team_id", "updated_at"]),
     ("ix_request_event_team_created", "request_event", ["team_id", "created_at"]),
+    # "Did this request ever wait on its requester?" in one index probe per request.
+    (
+        "ix_request_event_request_status",
+        "request_event",
+        ["request_id", "to_status", "created_at"],
+    ),
     # Covering indexes for coverage and CRM pipeline sums: the amounts are read from the index
     # instead of one table row per opportunity of the quarter.
     (
