@@ -88,14 +88,15 @@ def _forgeries() -> dict[str, tuple[bytes, dict[str, str]]]:
     }
 
 
-FORGERIES = _forgeries()
+# Built again inside each test: the timestamps are relative to when the request is sent.
+FORGERY_CASES = list(_forgeries())
 
 
-@pytest.mark.parametrize("case", list(FORGERIES))
+@pytest.mark.parametrize("case", FORGERY_CASES)
 async def test_a_forged_or_stale_slash_command_is_refused_with_401_and_stores_nothing(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, case: str
 ) -> None:
-    body, headers = FORGERIES[case]
+    body, headers = _forgeries()[case]
 
     response = await slack.post_raw(body, dict(headers))
 
