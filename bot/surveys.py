@@ -210,7 +210,6 @@ async def claim_due_deliveries(
     """Take the deliveries that are due, atomically: a row claimed here is claimed nowhere else,
     so a re-run or a second process never DMs anyone twice. `claimed_at` (default `now`) starts
     the claim's lease."""
-    token = secrets.token_hex(16)
     due_ids = (
         select(SurveyDelivery.id)
         .where(
@@ -218,11 +217,11 @@ async def claim_due_deliveries(
             col(SurveyDelivery.status) == DeliveryStatus.PENDING,
             col(SurveyDelivery.send_at) <= now,
         )
-        .order_by(col(SurveyDelivery.send_at), col(SurveyDelivery.id))
+        .order_by(col(SurveyDelivery.send_at))
         .limit(limit)
         .scalar_subquery()
     )
-    await session.exec(
+    result = await session.exec(
         update(SurveyDelivery)
         .where(
             col(SurveyDelivery.id).in_(due_ids),
@@ -230,19 +229,26 @@ async def claim_due_deliveries(
         )
         .values(
             status=DeliveryStatus.SENDING,
-            claim_token=token,
+            claim_token=secrets.token_hex(16),
             claimed_at=claimed_at or now,
             attempts=SurveyDelivery.attempts + 1,
         )
+        .returning(SurveyDelivery)
     )
+    claimed = list(result.scalars().all())
     await session.commit()
-    return await _claimed_with(session, token)
+    return sorted(claimed, key=lambda delivery: (delivery.send_at, delivery.id or 0))
 
 
-async def _claimed_with(session: AsyncSession, token: str) -> list[SurveyDelivery]:
+async def _claimed_with(session: AsyncSession, token: str, ids: list[int]) -> list[SurveyDelivery]:
+    """Those of `ids` this claim (`token`) took; the others were taken elsewhere first."""
     result = await session.exec(
         select(SurveyDelivery)
-        .where(SurveyDelivery.claim_token == token, SurveyDelivery.status == DeliveryStatus.SENDING)
+        .where(
+            col(SurveyDelivery.id).in_(ids),
+            SurveyDelivery.claim_token == token,
+            SurveyDelivery.status == DeliveryStatus.SENDING,
+        )
         .order_by(col(SurveyDelivery.send_at), col(SurveyDelivery.id))
     )
     return list(result.all())
@@ -284,7 +290,7 @@ async def claim_stale_deliveries(
         await session.commit()
         return []
     token = secrets.token_hex(16)
-    since = {delivery_id: claimed_at for delivery_id, _old, claimed_at in rows}
+    since = {int(delivery_id or 0): claimed_at for delivery_id, _old, claimed_at in rows}
     table = SurveyDelivery.__table__  # type: ignore[attr-defined]
     statement = (
         sa.update(table)
@@ -306,7 +312,7 @@ async def claim_stale_deliveries(
     await session.commit()
     return [
         StaleDelivery(delivery, since[delivery.id] or now)
-        for delivery in await _claimed_with(session, token)
+        for delivery in await _claimed_with(session, token, list(since))
         if delivery.id is not None
     ]
 
@@ -415,8 +421,7 @@ async def claim_due_reminders(
     """One reminder per non-responder, claimed like deliveries so it is sent once."""
     if reminder_days <= 0 or run.status != RunStatus.OPEN or now >= run.closes_at:
         return []
-    token = secrets.token_hex(16)
-    await session.exec(
+    result = await session.exec(
         update(SurveyDelivery)
         .where(
             col(SurveyDelivery.run_id) == run.id,
@@ -424,15 +429,12 @@ async def claim_due_reminders(
             col(SurveyDelivery.reminder_status).is_(None),
             col(SurveyDelivery.sent_at) <= now - timedelta(days=reminder_days),
         )
-        .values(reminder_status="sending", claim_token=token, reminded_at=now)
+        .values(reminder_status="sending", claim_token=secrets.token_hex(16), reminded_at=now)
+        .returning(SurveyDelivery)
     )
+    claimed = list(result.scalars().all())
     await session.commit()
-    result = await session.exec(
-        select(SurveyDelivery).where(
-            SurveyDelivery.claim_token == token, SurveyDelivery.reminder_status == "sending"
-        )
-    )
-    return list(result.all())
+    return claimed
 
 
 async def mark_reminder(session: AsyncSession, *, delivery_id: int, outcome: str) -> None:

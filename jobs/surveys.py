@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.surveys import build_enablement_dm, build_failure_summary, build_pipeline_dm
 from bot.deps import Deps
@@ -38,13 +41,13 @@ from jobs.pacing import RateLimits, fan_out_client, retry_after
 logger = logging.getLogger(__name__)
 
 FAN_OUT_CONCURRENCY = 16
-# Deliveries are claimed a few at a time, just ahead of the senders, so a claim never waits long
-# for its DM (far less than bot.surveys.SENDING_LEASE) and a crash strands only a handful.
-CLAIM_BATCH = 50
+# Deliveries are claimed a batch at a time, at most two batches ahead of the senders, so a claim
+# never waits long for its DM (far less than bot.surveys.SENDING_LEASE) and a crash strands few.
+CLAIM_BATCH = 100
 # Posted DMs are recorded in batches: this many, or every RECORD_EVERY seconds, or before a
 # rate-limit pause; a crash before that leaves them "sending", and the DM history resolves them.
-RECORD_BATCH = 100
-RECORD_EVERY = 0.5
+RECORD_BATCH = 200
+RECORD_EVERY = 1.0
 # Errors that say "not now" rather than "never": the delivery goes back to pending.
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -114,6 +117,14 @@ class _FanOut:
         self._sent: list[SentDM] = []
         self._last_record = time.monotonic()
         self._record_lock = asyncio.Lock()
+        self._writing = asyncio.Lock()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for one claim or record, one at a time: the fan-out's own writes then never
+        queue behind each other in SQLite's busy handler (which sleeps in 25-100 ms steps)."""
+        async with self._writing, self.deps.sessions() as session:
+            yield session
 
     def clock(self) -> datetime:
         """The job's time: its `now`, moved on by as long as the fan-out has been running."""
@@ -135,10 +146,10 @@ class _FanOut:
         async def claim() -> None:
             try:
                 while True:
-                    while queue.qsize() > FAN_OUT_CONCURRENCY:
+                    while queue.qsize() >= CLAIM_BATCH:  # a batch ahead: senders never wait
                         taken.clear()
                         await taken.wait()
-                    async with self.deps.sessions() as session:
+                    async with self.session() as session:
                         claimed = await claim_due_deliveries(
                             session,
                             run_id=self.run_id,
@@ -203,7 +214,7 @@ class _FanOut:
 
     async def _refused(self, delivery: SurveyDelivery, code: str) -> None:
         assert delivery.id is not None
-        async with self.deps.sessions() as session:
+        async with self.session() as session:
             if code in TRANSIENT_ERRORS and delivery.attempts < MAX_ATTEMPTS:
                 await return_to_pending(
                     session,
@@ -233,7 +244,7 @@ class _FanOut:
             if not batch:
                 return
             try:
-                async with self.deps.sessions() as session:
+                async with self.session() as session:
                     await mark_sent_many(session, sent=batch, now=self.deps.clock())
             except Exception:
                 # They stay "sending": after the lease a later run finds them in the DMs.
@@ -250,7 +261,7 @@ class _FanOut:
                 await self.recover(stale)
 
         while True:
-            async with self.deps.sessions() as session:
+            async with self.session() as session:
                 stale = await claim_stale_deliveries(
                     session, run_id=self.run_id, now=self.clock(), limit=CLAIM_BATCH
                 )
@@ -279,7 +290,7 @@ class _FanOut:
             await self.send(delivery)
             return
         channel, ts = found
-        async with self.deps.sessions() as session:
+        async with self.session() as session:
             await mark_sent(
                 session,
                 delivery_id=delivery.id,
