@@ -44,8 +44,9 @@ async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
 
 
 async def wait_healthy(process: asyncio.subprocess.Process, port: int) -> None:
+    # Generous: two interpreters starting at once on a loaded 2-core machine take a while.
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(1200):
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:
