@@ -301,10 +301,18 @@ async def generate(database: Path, responses: int) -> float:
     return time.perf_counter() - started
 
 
+async def migrate(database: Path) -> None:
+    engine = make_engine(f"sqlite:///{database}")
+    await upgrade(engine)
+    await engine.dispose()
+
+
 def measure(directory: Path, size: str, *, trace: bool) -> None:
     database = directory / f"export-{size}.db"
     if database.exists():
         say(f"\n== {size}: reusing {database}")
+        # As `alignbot run` does at start-up: a kept database gets the newer migrations.
+        asyncio.run(migrate(database))
     else:
         say(f"\n== {size}")
         for suffix in ("-wal", "-shm"):
