@@ -66,7 +66,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
 from bot.models import LeadCount, Opportunity, Quota
-from bot.text import MAX_AMOUNT_CENTS
+from bot.text import MAX_AMOUNT_CENTS, storable
 
 __all__ = [
     "DEFAULT_MARKETING_SOURCES",
@@ -585,7 +585,13 @@ def _text(value: object) -> str | None:
     as a number in Excel is 12345.0) and dates print as ISO."""
     if value is None:
         return None
-    if type(value) is str and value and not value[0].isspace() and not value[-1].isspace():
+    if (
+        type(value) is str
+        and value
+        and not value[0].isspace()
+        and not value[-1].isspace()
+        and "\x00" not in value
+    ):
         # The common case, called for every cell of every row: skip the general path.
         return value.replace("\u00a0", " ") if "\u00a0" in value else value
     if isinstance(value, float) and value.is_integer():
@@ -593,7 +599,7 @@ def _text(value: object) -> str | None:
     if isinstance(value, datetime):
         value = value.date() if value.time() == datetime.min.time() else value
     text = value.isoformat() if isinstance(value, datetime | date) else str(value)
-    text = text.replace("\u00a0", " ").strip()
+    text = storable(text).replace("\u00a0", " ").strip()
     return text or None
 
 

@@ -1,4 +1,7 @@
-"""Exactly-once weekly digest posts: a row per (team, kind, week) claimed before posting."""
+"""Exactly-once weekly digest posts: a row per (team, kind, week) claimed before posting.
+
+A post Slack refused for a passing reason (rate limit, its own outage) is marked `retry`, with
+the error, and the next run takes it over with a conditional update: still one post a week."""
 
 from __future__ import annotations
 
@@ -24,8 +27,20 @@ async def claim_digest(
         await session.commit()
     except sa.exc.IntegrityError:
         await session.rollback()
-        return False
-    return True
+    else:
+        return True
+    retaken = await session.exec(
+        update(DigestPost)
+        .where(
+            col(DigestPost.team_id) == team_id,
+            col(DigestPost.kind) == kind,
+            col(DigestPost.period_start) == period_start,
+            col(DigestPost.status) == "retry",
+        )
+        .values(status="posting", claimed_at=now)
+    )
+    await session.commit()
+    return bool(retaken.rowcount)
 
 
 async def finish_digest(
@@ -37,7 +52,10 @@ async def finish_digest(
     channel: str | None,
     ts: str | None,
     error: str | None,
+    retry: bool = False,
 ) -> None:
+    """Record how the post went; `retry` leaves it for the next run to take over."""
+    status = "posted" if not error else "retry" if retry else "failed"
     await session.exec(
         update(DigestPost)
         .where(
@@ -45,6 +63,6 @@ async def finish_digest(
             col(DigestPost.kind) == kind,
             col(DigestPost.period_start) == period_start,
         )
-        .values(status="failed" if error else "posted", channel=channel, ts=ts, error=error)
+        .values(status=status, channel=channel, ts=ts, error=error)
     )
     await session.commit()

@@ -18,6 +18,11 @@ from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
+# Slack's "not now" answers: the digest is left for the next run instead of lost for the week.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
 
 def digest_channel(settings: WorkspaceSettings, kind: str) -> str | None:
     return (
@@ -71,7 +76,11 @@ async def post_team_digests(
             ts = str(response.get("ts"))
             posted.append(kind)
         except SlackApiError as failure:
-            error = str(failure.response.get("error"))
+            status_code = int(getattr(failure.response, "status_code", 200) or 200)
+            error = str(
+                failure.response.get("error")
+                or (f"http_{status_code}" if status_code >= 500 else "unknown")
+            )
             logger.warning("digest_post_failed team=%s kind=%s error=%s", team_id, kind, error)
         async with deps.sessions() as session:
             await finish_digest(
@@ -82,6 +91,7 @@ async def post_team_digests(
                 channel=channel,
                 ts=ts,
                 error=error,
+                retry=error in TRANSIENT_ERRORS or error.startswith("http_5") if error else False,
             )
     return posted
 

@@ -560,11 +560,6 @@ async def test_hostile_crm_names_are_imported_and_the_report_is_inert(
     assert_slack_saw_nothing_raw(fake_slack)
 
 
-@pytest.mark.xfail(
-    reason="bot/crm_import.py keeps NUL characters from a CSV cell; PostgreSQL refuses them in "
-    "text columns, so the whole import fails there: _text() should drop them (bot.text.storable)",
-    strict=False,
-)
 async def test_nul_characters_in_a_crm_export_are_dropped_before_storing(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps
 ) -> None:
