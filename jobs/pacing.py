@@ -5,7 +5,8 @@ HTTP 429, the whole fan-out waits out the Retry-After once, together: the pacer'
 time moves, every sender waits for it before its next call, and the rate-limited call itself is
 retried at that moment by `PacedRateLimitRetryHandler` (slack_sdk's AsyncRateLimitErrorRetryHandler,
 with the wait shared instead of per request). Without it, each of the concurrent senders runs
-into its own 429 and sleeps its own Retry-After plus up to a second of jitter.
+into its own 429 and sleeps its own Retry-After plus up to a second of jitter. After a 429 the
+pacer also keeps to the number of calls Slack accepted in the minute before it (see `Pacer`).
 
 `fan_out_client` gives the fan-out a client with the same token, URL, timeout and retry handlers
 as the one it was given, but with one keep-alive HTTP session for the whole fan-out (slack_sdk
@@ -18,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -33,25 +36,81 @@ DEFAULT_RETRY_AFTER = 1.0  # what to wait when a 429 carries no (readable) Retry
 
 
 class Pacer:
-    """One method's shared "not before" time: a 429 pauses every sender of the fan-out."""
+    """One method's pace for a whole fan-out.
+
+    A 429 pauses every sender until its Retry-After is over ("not before"). It also tells how
+    many calls Slack takes in a minute: those it accepted over the last 60 s. From then on a
+    call goes out only while fewer than that were accepted (or are in flight) in the trailing
+    60 s, so the fan-out follows the limit instead of running into it and pausing again. Times
+    are taken when Slack's answer arrives, so the window never frees up earlier than Slack's.
+    A learned limit below MIN_LEARNED_LIMIT is not trusted (another app or process was using
+    the quota); Retry-After alone then paces the fan-out."""
+
+    WINDOW = 60.0
+    MIN_LEARNED_LIMIT = 30
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.not_before = 0.0
         self.rate_limited = 0  # 429s seen
+        self.limit: int | None = None  # calls per WINDOW, once Slack has said "too many"
+        self._accepted: deque[float] = deque()
+        self._in_flight = 0
+
+    def _trim(self, now: float) -> None:
+        while self._accepted and self._accepted[0] <= now - self.WINDOW:
+            self._accepted.popleft()
 
     def pause_for(self, seconds: float) -> None:
         """Slack said "retry after `seconds`": nobody calls this method before then."""
         self.rate_limited += 1
-        self.not_before = max(self.not_before, self._clock() + max(seconds, 0.0))
+        now = self._clock()
+        self.not_before = max(self.not_before, now + max(seconds, 0.0))
+        self._trim(now)
+        seen = len(self._accepted)
+        if seen >= self.MIN_LEARNED_LIMIT:
+            self.limit = seen if self.limit is None else min(self.limit, seen)
 
-    async def ready(self) -> None:
-        """Wait until calls may go out (at once when no pause is in force)."""
+    def _delay(self) -> float:
+        now = self._clock()
+        delay = self.not_before - now
+        if delay > 0 or self.limit is None:
+            return delay
+        self._trim(now)
+        if len(self._accepted) + self._in_flight < self.limit:
+            return 0.0
+        return self._accepted[0] + self.WINDOW - now if self._accepted else 0.05
+
+    async def acquire(self) -> None:
+        """Wait for a pause to end and for room in the learned limit; then one call is out."""
         while True:  # a pause may be extended while we sleep: look again on waking
-            delay = self.not_before - self._clock()
+            delay = self._delay()
             if delay <= 0:
+                self._in_flight += 1
                 return
-            await asyncio.sleep(delay)
+            await asyncio.sleep(max(delay, 0.001))
+
+    def release(self, *, accepted: bool) -> None:
+        """The call is back: `accepted` unless Slack refused it with a 429 (or never saw it)."""
+        self._in_flight = max(self._in_flight - 1, 0)
+        if accepted:
+            now = self._clock()
+            self._accepted.append(now)
+            self._trim(now)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One paced call: `async with pacer.slot(): await client.method(...)`."""
+        await self.acquire()
+        accepted = False
+        try:
+            yield
+            accepted = True
+        except SlackApiError as error:
+            accepted = error.response.status_code != 429
+            raise
+        finally:
+            self.release(accepted=accepted)
 
 
 class RateLimits:
@@ -111,8 +170,9 @@ class PacedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
             )
             return
         pacer = self.limits.for_url(request.url)
+        pacer.release(accepted=False)
         pacer.pause_for(retry_after(response.headers))
-        await pacer.ready()
+        await pacer.acquire()
         state.next_attempt_requested = True
         state.increment_current_attempt()
 

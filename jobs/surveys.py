@@ -183,14 +183,14 @@ class _FanOut:
         pacer = self.limits.pacer("chat.postMessage")
         if pacer.not_before > time.monotonic():
             await self.record(force=True)  # nothing else to do while Slack makes us wait
-        await pacer.ready()
         try:
-            posted = await self.client.chat_postMessage(
-                channel=delivery.user_id,
-                text=self.text,
-                blocks=self.blocks,
-                metadata=survey_metadata(delivery),
-            )
+            async with pacer.slot():
+                posted = await self.client.chat_postMessage(
+                    channel=delivery.user_id,
+                    text=self.text,
+                    blocks=self.blocks,
+                    metadata=survey_metadata(delivery),
+                )
         except SlackApiError as error:
             code = _error_code(error)
             if error.response.status_code == 429:
@@ -306,16 +306,20 @@ class _FanOut:
     ) -> tuple[str, str] | None:
         """(channel, ts) of this delivery's DM if Slack has it, from the DM's recent history."""
         assert delivery.id is not None
-        await self.limits.pacer("conversations.open").ready()
-        opened = await self.client.conversations_open(users=delivery.user_id)
+        async with self.limits.pacer("conversations.open").slot():
+            opened = await self.client.conversations_open(users=delivery.user_id)
         channel = str(opened["channel"]["id"])
         oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
         cursor: str | None = None
         for _page in range(HISTORY_PAGES):
-            await self.limits.pacer("conversations.history").ready()
-            page = await self.client.conversations_history(
-                channel=channel, oldest=oldest, limit=100, include_all_metadata=True, cursor=cursor
-            )
+            async with self.limits.pacer("conversations.history").slot():
+                page = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    limit=100,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
             for message in page.get("messages") or []:
                 if isinstance(message, dict) and is_survey_message(message, delivery.id):
                     return channel, str(message["ts"])
@@ -354,9 +358,11 @@ async def _remind(
     async def remind(client: AsyncWebClient, delivery: SurveyDelivery) -> None:
         assert delivery.id is not None
         async with gate:
-            await pacer.ready()
             try:
-                await client.chat_postMessage(channel=delivery.user_id, text=text, blocks=blocks)
+                async with pacer.slot():
+                    await client.chat_postMessage(
+                        channel=delivery.user_id, text=text, blocks=blocks
+                    )
                 outcome = "sent"
             except SlackApiError as error:
                 outcome = "failed"

@@ -25,7 +25,7 @@ from bot.periods import period_of
 from bot.roster import SlackUserFacts, replace_role_members, store_slack_users
 from bot.surveys import claim_due_deliveries, get_or_create_run, plan_deliveries, sales_recipients
 from bot.workspace import load_settings
-from jobs.pacing import PacedRateLimitRetryHandler, RateLimits, paced_handlers, retry_after
+from jobs.pacing import PacedRateLimitRetryHandler, Pacer, RateLimits, paced_handlers, retry_after
 from jobs.surveys import run_team_surveys, survey_message, survey_metadata
 from tests.conftest import ADMIN, REP, TEAM_ID, FixedClock, configure
 from tests.fakeslack import FakeSlack
@@ -369,3 +369,26 @@ async def test_a_fan_out_killed_midway_resumes_and_everyone_gets_each_survey_onc
     # Each delivery the kill left "sending" was looked up in its DM once, the rest never.
     assert len(fake_slack.calls_to("conversations.history")) == left_behind[DeliveryStatus.SENDING]
     assert "surveys done" in out.decode()
+
+
+async def test_after_a_429_the_pacer_keeps_to_what_slack_accepted_in_the_last_minute() -> None:
+    now = [1000.0]
+    pacer = Pacer(clock=lambda: now[0])
+    for _ in range(40):
+        await pacer.acquire()
+        pacer.release(accepted=True)
+    await pacer.acquire()
+    pacer.release(accepted=False)  # the 41st: HTTP 429, Retry-After 2
+
+    pacer.pause_for(2)
+    limit = pacer.limit
+    now[0] += 5  # the pause is over, but all 40 are still inside the minute
+    blocked = asyncio.create_task(pacer.acquire())
+    done, _pending = await asyncio.wait({blocked}, timeout=0.05)
+    blocked.cancel()
+    now[0] += 60  # the minute has passed
+    await asyncio.wait_for(pacer.acquire(), timeout=5)
+
+    assert limit == 40
+    assert not done
+    assert pacer.rate_limited == 1
