@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.db import SessionFactory, is_sqlite, make_engine, make_session_factory
+
+# Filings written at once after their ack. More only queue on SQLite's one write lock (or on
+# PostgreSQL's per-workspace reference counter) while holding connections, and slow every ack.
+FILINGS_AT_ONCE_SQLITE = 1
+FILINGS_AT_ONCE_POSTGRES = 4
 
 
 def utc_now() -> datetime:
@@ -26,10 +33,18 @@ class Deps:
     known_teams: set[str] = field(default_factory=set)
     # (team, user) -> (is workspace admin, monotonic expiry): spares a users.info per click.
     admin_cache: dict[tuple[str, str], tuple[bool, float]] = field(default_factory=dict)
+    # team -> (time zone, monotonic expiry): what `/mktg` needs before its ack, without a query.
+    zone_cache: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)
+    filing_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
         engine = make_engine(settings.database_url)
+        at_once = FILINGS_AT_ONCE_SQLITE if is_sqlite(engine) else FILINGS_AT_ONCE_POSTGRES
         return cls(
-            settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            clock=clock,
+            filing_gate=asyncio.Semaphore(at_once),
         )

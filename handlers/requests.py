@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import requests as blocks
+from bot.db import read_only
 from bot.deps import Deps
 from bot.errors import UserError
 from bot.lifecycle import Action
@@ -43,6 +46,9 @@ from handlers.home import opened_from_home, refresh_home
 from handlers.queue import perform
 
 SEND_TO_SUPPORT_SHORTCUT = "send_to_marketing_support"
+# How long /mktg trusts a workspace's time zone without asking the database (a changed zone
+# only shifts what "due fri" means around midnight, for at most this long).
+ZONE_CACHE_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +60,17 @@ class RequestHandlers:
         self.deps = deps
 
     async def _settings(self, team_id: str) -> WorkspaceSettings:
-        async with self.deps.sessions() as session:
+        async with self.deps.sessions() as session, read_only(session):
             return await load_settings(session, team_id)
+
+    async def _zone(self, team_id: str) -> ZoneInfo:
+        """The workspace's time zone, from memory when fresh: the ack waits for nothing else."""
+        cached = self.deps.zone_cache.get(team_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        zone = (await self._settings(team_id)).zone
+        self.deps.zone_cache[team_id] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
+        return zone
 
     async def command(
         self,
@@ -65,8 +80,12 @@ class RequestHandlers:
         client: AsyncWebClient,
     ) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
-        settings = await self._settings(team_id)
-        today = self.deps.clock().astimezone(settings.zone).date()
+        try:
+            zone = await self._zone(team_id)
+        except Exception:
+            await ack()  # Slack shows no error of its own; ours arrives by response_url
+            raise
+        today = self.deps.clock().astimezone(zone).date()
         try:
             parsed = parse_mktg_command(body.get("text") or "", today=today)
         except UserError as error:
@@ -102,7 +121,7 @@ class RequestHandlers:
                 respond,
                 body,
                 parsed.draft,
-                settings,
+                await self._settings(team_id),
                 source="command",
                 source_key=f"cmd:{body['trigger_id']}",
             )
@@ -186,7 +205,10 @@ class RequestHandlers:
         source_key: str,
     ) -> None:
         try:
-            async with self.deps.sessions() as session:
+            # A burst of filings takes turns to write, holding nothing while it waits, so the
+            # acks of the commands behind it never queue for the database. Slack calls below
+            # run outside the gate.
+            async with self.deps.filing_gate, self.deps.sessions() as session:
                 filed = await file_request(
                     session,
                     team_id=body["team_id"],
