@@ -32,6 +32,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/click_to_update.py
+	$(BIN)/python bench/ack_concurrency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -206,6 +206,7 @@ async def test_survey_settings_are_changed_from_the_modal(
         pipeline_survey_schedule="Monday 9:30",
         survey_reminder_days="3",
         survey_min_respondents="7",
+        retention_days="180",
     )
     values["survey_switches"] = {
         "value": {"type": "checkboxes", "selected_options": [{"value": "surveys_enabled"}]}
@@ -221,6 +222,7 @@ async def test_survey_settings_are_changed_from_the_modal(
         "mon 09:30",
     )
     assert (saved.survey_reminder_days, saved.survey_min_respondents) == (3, 7)
+    assert saved.retention_days == 180
     assert (saved.surveys_enabled, saved.survey_local_time) == (True, False)
 
 
@@ -230,6 +232,7 @@ async def test_survey_settings_are_changed_from_the_modal(
         ("survey_min_respondents", "2", "never below 3"),
         ("survey_min_respondents", "many", "whole number"),
         ("enablement_survey_schedule", "whenever", "mon 10:00"),
+        ("retention_days", "7", "between 30 and 3650"),
     ],
 )
 async def test_bad_survey_settings_are_refused_on_the_field(

@@ -172,6 +172,13 @@ def build_settings_modal(
             str(settings.survey_min_respondents),
             "Satisfaction figures need at least this many answers (never below 3).",
         ),
+        (
+            "retention_days",
+            "Erase free text after (days)",
+            str(settings.retention_days),
+            "Request details, notes and comments older than this are erased; the numbers stay "
+            "(30 to 3650).",
+        ),
     ):
         blocks.append(
             input_block(
@@ -225,6 +232,7 @@ def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
         "pipeline_survey_schedule",
         "survey_reminder_days",
         "survey_min_respondents",
+        "retention_days",
     ):
         block = state_value(view, key)
         if not block:
