@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.db import SessionFactory, is_sqlite, make_engine, make_session_factory
 
-# Filings written at once after their ack. More only queue on SQLite's one write lock (or on
-# PostgreSQL's per-workspace reference counter) while holding connections, and slow every ack.
+# Request writes (filing, recording its intake post) at once. More only queue on SQLite's one
+# write lock (or PostgreSQL's per-workspace reference counter) while holding pool connections,
+# which starves the reads every ack needs.
 FILINGS_AT_ONCE_SQLITE = 1
 FILINGS_AT_ONCE_POSTGRES = 4
 

@@ -308,7 +308,7 @@ async def publish_to_intake(
     except SlackApiError as error:
         code = str(error.response.get("error"))
         logger.warning("intake_post_failed request=%s error=%s", request.id, code)
-        async with deps.sessions() as session:
+        async with deps.filing_gate, deps.sessions() as session:
             await record_intake_failure(session, request_id=request.id, reason=code)
         return describe_channel_problem(code)
     ts = str(posted["ts"])
@@ -319,7 +319,7 @@ async def publish_to_intake(
         )
     except SlackApiError:
         logger.info("permalink_failed request=%s", request.id)
-    async with deps.sessions() as session:
+    async with deps.filing_gate, deps.sessions() as session:
         await record_intake_post(
             session, request_id=request.id, channel=channel, ts=ts, permalink=permalink
         )
