@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -58,19 +59,44 @@ class RequestHandlers:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._first_reads: dict[str, asyncio.Lock] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     async def _settings(self, team_id: str) -> WorkspaceSettings:
         async with self.deps.sessions() as session, read_only(session):
             return await load_settings(session, team_id)
 
     async def _zone(self, team_id: str) -> ZoneInfo:
-        """The workspace's time zone, from memory when fresh: the ack waits for nothing else."""
+        """The workspace's time zone, from memory: the ack waits for nothing else.
+
+        Once known, an expired zone is still used while one background read refreshes it, so
+        a burst of commands never sends a burst of queries; only a workspace's very first
+        command reads it first, and then once for all the commands that came with it."""
         cached = self.deps.zone_cache.get(team_id)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        zone = (await self._settings(team_id)).zone
+        if cached is not None:
+            zone, expiry = cached
+            if expiry <= time.monotonic():
+                self._remember_zone(team_id, zone)  # nobody else starts a refresh meanwhile
+                refresh = asyncio.create_task(self._refresh_zone(team_id))
+                self._refreshing.add(refresh)
+                refresh.add_done_callback(self._refreshing.discard)
+            return zone
+        async with self._first_reads.setdefault(team_id, asyncio.Lock()):
+            cached = self.deps.zone_cache.get(team_id)
+            if cached is not None:
+                return cached[0]
+            zone = (await self._settings(team_id)).zone
+            self._remember_zone(team_id, zone)
+            return zone
+
+    def _remember_zone(self, team_id: str, zone: ZoneInfo) -> None:
         self.deps.zone_cache[team_id] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
-        return zone
+
+    async def _refresh_zone(self, team_id: str) -> None:
+        try:
+            self._remember_zone(team_id, (await self._settings(team_id)).zone)
+        except Exception:
+            logger.warning("zone_refresh_failed team=%s", team_id, exc_info=True)
 
     async def command(
         self,

@@ -267,3 +267,30 @@ async def test_a_view_submitted_twice_files_one_request(
         lambda call: call.params["channel"] == INTAKE and "MS-2" in call.params["text"],
     )
     assert len(await stored_requests(configured)) == 1
+
+
+async def test_a_changed_time_zone_reaches_mktg_after_one_refresh_without_delaying_the_ack(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    # 15:00 UTC on Tue 24 Nov is already Wed 25 Nov on Kiritimati (UTC+14).
+    async def due_of_a_deck_due_tomorrow() -> date | None:
+        before = len(fake_slack.calls_to("response_url"))
+        await slack.command(
+            "/mktg", "deck Acme $10k due tomorrow pitch", response_url=fake_slack.response_url()
+        )
+        await fake_slack.wait_for("response_url", count=before + 1)
+        return (await stored_requests(configured))[-1].due_date
+
+    first = await due_of_a_deck_due_tomorrow()
+    await configure(configured, timezone="Pacific/Kiritimati")
+    zone, _expiry = configured.zone_cache[TEAM_ID]
+    configured.zone_cache[TEAM_ID] = (zone, 0.0)  # the minute is up
+
+    stale = await due_of_a_deck_due_tomorrow()
+    for _ in range(100):  # the background refresh lands
+        if str(configured.zone_cache[TEAM_ID][0]) == "Pacific/Kiritimati":
+            break
+        await asyncio.sleep(0.02)
+    fresh = await due_of_a_deck_due_tomorrow()
+
+    assert (first, stale, fresh) == (date(2026, 11, 25), date(2026, 11, 25), date(2026, 11, 26))
