@@ -10,9 +10,9 @@ The fake's limit is a sliding 60 s window of accepted calls, so L DMs go through
 the DMs beyond each multiple of L wait: the bound for M DMs is 60 s x (ceil(M / L) - 1), and it is
 0 when M <= L. Real Slack allows a few hundred chat.postMessage a minute per workspace (8+ minutes
 for 5,000 DMs); the default L = 3,000/min scales that up so 5,000 DMs need exactly one extra
-window (a 60 s bound); the run then takes 64-70 s on 2 CPUs, depending on what else runs. The last window refills only as fast as the
-bot used the first, so the "pace-aware floor" (bound + the time the bot takes to send the last
-window's DMs at its own unthrottled pace) is printed too.
+window (a 60 s bound); the run then takes 64-70 s on 2 CPUs, depending on what else runs. The
+last window refills only as fast as the bot used the first, so the "pace-aware floor" (bound +
+the time the bot takes to send the last window's DMs at its own unthrottled pace) is printed too.
 
 The fake Slack runs in a process of its own by default, as Slack does: in-process, the fake's
 own work per call (validating blocks, copying messages, recording calls) would take the bot's
