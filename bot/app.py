@@ -51,6 +51,14 @@ FATAL_TOKEN_ERRORS = frozenset(
 )
 
 
+def slack_logger() -> logging.Logger:
+    """slack_sdk builds its per-call debug lines (params, bodies) whenever its logger's own level
+    is NOTSET, only for logging to drop them: give it the process's level explicitly."""
+    logger = logging.getLogger("alignbot.slack")
+    logger.setLevel(logging.getLogger().getEffectiveLevel())
+    return logger
+
+
 def make_client(deps: Deps) -> AsyncWebClient:
     """The Web API client: configurable base URL (GovSlack, tests) and Slack's retry rules."""
     token = deps.settings.slack_bot_token
@@ -58,6 +66,8 @@ def make_client(deps: Deps) -> AsyncWebClient:
         token=token.get_secret_value() if token else None,
         base_url=deps.settings.slack_api_url,
         timeout=15,
+        # slack_sdk formats a debug line per call unless its logger's own level says not to.
+        logger=slack_logger(),
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=2),

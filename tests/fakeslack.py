@@ -1594,8 +1594,12 @@ class FakeSlack:
         ]
         newest_first = list(reversed(top))
         limit = _int(params, "limit", 100) or 100
+        messages = copy.deepcopy(newest_first[:limit])
+        if not _flag(params, "include_all_metadata"):
+            for message in messages:  # as Slack: message metadata only when asked for
+                message.pop("metadata", None)
         return {
-            "messages": copy.deepcopy(newest_first[:limit]),
+            "messages": messages,
             "has_more": len(newest_first) > limit,
             "pin_count": 0,
             "response_metadata": {"next_cursor": ""},
