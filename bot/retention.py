@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import select, update
@@ -57,66 +58,77 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
+async def _erase(
+    session: AsyncSession,
+    model: Any,
+    *,
+    team_id: str,
+    written_at: Any,
+    cutoff: datetime,
+    text_columns: tuple[str, ...],
+    also: tuple[Any, ...] = (),
+) -> int:
+    """Set `text_columns` to NULL on the team's rows written before `cutoff`; returns the count."""
+    columns = [getattr(model, name) for name in text_columns]
+    result = await session.exec(
+        update(model)
+        .where(
+            model.team_id == team_id,
+            written_at < cutoff,
+            sa.or_(*(column.is_not(None) for column in columns)),
+            *also,
+        )
+        .values(dict.fromkeys(text_columns))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def erase_old_free_text(
     session: AsyncSession, *, team_id: str, retention_days: int, now: datetime
 ) -> RetentionReport:
     """Erase one workspace's free text older than `retention_days`, in one transaction."""
     cutoff = retention_cutoff(now, retention_days)
-    requests = await session.exec(
-        update(SupportRequest)
-        .where(
-            SupportRequest.team_id == team_id,  # type: ignore[arg-type]
-            SupportRequest.updated_at < cutoff,  # type: ignore[arg-type]
-            SupportRequest.status.not_in(OPEN_STATUSES),  # type: ignore[attr-defined]
-            sa.or_(
-                SupportRequest.details.is_not(None),  # type: ignore[union-attr]
-                SupportRequest.outcome_note.is_not(None),  # type: ignore[union-attr]
-            ),
-        )
-        .values(details=None, outcome_note=None)
+    closed = SupportRequest.status.not_in(OPEN_STATUSES)  # type: ignore[attr-defined]
+    closed_ids = select(SupportRequest.id).where(SupportRequest.team_id == team_id, closed)
+    report = RetentionReport(
+        requests=await _erase(
+            session,
+            SupportRequest,
+            team_id=team_id,
+            written_at=SupportRequest.updated_at,
+            cutoff=cutoff,
+            text_columns=("details", "outcome_note"),
+            also=(closed,),
+        ),
+        events=await _erase(
+            session,
+            RequestEvent,
+            team_id=team_id,
+            written_at=RequestEvent.created_at,
+            cutoff=cutoff,
+            text_columns=("note",),
+            also=(RequestEvent.request_id.in_(closed_ids),),  # type: ignore[attr-defined]
+        ),
+        ratings=await _erase(
+            session,
+            DeliveryRating,
+            team_id=team_id,
+            written_at=DeliveryRating.updated_at,
+            cutoff=cutoff,
+            text_columns=("comment",),
+        ),
+        survey_responses=await _erase(
+            session,
+            SurveyResponse,
+            team_id=team_id,
+            written_at=SurveyResponse.updated_at,
+            cutoff=cutoff,
+            text_columns=("comment",),
+        ),
+        survey_history=await _erase_history_comments(session, team_id=team_id, cutoff=cutoff),
     )
-    closed_ids = (
-        select(SupportRequest.id)
-        .where(SupportRequest.team_id == team_id)
-        .where(SupportRequest.status.not_in(OPEN_STATUSES))  # type: ignore[attr-defined]
-    )
-    events = await session.exec(
-        update(RequestEvent)
-        .where(
-            RequestEvent.team_id == team_id,  # type: ignore[arg-type]
-            RequestEvent.created_at < cutoff,  # type: ignore[arg-type]
-            RequestEvent.note.is_not(None),  # type: ignore[union-attr]
-            RequestEvent.request_id.in_(closed_ids),  # type: ignore[attr-defined]
-        )
-        .values(note=None)
-    )
-    ratings = await session.exec(
-        update(DeliveryRating)
-        .where(
-            DeliveryRating.team_id == team_id,  # type: ignore[arg-type]
-            DeliveryRating.updated_at < cutoff,  # type: ignore[arg-type]
-            DeliveryRating.comment.is_not(None),  # type: ignore[union-attr]
-        )
-        .values(comment=None)
-    )
-    responses = await session.exec(
-        update(SurveyResponse)
-        .where(
-            SurveyResponse.team_id == team_id,  # type: ignore[arg-type]
-            SurveyResponse.updated_at < cutoff,  # type: ignore[arg-type]
-            SurveyResponse.comment.is_not(None),  # type: ignore[union-attr]
-        )
-        .values(comment=None)
-    )
-    history = await _erase_history_comments(session, team_id=team_id, cutoff=cutoff)
     await session.commit()
-    return RetentionReport(
-        requests=_count(requests),
-        events=_count(events),
-        ratings=_count(ratings),
-        survey_responses=_count(responses),
-        survey_history=history,
-    )
+    return report
 
 
 async def _erase_history_comments(session: AsyncSession, *, team_id: str, cutoff: datetime) -> int:
@@ -159,7 +171,3 @@ async def _erase_history_comments(session: AsyncSession, *, team_id: str, cutoff
                 .values(payload=json.dumps(values))
             )
             erased += 1
-
-
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
