@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,19 @@ class ExportHandlers:
                 response_type="ephemeral",
             )
         result = await build
-        message = await deliver_export(client, user_id=user_id, result=result, period=period)
+        uploaded, message = await deliver_export(
+            client, user_id=user_id, result=result, period=period
+        )
+        if uploaded:  # the copy in Slack is the one people use; keep no business data here
+            shutil.rmtree(result.path.parent, ignore_errors=True)
         await respond(text=message, response_type="ephemeral")
 
     async def _build(self, team_id: str, period: ExportPeriod, settings: Any) -> ExportResult:
         EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-        out = EXPORT_DIR / f"alignbot-{team_id}-{period.start}-{period.end}.xlsx"
+        # A folder per export: two admins (or two replicas) exporting the same period at once
+        # never write over each other's file.
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=EXPORT_DIR))
+        out = folder / f"alignbot-{team_id}-{period.start}-{period.end}.xlsx"
         async with self.deps.sessions() as session:
             return await build_workbook(
                 session,
@@ -77,8 +85,8 @@ class ExportHandlers:
 
 async def deliver_export(
     client: AsyncWebClient, *, user_id: str, result: ExportResult, period: ExportPeriod
-) -> str:
-    """Upload to the person's DM, retrying once; the answer says what happened either way."""
+) -> tuple[bool, str]:
+    """Upload to the person's DM, retrying once; whether it went, and what to tell them."""
     comment = f"alignbot export {period.start} – {period.end}" + (
         " (no data in this period yet)" if result.empty else ""
     )
@@ -93,14 +101,14 @@ async def deliver_export(
                 title=result.filename,
                 initial_comment=comment,
             )
-            return f":page_facing_up: Sent *{escape_mrkdwn(result.filename)}* to your DMs."
+            return True, f":page_facing_up: Sent *{escape_mrkdwn(result.filename)}* to your DMs."
         except SlackApiError as error:
             last_error = str(error.response.get("error"))
         except Exception as error:  # connection trouble during the upload
             last_error = type(error).__name__
         logger.warning("export_upload_failed attempt=%s error=%s", attempt, last_error)
-    return (
+    return False, (
         f":warning: I built the workbook but couldn't upload it to Slack ({escape_mrkdwn(last_error)}), "
-        f"even after retrying. It is kept on the bot's server as {escape_mrkdwn(result.filename)}; "
+        f"even after retrying. It is kept on the bot's server at {escape_mrkdwn(str(result.path))}; "
         "an operator can fetch it, or try `/align export` again in a minute."
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import openpyxl
 
 from bot.deps import Deps
+from handlers.exports import EXPORT_DIR
 from tests.conftest import ADMIN, REP, configure
 from tests.fakeslack import FakeSlack
 from tests.queue_helpers import file_one
@@ -96,3 +98,28 @@ async def test_an_upload_that_fails_once_still_arrives(
         lambda c: c.path.endswith("retry") and "Sent" in str(c.params.get("text")),
         timeout=20,
     )
+
+
+async def test_two_exports_of_the_same_period_at_once_each_arrive_and_leave_no_file_behind(
+    configured: Deps, slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    await configure(configured, leaders=(REP,))
+    await file_one(slack, fake_slack, configured)
+    before = set(EXPORT_DIR.glob("export-*")) if EXPORT_DIR.exists() else set()
+
+    await asyncio.gather(
+        slack.command("/align", "export", user_id=ADMIN, response_url=fake_slack.response_url("a")),
+        slack.command("/align", "export", user_id=REP, response_url=fake_slack.response_url("b")),
+    )
+
+    for tag in ("a", "b"):
+        await fake_slack.wait_for(
+            "response_url",
+            lambda c, tag=tag: c.path.endswith(tag) and "Sent" in str(c.params.get("text")),
+            timeout=20,
+        )
+    for content in fake_slack.uploads.values():
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        assert "Requests" in workbook.sheetnames
+    assert len(fake_slack.uploads) == 2
+    assert set(EXPORT_DIR.glob("export-*")) <= before  # uploaded: nothing kept on the server
