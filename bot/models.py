@@ -154,6 +154,10 @@ class SupportRequest(SQLModel, table=True):
         sa.Index("ix_support_request_team_requester", "team_id", "requester_id"),
         sa.Index("ix_support_request_team_status", "team_id", "status"),
         sa.Index("ix_support_request_team_created", "team_id", "created_at"),
+        # Migration 0006: the KPI windows read claims, deliveries and changes by range.
+        sa.Index("ix_support_request_team_claimed", "team_id", "claimed_at", "created_at"),
+        sa.Index("ix_support_request_team_delivered", "team_id", "status", "delivered_at"),
+        sa.Index("ix_support_request_team_updated", "team_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,7 +198,11 @@ class RequestEvent(SQLModel, table=True):
     """One transition of a request: who, when, from, to, and any note (for turnaround maths)."""
 
     __tablename__ = "request_event"
-    __table_args__ = (sa.Index("ix_request_event_request", "request_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_request_event_request", "request_id", "created_at"),
+        sa.Index("ix_request_event_team_created", "team_id", "created_at"),
+        sa.Index("ix_request_event_request_status", "request_id", "to_status", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="support_request.id")
@@ -331,6 +339,19 @@ class SurveyResponse(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("run_id", "user_id", name="uq_survey_response_person"),
         sa.Index("ix_survey_response_team_kind", "team_id", "kind"),
+        # Covering indexes (0006): per-run sums read the index alone.
+        sa.Index(
+            "ix_survey_response_run_pipeline",
+            "run_id",
+            "kind",
+            "opportunities",
+            "pipeline_cents",
+            "sourced_count",
+            "sourced_cents",
+            "influenced_count",
+            "influenced_cents",
+        ),
+        sa.Index("ix_survey_response_run_score", "run_id", "kind", "score"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -381,6 +402,19 @@ class Opportunity(SQLModel, table=True):
         sa.UniqueConstraint("team_id", "crm_id", name="uq_opportunity_crm_id"),
         sa.Index("ix_opportunity_team_created", "team_id", "created_date"),
         sa.Index("ix_opportunity_team_close", "team_id", "close_date"),
+        sa.Index(
+            "ix_opportunity_team_won_close", "team_id", "is_won", "close_date", "amount_cents"
+        ),
+        sa.Index(
+            "ix_opportunity_team_closed_close", "team_id", "is_closed", "close_date", "amount_cents"
+        ),
+        sa.Index(
+            "ix_opportunity_team_created_amount",
+            "team_id",
+            "created_date",
+            "marketing_sourced",
+            "amount_cents",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
