@@ -24,8 +24,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two workers on SQLite (each test has its own database file); one process on PostgreSQL,
+# where every test wipes the one shared database.
+PYTEST_WORKERS ?= $(if $(ALIGNBOT_TEST_DATABASE_URL),0,2)
+
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 
