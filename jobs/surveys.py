@@ -35,8 +35,9 @@ from bot.surveys import (
     return_to_pending,
     sales_recipients,
 )
-from bot.workspace import WorkspaceSettings, list_team_ids, load_settings
+from bot.workspace import WorkspaceSettings, load_settings
 from jobs.pacing import RateLimits, fan_out_client, retry_after
+from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
@@ -415,11 +416,5 @@ async def run_team_surveys(
 
 
 async def run_surveys(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
-    """The scheduled job: every workspace on its own, so one failure stops none."""
-    async with deps.sessions() as session:
-        team_ids = await list_team_ids(session)
-    for team_id in team_ids:
-        try:
-            await run_team_surveys(deps, client, team_id=team_id, now=now)
-        except Exception:
-            logger.exception("surveys_crashed team=%s", team_id)
+    """Every workspace's survey work, each on its own so one failure stops none."""
+    await for_each_team(deps, client, run_team_surveys, now, name="surveys")
