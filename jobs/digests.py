@@ -13,15 +13,11 @@ from bot.deps import Deps
 from bot.digest_posts import claim_digest, finish_digest
 from bot.digests import DigestKind, demandgen_digest, support_digest
 from bot.periods import period_of, send_time
+from bot.slack_errors import error_code, is_transient
 from bot.workspace import WorkspaceSettings, load_settings
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
-
-# Slack's "not now" answers: the digest is left for the next run instead of lost for the week.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 
 
 def digest_channel(settings: WorkspaceSettings, kind: str) -> str | None:
@@ -76,11 +72,7 @@ async def post_team_digests(
             ts = str(response.get("ts"))
             posted.append(kind)
         except SlackApiError as failure:
-            status_code = int(getattr(failure.response, "status_code", 200) or 200)
-            error = str(
-                failure.response.get("error")
-                or (f"http_{status_code}" if status_code >= 500 else "unknown")
-            )
+            error = error_code(failure)
             logger.warning("digest_post_failed team=%s kind=%s error=%s", team_id, kind, error)
         async with deps.sessions() as session:
             await finish_digest(
@@ -91,7 +83,8 @@ async def post_team_digests(
                 channel=channel,
                 ts=ts,
                 error=error,
-                retry=error in TRANSIENT_ERRORS or error.startswith("http_5") if error else False,
+                # Slack's "not now": the next run posts it instead of losing the week's digest.
+                retry=error is not None and is_transient(error),
             )
     return posted
 

@@ -19,6 +19,7 @@ from bot.deps import Deps
 from bot.models import SurveyDelivery, SurveyKind, SurveyRun
 from bot.periods import period_of
 from bot.privacy import effective_minimum
+from bot.slack_errors import error_code, is_transient
 from bot.surveys import (
     SentDM,
     StaleDelivery,
@@ -49,10 +50,6 @@ CLAIM_BATCH = 100
 # rate-limit pause; a crash before that leaves them "sending", and the DM history resolves them.
 RECORD_BATCH = 200
 RECORD_EVERY = 1.0
-# Errors that say "not now" rather than "never": the delivery goes back to pending.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 MAX_ATTEMPTS = 3
 # Every survey DM carries message metadata naming its delivery, so a later run can tell from the
 # DM's history whether a delivery orphaned by a crash went out (conversations.history returns it
@@ -87,10 +84,6 @@ def is_survey_message(message: dict[str, Any], delivery_id: int) -> bool:
         return False
     payload = metadata.get("event_payload")
     return isinstance(payload, dict) and str(payload.get("delivery_id")) == str(delivery_id)
-
-
-def _error_code(error: SlackApiError) -> str:
-    return str(error.response.get("error") or "unknown")
 
 
 class _FanOut:
@@ -193,7 +186,7 @@ class _FanOut:
                     metadata=survey_metadata(delivery),
                 )
         except SlackApiError as error:
-            code = _error_code(error)
+            code = error_code(error)
             if error.response.status_code == 429:
                 pacer.pause_for(retry_after(error.response.headers))
             await self._refused(delivery, code)
@@ -216,7 +209,7 @@ class _FanOut:
     async def _refused(self, delivery: SurveyDelivery, code: str) -> None:
         assert delivery.id is not None
         async with self.session() as session:
-            if code in TRANSIENT_ERRORS and delivery.attempts < MAX_ATTEMPTS:
+            if is_transient(code) and delivery.attempts < MAX_ATTEMPTS:
                 await return_to_pending(
                     session,
                     delivery_id=delivery.id,
@@ -276,8 +269,8 @@ class _FanOut:
         try:
             found = await self.find_posted(delivery, since=stale.since)
         except SlackApiError as error:
-            code = _error_code(error)
-            if code in TRANSIENT_ERRORS:
+            code = error_code(error)
+            if is_transient(code):
                 # Still unknown: it stays claimed and is looked at again after another lease.
                 logger.warning("survey_dm_check_failed run=%s error=%s", self.run_id, code)
             else:
