@@ -9,7 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import delete
+from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.models import JobClaim, SlackEvent
@@ -61,13 +61,20 @@ async def first_delivery_of_event(
     )
 
 
-async def prune_claims(session: AsyncSession, *, now: datetime) -> int:
-    """Forget event ids and job claims old enough that no retry or replica can still need them."""
+async def prune_claims(session: AsyncSession, *, team_id: str, now: datetime) -> int:
+    """Forget a workspace's event ids and job claims old enough that no retry or replica can
+    still need them (and events that named no workspace)."""
     events = await session.exec(
-        delete(SlackEvent).where(SlackEvent.received_at < now - EVENT_ID_KEEP)  # type: ignore[arg-type]
+        delete(SlackEvent).where(
+            sa.or_(col(SlackEvent.team_id) == team_id, col(SlackEvent.team_id).is_(None)),
+            col(SlackEvent.received_at) < now - EVENT_ID_KEEP,
+        )
     )
     claims = await session.exec(
-        delete(JobClaim).where(JobClaim.claimed_at < now - JOB_CLAIM_KEEP)  # type: ignore[arg-type]
+        delete(JobClaim).where(
+            col(JobClaim.team_id) == team_id,
+            col(JobClaim.claimed_at) < now - JOB_CLAIM_KEEP,
+        )
     )
     await session.commit()
     return int(events.rowcount or 0) + int(claims.rowcount or 0)

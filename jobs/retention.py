@@ -26,7 +26,7 @@ async def run_team_retention(
             session, team_id=team_id, retention_days=settings.retention_days, now=now
         )
     async with deps.sessions() as session:
-        await prune_claims(session, now=now)
+        await prune_claims(session, team_id=team_id, now=now)
     logger.info(
         "retention_run team=%s days=%s erased=%s", team_id, settings.retention_days, report.total
     )

@@ -24,7 +24,7 @@ from bot.deps import Deps
 from bot.models import JobClaim
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
-from tests.conftest import TEST_DATABASE_URL, configure
+from tests.conftest import TEAM_ID, TEST_DATABASE_URL, configure
 from tests.fakeslack import FakeSlack
 from tests.test_running_the_server import ROOT, alignbot_async, bot_env, free_port
 
@@ -216,3 +216,31 @@ async def test_a_fresh_copy_of_env_example_names_the_variable_to_fill(tmp_path: 
 
     assert code == 2
     assert err.startswith("alignbot: SLACK_BOT_TOKEN is not set")
+
+
+async def test_the_daily_job_forgets_old_event_ids_and_job_claims_only(deps: Deps) -> None:
+    from datetime import timedelta
+
+    from bot.claims import claim_job_period, first_delivery_of_event
+    from bot.models import SlackEvent
+    from jobs.retention import run_team_retention
+
+    await configure(deps)
+    long_ago = TUESDAY - timedelta(days=40)
+    async with deps.sessions() as session:
+        await first_delivery_of_event(session, event_id="EvOLD", team_id=TEAM_ID, now=long_ago)
+        await first_delivery_of_event(session, event_id="EvNEW", team_id=TEAM_ID, now=TUESDAY)
+        await claim_job_period(session, job="surveys", team_id=TEAM_ID, period="old", now=long_ago)
+        await claim_job_period(session, job="surveys", team_id=TEAM_ID, period="new", now=TUESDAY)
+
+    await run_team_retention(deps, None, team_id=TEAM_ID, now=TUESDAY)
+
+    async with deps.sessions() as session:
+        events = (await session.exec(sa.select(SlackEvent.event_id))).all()  # type: ignore[call-overload]
+        periods = (await session.exec(sa.select(JobClaim.period_key))).all()  # type: ignore[call-overload]
+        replayed = await first_delivery_of_event(
+            session, event_id="EvNEW", team_id=TEAM_ID, now=TUESDAY
+        )
+    assert [row[0] for row in events] == ["EvNEW"]
+    assert [row[0] for row in periods] == ["new"]
+    assert replayed is False  # a recent event is still recognised
