@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlmodel import func, select
 
@@ -23,7 +22,7 @@ from tests.conftest import GENERAL, MARKETER, REP, configure
 from tests.fakeslack import FakeSlack
 from tests.queue_helpers import click, file_one
 from tests.slack_payloads import SlackSender
-from tests.test_running_the_server import bot_env, free_port
+from tests.test_running_the_server import bot_env, free_port, wait_until_answering
 
 SUPPORT_DIGEST = "C0SUPDIGEST"
 DEMANDGEN_DIGEST = "C0DGDIGEST"
@@ -41,22 +40,6 @@ async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-
-
-async def wait_healthy(process: asyncio.subprocess.Process, port: int) -> None:
-    # Generous: two interpreters starting at once on a loaded 2-core machine take a while.
-    async with aiohttp.ClientSession() as http:
-        for _ in range(1200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    output = (await process.communicate())[0].decode()
-    pytest.fail(f"alignbot run did not become ready:\n{output}")
 
 
 @pytest.fixture
@@ -77,7 +60,7 @@ async def replicas(
         workdir.mkdir()
         processes.append((await start_bot(env, workdir), port))
     for process, port in processes:
-        await wait_healthy(process, port)
+        await wait_until_answering(process, port, "/readyz")
     yield [process for process, _port in processes]
     for process, _port in processes:
         if process.returncode is None:

@@ -103,6 +103,26 @@ def test_config_set_and_get_from_the_command_line(tmp_path: Path) -> None:
     assert "time zone" in bad.stderr
 
 
+async def wait_until_answering(
+    process: asyncio.subprocess.Process, port: int, path: str = "/healthz"
+) -> None:
+    """Poll `path` until it answers 200; fail with the process's output if it never does.
+
+    Generous (60 s): interpreters starting together on a loaded 2-core machine take a while."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(1200):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    process.kill()
+    output = (await process.communicate())[0].decode()
+    pytest.fail(f"alignbot run did not answer {path}:\n{output}")
+
+
 @pytest.fixture
 async def running_bot(
     tmp_path: Path, fake_slack: FakeSlack
@@ -123,19 +143,7 @@ async def running_bot(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-        else:
-            process.kill()
-            output = (await process.communicate())[0].decode()
-            pytest.fail(f"alignbot run did not become healthy:\n{output}")
+    await wait_until_answering(process, port)
     yield process, port
     if process.returncode is None:
         process.kill()
