@@ -99,10 +99,3 @@ async def post_team_digests_now(
 async def post_digests(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
     """Every workspace's due digests, each workspace on its own."""
     await for_each_team(deps, client, post_team_digests, now, name="weekly-digest")
-
-
-async def post_digests_now(deps: Deps, client: AsyncWebClient, now: datetime) -> None:
-    """`alignbot jobs run weekly-digest`: post this week's digests now (still once per week)."""
-    await for_each_team(
-        deps, client, post_team_digests_now, now, name="weekly-digest", stop_on_error=True
-    )

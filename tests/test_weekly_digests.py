@@ -21,7 +21,9 @@ from bot.models import (
 )
 from bot.periods import period_of
 from bot.surveys import get_or_create_run
-from jobs.digests import post_digests, post_digests_now
+from jobs.clients import SingleTokenClients
+from jobs.digests import post_digests
+from jobs.scheduler import run_now
 from tests.conftest import ADMIN, DEMANDGEN, GENERAL, MARKETER, REP, TEAM_ID, FixedClock, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import block_texts
@@ -88,7 +90,9 @@ async def test_two_processes_post_each_digest_once(
 async def test_an_operator_can_post_now_but_still_only_once_a_week(
     digesting: Deps, fake_slack: FakeSlack, clock: FixedClock
 ) -> None:
-    await post_digests_now(digesting, make_client(digesting), clock.now)  # Tuesday
+    await run_now(  # an operator's `alignbot jobs run weekly-digest` on a Tuesday
+        digesting, SingleTokenClients(make_client(digesting)), "weekly-digest", clock.now
+    )
     await post_digests(digesting, make_client(digesting), FRIDAY_AFTER_FOUR)
 
     assert len(digest_posts(fake_slack)) == 2
