@@ -3,7 +3,7 @@
 Why this exists: the bot's HTTP entry point (Bolt's request verification, body parsing,
 `ack()` timing, retries) is part of what we ship, so tests must exercise it with the same
 bytes Slack puts on the wire rather than by calling handler functions directly. Every builder
-here is modelled on a sample in ``/work/shared/slack/samples`` (named in each docstring), and
+here is modelled on a sample in ``tests/fixtures/slack/samples`` (named in each docstring), and
 `tests/test_fakeslack.py` checks the encodings against those samples byte for byte.
 
 Conventions shared with :mod:`tests.fakeslack`:

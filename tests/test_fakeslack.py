@@ -4,7 +4,7 @@ Why: every bot test trusts these two modules to behave like Slack. If the fake d
 Slack's wire behaviour (shapes, error codes, 429 handling, Block Kit limits) or the payload
 builders from Slack's bytes, bot tests would pass against a Slack that does not exist. So
 the fake is exercised through the real slack_sdk AsyncWebClient (and Bolt), and the
-builders are checked byte for byte against /work/shared/slack/samples.
+builders are checked byte for byte against tests/fixtures/slack/samples (a copy of the shared samples, with their sources).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from tests.slack_payloads import (
 
 pytestmark = pytest.mark.asyncio
 
-SAMPLES = Path("/work/shared/slack/samples")
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "slack" / "samples"
 
 
 def sample(name: str) -> Any:
