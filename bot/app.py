@@ -35,7 +35,7 @@ from bot.claims import first_delivery_of_event
 from bot.config import ConfigError
 from bot.db import current_revision, head_revision, ping, upgrade
 from bot.deps import Deps
-from bot.workspace import mark_installed
+from bot.workspace import ensure_workspace, mark_installed
 from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
 from jobs.scheduler import build_scheduler
 
@@ -132,8 +132,10 @@ def create_app(
     ) -> None:
         team_id = context.team_id
         if team_id and team_id not in deps.known_teams:
+            # Insert-or-ignore, never "installed again": a request still arriving after an
+            # uninstall must not undo it. Only an install clears it (handlers/oauth.py).
             async with deps.sessions() as session:
-                await mark_installed(
+                await ensure_workspace(
                     session, team_id=team_id, enterprise_id=context.enterprise_id, now=deps.clock()
                 )
             deps.known_teams.add(team_id)

@@ -109,8 +109,11 @@ class Workspace(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     enterprise_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=utc_column())
-    # Set by app_uninstalled; cleared by a reinstall. Data stays (retention decides).
+    # Set by app_uninstalled; cleared only by an install (never by a request). Data stays.
     uninstalled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Migration 0007: bumped when a roster sync starts or a settings save changes a user group;
+    # a sync writes only while it is still the latest (see bot.roster).
+    roster_generation: int = Field(default=0)
 
 
 class TeamSetting(SQLModel, table=True):

@@ -1,4 +1,12 @@
-"""Who plays which part, mirrored from Slack user groups, and what each part may do."""
+"""Who plays which part, mirrored from Slack user groups, and what each part may do.
+
+Two syncs of one workspace may overlap: the scheduled one, and the one a settings save starts
+at once. The latest wins. A sync takes the workspace's next generation when it starts
+(`begin_roster_sync`; a settings save changing a group takes one too), and each of its writes
+checks, in the write's own transaction, that the generation is still its own; a superseded
+sync writes nothing more. So a sync that read the settings before a save can never put back
+the groups the save replaced.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.models import Role, RosterMember, SlackUser
-from bot.workspace import WorkspaceSettings
+from bot.models import Role, RosterMember, SlackUser, Workspace
+from bot.workspace import WorkspaceSettings, ensure_workspace, next_roster_generation
 
 
 def usergroup_roles(settings: WorkspaceSettings) -> dict[Role, str | None]:
@@ -22,11 +30,50 @@ def usergroup_roles(settings: WorkspaceSettings) -> dict[Role, str | None]:
     }
 
 
+async def begin_roster_sync(session: AsyncSession, *, team_id: str, now: datetime) -> int:
+    """Start a sync: the workspace's next roster generation, committed before the sync reads
+    the settings, so any save committed after that read takes a newer one."""
+    generation = await next_roster_generation(session, team_id=team_id)
+    if generation is None:  # never seen by a request (an operator's run): record it first
+        await ensure_workspace(session, team_id=team_id, enterprise_id=None, now=now)
+        generation = await next_roster_generation(session, team_id=team_id)
+        assert generation is not None
+    await session.commit()
+    return generation
+
+
+async def _still_latest(session: AsyncSession, *, team_id: str, generation: int) -> bool:
+    """Whether no newer sync or settings save exists, checked in the caller's transaction.
+
+    A no-op update rather than a read: it holds the workspace row until the write commits
+    (PostgreSQL), so a newer generation is taken after this write, never during it."""
+    result = await session.exec(
+        update(Workspace)
+        .where(col(Workspace.team_id) == team_id, col(Workspace.roster_generation) == generation)
+        .values(roster_generation=generation)
+    )
+    return int(result.rowcount) == 1
+
+
 async def replace_role_members(
-    session: AsyncSession, *, team_id: str, role: Role, user_ids: Iterable[str], now: datetime
-) -> int:
-    """Make the stored members of `role` exactly `user_ids`, atomically."""
+    session: AsyncSession,
+    *,
+    team_id: str,
+    role: Role,
+    user_ids: Iterable[str],
+    now: datetime,
+    generation: int | None = None,
+) -> int | None:
+    """Make the stored members of `role` exactly `user_ids`, atomically.
+
+    With `generation` (a sync's), only while that sync is still the latest: returns None and
+    writes nothing when a newer sync or settings save has begun since."""
     members = sorted(set(user_ids))
+    if generation is not None and not await _still_latest(
+        session, team_id=team_id, generation=generation
+    ):
+        await session.rollback()
+        return None
     await session.exec(
         delete(RosterMember).where(
             col(RosterMember.team_id) == team_id, col(RosterMember.role) == role
@@ -58,9 +105,16 @@ class SlackUserFacts:
 
 
 async def store_slack_users(
-    session: AsyncSession, *, team_id: str, users: Iterable[SlackUserFacts], now: datetime
-) -> int:
-    """Remember users' time zones and whether they left, for scheduling DMs (upsert)."""
+    session: AsyncSession,
+    *,
+    team_id: str,
+    users: Iterable[SlackUserFacts],
+    now: datetime,
+    generation: int | None = None,
+) -> int | None:
+    """Remember users' time zones and whether they left, for scheduling DMs (upsert).
+
+    With `generation`, like `replace_role_members`: None, and nothing written, once superseded."""
     rows = [
         {
             "team_id": team_id,
@@ -74,6 +128,11 @@ async def store_slack_users(
     ]
     if not rows:
         return 0
+    if generation is not None and not await _still_latest(
+        session, team_id=team_id, generation=generation
+    ):
+        await session.rollback()
+        return None
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     connection = await session.connection()

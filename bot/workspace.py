@@ -1,4 +1,35 @@
-"""Per-workspace settings: stored one key per row, validated as a whole before saving."""
+"""Per-workspace settings: stored one key per row, validated as a whole before saving.
+
+Also the workspace row itself (installed or not, its roster generation) and, since every
+writer below keys its rows by workspace, the one list of which writer wins when a scheduled
+job and a Slack handler write the same rows at the same time. Each rule is enforced by the
+database (a conditional update, a unique key or a row lock in the writing transaction), never
+by timing or by a flag in one process's memory:
+
+- Settings (`team_setting`): only people write them (the settings modal, the CLI); jobs only
+  read. A save changing a user group takes the next roster generation in its own transaction
+  (`save_settings`), so a sync that read the settings before it can no longer write.
+- Roster (`roster_member`, `slack_user`): the latest roster sync wins, whether the clock or a
+  settings save started it. `bot.roster.begin_roster_sync` takes the next generation; each
+  write first runs `UPDATE workspace … WHERE roster_generation = <its own>` in the write's
+  transaction and is dropped when no row matched (a newer sync or save exists).
+- Installed or not (`workspace.uninstalled_at`): an uninstall wins over every request that
+  arrives or is still being handled after it. Requests only insert a missing row
+  (`ensure_workspace`, insert-or-ignore); only an install clears `uninstalled_at`
+  (`mark_installed`), and the uninstall is `UPDATE … WHERE uninstalled_at IS NULL`.
+- Request state (`support_request`): only people move a request (`bot.queue.apply_action`,
+  conditional on the version read). Jobs never update it: reminders insert one
+  `request_escalation` row per step (its primary key makes it once); retention blanks the
+  text of closed requests with one `UPDATE … WHERE status is closed`, which the database
+  re-checks against a reopen committed meanwhile, and a reopen writes none of those columns.
+- Survey runs and deliveries: the job opens a run insert-or-ignore and closes it with
+  `UPDATE … WHERE status = 'open'`; the close wins over an answer, which checks the run is
+  open in the transaction that stores it (on SQLite that transaction holds the write lock;
+  on PostgreSQL it does not lock the run yet: `bot.surveys._save_response`). DMs are claimed
+  (`pending → sending` with a token) and recorded only while the claim holds, so a person's
+  answer (`answered`, written unconditionally) is never turned back into `sent`, and a resend
+  only reopens `failed` deliveries.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +41,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlmodel import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
@@ -237,6 +268,8 @@ def _user_value(parse: Callable[[str], T], text: str) -> T:
         raise ValueError(error.message) from None
 
 
+USERGROUP_KEYS = ("sales_usergroup", "support_usergroup", "demandgen_usergroup")
+
 SETTING_KEYS: dict[str, str] = {
     "intake_channel": "Channel where new Marketing Support requests are posted",
     "support_digest_channel": "Channel for the weekly Marketing Support digest",
@@ -339,23 +372,41 @@ def _parse_sla_days(text: str) -> dict[str, int]:
     return result
 
 
+async def _record_workspace(
+    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
+) -> None:
+    """Insert the workspace's row unless it exists (another process may insert it at once)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection = await session.connection()
+    await connection.execute(
+        insert(Workspace)
+        .values(team_id=team_id, enterprise_id=enterprise_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id"])
+    )
+    if enterprise_id is not None:
+        # A row first written without its org (the CLI) learns it: the org's bot speaks for it.
+        await session.exec(
+            update(Workspace)
+            .where(col(Workspace.team_id) == team_id, col(Workspace.enterprise_id).is_(None))
+            .values(enterprise_id=enterprise_id)
+        )
+
+
 async def ensure_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
 ) -> None:
-    """Record a workspace the first time it is seen."""
-    if await session.get(Workspace, team_id) is None:
-        session.add(Workspace(team_id=team_id, enterprise_id=enterprise_id, created_at=now))
-        try:
-            await session.commit()
-        except sa.exc.IntegrityError:
-            await session.rollback()  # another process recorded it first
+    """Record a workspace the first time it is seen. Never marks it installed again: a request
+    still arriving after an uninstall must not undo it (only `mark_installed` does)."""
+    await _record_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+    await session.commit()
 
 
 async def list_team_ids(session: AsyncSession, *, installed_only: bool = True) -> list[str]:
     """Workspaces the scheduled jobs serve: every one seen, less those that uninstalled us."""
     query = select(Workspace.team_id).order_by(Workspace.team_id)
     if installed_only:
-        query = query.where(Workspace.uninstalled_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Workspace.uninstalled_at).is_(None))
     result = await session.exec(query)
     return list(result.all())
 
@@ -368,24 +419,75 @@ async def workspace_enterprise(session: AsyncSession, team_id: str) -> str | Non
 async def mark_installed(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
 ) -> None:
-    """An install or reinstall over OAuth: the workspace is served again, its data intact."""
-    workspace = await session.get(Workspace, team_id)
-    if workspace is None:
-        await ensure_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
-        return
-    workspace.uninstalled_at = None
-    workspace.enterprise_id = enterprise_id or workspace.enterprise_id
+    """An install or reinstall (OAuth, or a bot token Slack accepted at start-up): the
+    workspace is served again, its data intact. Requests call `ensure_workspace` instead."""
+    await _record_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+    await session.exec(
+        update(Workspace).where(col(Workspace.team_id) == team_id).values(uninstalled_at=None)
+    )
     await session.commit()
+
+
+async def mark_enterprise_installed(session: AsyncSession, *, enterprise_id: str) -> int:
+    """An org-wide (re)install: every workspace of the org already seen is served again."""
+    result = await session.exec(
+        update(Workspace)
+        .where(
+            col(Workspace.enterprise_id) == enterprise_id,
+            col(Workspace.uninstalled_at).is_not(None),
+        )
+        .values(uninstalled_at=None)
+    )
+    await session.commit()
+    return int(result.rowcount)
 
 
 async def mark_uninstalled(session: AsyncSession, *, team_id: str, now: datetime) -> bool:
-    """app_uninstalled: jobs stop serving the workspace; its data stays until retention."""
-    workspace = await session.get(Workspace, team_id)
-    if workspace is None or workspace.uninstalled_at is not None:
-        return False
-    workspace.uninstalled_at = now
+    """app_uninstalled: jobs stop serving the workspace; its data stays until retention.
+    False when it was not installed (unknown, or already uninstalled)."""
+    result = await session.exec(
+        update(Workspace)
+        .where(col(Workspace.team_id) == team_id, col(Workspace.uninstalled_at).is_(None))
+        .values(uninstalled_at=now)
+    )
     await session.commit()
-    return True
+    return int(result.rowcount) == 1
+
+
+async def mark_enterprise_uninstalled(
+    session: AsyncSession, *, enterprise_id: str, now: datetime
+) -> list[str]:
+    """An org-wide uninstall (its event names no workspace): every workspace of the org that
+    was served stops being served. Returns their team ids."""
+    result = await session.exec(
+        update(Workspace)
+        .where(
+            col(Workspace.enterprise_id) == enterprise_id,
+            col(Workspace.uninstalled_at).is_(None),
+        )
+        .values(uninstalled_at=now)
+        .returning(col(Workspace.team_id))
+    )
+    teams = [str(team_id) for team_id in result.scalars().all()]
+    await session.commit()
+    return teams
+
+
+async def next_roster_generation(session: AsyncSession, *, team_id: str) -> int | None:
+    """Take the workspace's next roster generation inside the caller's transaction (None when
+    the workspace has no row). The update locks the row until that transaction ends, so a
+    roster write checking the older generation waits for it, then finds itself superseded."""
+    result = await session.exec(
+        update(Workspace)
+        .where(col(Workspace.team_id) == team_id)
+        .values(roster_generation=col(Workspace.roster_generation) + 1)
+    )
+    if int(result.rowcount) == 0:
+        return None
+    generation = await session.exec(
+        select(Workspace.roster_generation).where(Workspace.team_id == team_id)
+    )
+    return int(generation.one())
 
 
 async def load_settings(session: AsyncSession, team_id: str) -> WorkspaceSettings:
@@ -417,9 +519,14 @@ async def save_settings(
     updated_by: str | None,
     now: datetime,
 ) -> WorkspaceSettings:
-    """Validate the merged settings, then write only the changed keys, in one transaction."""
+    """Validate the merged settings, then write only the changed keys, in one transaction.
+
+    A change of user group also takes the next roster generation in that transaction: a roster
+    sync that read the old groups before this save then writes nothing (see bot.roster)."""
     current = await load_settings(session, team_id)
     merged = validated({**current.model_dump(), **changes})
+    if any(getattr(merged, key) != getattr(current, key) for key in USERGROUP_KEYS):
+        await next_roster_generation(session, team_id=team_id)
     for key in changes:
         value = getattr(merged, key)
         encoded = json.dumps(list(value) if isinstance(value, tuple) else value)

@@ -20,7 +20,12 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.workspace import mark_installed, mark_uninstalled
+from bot.workspace import (
+    mark_enterprise_installed,
+    mark_enterprise_uninstalled,
+    mark_installed,
+    mark_uninstalled,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +57,19 @@ class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
     async def async_save(self, installation: Installation) -> None:
         await super().async_save(installation)
         if installation.team_id is None:  # org-wide: workspaces are recorded as they write
-            logger.info("installed enterprise=%s org_wide=true", installation.enterprise_id)
+            served_again = 0
+            if installation.enterprise_id is not None:
+                # Requests never clear an uninstall (bot.workspace), so the org's reinstall
+                # is what serves its workspaces again.
+                async with self.deps.sessions() as session:
+                    served_again = await mark_enterprise_installed(
+                        session, enterprise_id=installation.enterprise_id
+                    )
+            logger.info(
+                "installed enterprise=%s org_wide=true served_again=%s",
+                installation.enterprise_id,
+                served_again,
+            )
             return
         async with self.deps.sessions() as session:
             await mark_installed(
@@ -130,11 +147,23 @@ class UninstallHandlers:
             await self.store.async_delete_all(
                 enterprise_id=enterprise_id, team_id=None if is_org else team_id
             )
-        if team_id:
-            async with self.deps.sessions() as session:
-                await mark_uninstalled(session, team_id=team_id, now=self.deps.clock())
-            self.deps.known_teams.discard(team_id)
+        await self._stop_serving(context)
         logger.info("uninstalled team=%s enterprise=%s", team_id, enterprise_id)
+
+    async def _stop_serving(self, context: AsyncBoltContext) -> None:
+        """Jobs stop serving the workspace, or every workspace of an org-wide install: its one
+        bot spoke for all of them (and its events name no workspace)."""
+        team_id, enterprise_id = context.team_id, context.enterprise_id
+        stopped: list[str] = []
+        async with self.deps.sessions() as session:
+            if context.is_enterprise_install and enterprise_id:
+                stopped = await mark_enterprise_uninstalled(
+                    session, enterprise_id=enterprise_id, now=self.deps.clock()
+                )
+            elif team_id:
+                await mark_uninstalled(session, team_id=team_id, now=self.deps.clock())
+                stopped = [team_id]
+        self.deps.known_teams.difference_update(stopped)
 
     async def tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         tokens = event.get("tokens") or {}
@@ -148,11 +177,9 @@ class UninstallHandlers:
                 )
             if tokens.get("bot"):
                 await self.store.async_delete_bot(enterprise_id=enterprise_id, team_id=store_team)
-        if tokens.get("bot") and team_id:
+        if tokens.get("bot"):
             # Without a bot token nothing can be sent: jobs stop until the app is reinstalled.
-            async with self.deps.sessions() as session:
-                await mark_uninstalled(session, team_id=team_id, now=self.deps.clock())
-            self.deps.known_teams.discard(team_id)
+            await self._stop_serving(context)
         logger.info(
             "tokens_revoked team=%s bot=%s user_tokens=%s",
             team_id,

@@ -9,7 +9,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.roster import SlackUserFacts, replace_role_members, store_slack_users, usergroup_roles
+from bot.roster import (
+    SlackUserFacts,
+    begin_roster_sync,
+    replace_role_members,
+    store_slack_users,
+    usergroup_roles,
+)
 from bot.workspace import load_settings
 from jobs.runner import for_each_team
 
@@ -19,8 +25,13 @@ logger = logging.getLogger(__name__)
 async def sync_team_roster(
     deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
 ) -> dict[str, int]:
-    """Refresh one workspace's roster; a group Slack can't read keeps its last known members."""
+    """Refresh one workspace's roster; a group Slack can't read keeps its last known members.
+
+    The sync takes its generation before reading the settings and stops writing as soon as a
+    newer sync or settings save exists (bot.roster), so it never undoes a newer write. Returns
+    the members written per role."""
     async with deps.sessions() as session:
+        generation = await begin_roster_sync(session, team_id=team_id, now=now)
         settings = await load_settings(session, team_id)
     counts: dict[str, int] = {}
     for role, usergroup in usergroup_roles(settings).items():
@@ -39,19 +50,38 @@ async def sync_team_roster(
                 continue
             members = [str(user) for user in response.get("users") or []]
         async with deps.sessions() as session:
-            counts[role.value] = await replace_role_members(
-                session, team_id=team_id, role=role, user_ids=members, now=now
+            written = await replace_role_members(
+                session,
+                team_id=team_id,
+                role=role,
+                user_ids=members,
+                now=now,
+                generation=generation,
             )
-    if settings.sales_usergroup:
-        await _sync_user_facts(deps, client, team_id=team_id, now=now)
-    logger.info("roster_synced team=%s counts=%s", team_id, counts)
+        if written is None:
+            _superseded(team_id, generation, counts)
+            return counts
+        counts[role.value] = written
+    if settings.sales_usergroup and not await _sync_user_facts(
+        deps, client, team_id=team_id, now=now, generation=generation
+    ):
+        _superseded(team_id, generation, counts)
+        return counts
+    logger.info("roster_synced team=%s generation=%s counts=%s", team_id, generation, counts)
     return counts
 
 
+def _superseded(team_id: str, generation: int, counts: dict[str, int]) -> None:
+    logger.info(
+        "roster_sync_superseded team=%s generation=%s written=%s", team_id, generation, counts
+    )
+
+
 async def _sync_user_facts(
-    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
-) -> None:
-    """Time zones and deactivations from users.list, a page at a time (200 users a call)."""
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime, generation: int
+) -> bool:
+    """Time zones and deactivations from users.list, a page at a time (200 users a call).
+    False when a newer sync took over part-way."""
     cursor: str | None = None
     while True:
         try:
@@ -60,7 +90,7 @@ async def _sync_user_facts(
             logger.warning(
                 "users_list_failed team=%s error=%s", team_id, error.response.get("error")
             )
-            return
+            return True
         facts = [
             SlackUserFacts(
                 user_id=str(user["id"]),
@@ -71,10 +101,14 @@ async def _sync_user_facts(
             for user in page.get("members") or []
         ]
         async with deps.sessions() as session:
-            await store_slack_users(session, team_id=team_id, users=facts, now=now)
+            stored = await store_slack_users(
+                session, team_id=team_id, users=facts, now=now, generation=generation
+            )
+        if stored is None:
+            return False
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
-            return
+            return True
 
 
 async def sync_all_rosters(deps: Deps, client: AsyncWebClient, now: datetime) -> None:

@@ -5,7 +5,7 @@ what happens *on the wire* — form vs JSON encoding, JSON-encoded ``blocks``/``
 ``Authorization`` headers, HTTP 429 + ``Retry-After`` handled by slack_sdk's retry handlers,
 ``files_upload_v2``'s three-step dance, Block Kit limits Slack enforces server-side. A mock
 of the client would agree with whatever the bot sends; this server answers like Slack, with
-Slack's response shapes and error codes (modelled on ``/work/shared/slack/samples``), so
+Slack's response shapes and error codes (modelled on ``tests/fixtures/slack/samples``), so
 tests catch what production would catch.
 
 Usage::
@@ -33,7 +33,8 @@ Beyond the agreed API (all additive): ``Call.path`` and ``Call.ok``; ``origin``,
 ``dm_channel_id()``; state dicts ``users``, ``channels``, ``usergroups``, ``files`` and
 ``ephemerals`` (postEphemeral log); ``add_channel(members=...)``; ``validate_view()``;
 ``enforce_rate_limits({"*": n})`` as a default; extra methods ``conversations.list``,
-``conversations.history``, ``conversations.replies``, ``users.lookupByEmail``, ``team.info``.
+``conversations.history``, ``conversations.replies``, ``users.lookupByEmail``, ``team.info``;
+``hold(method)`` keeps answers waiting until the test releases them (ordering races).
 Besides Web API methods, ``calls`` also records POSTs to a response_url (method
 ``"response_url"``, ``path`` = the name) and the raw upload of files_upload_v2 (method
 ``"file_upload"``, params ``file_id``/``size``).
@@ -61,7 +62,15 @@ from aiohttp import web
 
 from tests.slack_payloads import API_APP_ID, TEAM_DOMAIN, dm_channel_id, slack_json_dumps
 
-__all__ = ["Call", "FakeSlack", "SlackError", "Surface", "validate_blocks", "validate_view"]
+__all__ = [
+    "Call",
+    "FakeSlack",
+    "Hold",
+    "SlackError",
+    "Surface",
+    "validate_blocks",
+    "validate_view",
+]
 
 Surface = Literal["message", "modal", "home"]
 JSON = dict[str, Any]
@@ -131,6 +140,33 @@ class SlackError(Exception):
     def body(self) -> JSON:
         """The JSON body Slack would send for this error."""
         return {"ok": False, "error": self.error, **self.extra}
+
+
+class Hold:
+    """A gate on one Web API method: the next calls to it are answered as Slack saw things when
+    they arrived, but the answer waits inside the fake until the test releases it (a slow
+    network or a slow Slack). For ordering a race deterministically ("the old sync is waiting
+    on Slack while the save completes") instead of sleeping. Held calls are recorded in
+    `calls` once released."""
+
+    def __init__(self, method: str, times: int) -> None:
+        self.method = method
+        self.remaining = times
+        self._arrived = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def arrived(self, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Return once a held call is waiting (raises TimeoutError if none comes)."""
+        async with asyncio.timeout(timeout):
+            await self._arrived.wait()
+
+    def release(self) -> None:
+        """Let the held calls through (later calls are no longer held)."""
+        self._released.set()
+
+    async def _wait(self) -> None:
+        self._arrived.set()
+        await self._released.wait()
 
 
 # ============================================================================ Block Kit rules
@@ -623,6 +659,7 @@ class FakeSlack:
         self._used_triggers: set[str] = set()
         self._pending_uploads: dict[str, str] = {}  # upload token -> file id
         self._failures: dict[str, deque[SlackError]] = {}
+        self._holds: dict[str, Hold] = {}
         self._ratelimits: dict[str, deque[int]] = {}
         self._limits: dict[str, int] = {}
         self._windows: dict[str, deque[float]] = {}
@@ -729,6 +766,8 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Stop the server and close its connections."""
+        for hold in self._holds.values():
+            hold.release()  # a test that failed mid-race must not leave a call hanging
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -986,6 +1025,12 @@ class FakeSlack:
         for _ in range(times):
             queue.append(SlackError(error, status=status, extra=dict(extra or {})))
 
+    def hold(self, method: str, *, times: int = 1) -> Hold:
+        """Hold the next `times` calls to `method` until `Hold.release()` (see `Hold`)."""
+        gate = Hold(method, times)
+        self._holds[method] = gate
+        return gate
+
     def ratelimit_next(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls to `method` with HTTP 429 + ``Retry-After`` like Slack."""
         queue = self._ratelimits.setdefault(method, deque())
@@ -1082,6 +1127,10 @@ class FakeSlack:
         params, token, body_error = await self._read_params(request)
         headers = dict(request.headers)
         status, body, extra_headers = self._dispatch(method, params, token, body_error)
+        gate = self._holds.get(method)
+        if gate is not None and gate.remaining > 0:
+            gate.remaining -= 1
+            await gate._wait()
         await self._record(Call(method, params, headers, status, body, token=token or ""))
         return self._json_response(status, body, extra_headers)
 

@@ -5,6 +5,7 @@ server; the fake Slack exchanges codes at oauth.v2.access and accepts each insta
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
@@ -19,8 +20,9 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.models import RequestStatus, Role, Workspace
 from bot.roster import replace_role_members
+from bot.workspace import list_team_ids
 from jobs.scheduler import run_now
-from tests.conftest import INTAKE, MARKETER, SALES_GROUP, configure
+from tests.conftest import INTAKE, MARKETER, SALES_GROUP, TEAM_ID, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import stored_requests
 from tests.slack_payloads import SIGNING_SECRET, SlackSender, block_actions, event_callback
@@ -112,6 +114,17 @@ def installer(server: tuple[str, object], fake_slack: FakeSlack) -> Installer:
 async def workspace(deps: Deps, team_id: str) -> Workspace | None:
     async with deps.sessions() as session:
         return await session.get(Workspace, team_id)
+
+
+async def uninstall_recorded(deps: Deps, team_id: str) -> Workspace:
+    """The workspace once app_uninstalled's listener has recorded the uninstall: Bolt acks an
+    event first and runs its listener after, so the HTTP answer alone proves nothing."""
+    async with asyncio.timeout(5):
+        while True:
+            recorded = await workspace(deps, team_id)
+            if recorded is not None and recorded.uninstalled_at is not None:
+                return recorded
+            await asyncio.sleep(0.02)
 
 
 async def install_two(installer: Installer, deps: Deps) -> None:
@@ -253,6 +266,7 @@ async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs
         event_callback({"type": "app_uninstalled", "event_ts": "1764600000.000100"}, team_id=TEAM_B)
     )
     assert response.status == 200
+    await uninstall_recorded(oauth_deps, TEAM_B)
     _url, app = server
     await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
 
@@ -265,7 +279,7 @@ async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs
     assert [row[0] for row in installs] == [TEAM_A]
     gone = await workspace(oauth_deps, TEAM_B)
     assert gone is not None
-    assert gone.uninstalled_at is not None
+    assert gone.uninstalled_at == oauth_deps.clock()
     assert len(await stored_requests(oauth_deps, TEAM_B)) == 1  # data kept
     assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_A]
 
@@ -277,6 +291,7 @@ async def test_reinstalling_serves_the_workspace_again_with_its_data(
     await sender.event(
         event_callback({"type": "app_uninstalled", "event_ts": "1764600000.000100"}, team_id=TEAM_B)
     )
+    await uninstall_recorded(oauth_deps, TEAM_B)
 
     status, _page = await installer.install("code-b2", team_id=TEAM_B, bot_token="xoxb-bravo-2")
 
@@ -284,6 +299,37 @@ async def test_reinstalling_serves_the_workspace_again_with_its_data(
     back = await workspace(oauth_deps, TEAM_B)
     assert back is not None
     assert back.uninstalled_at is None
+
+
+async def test_requests_during_and_after_the_uninstall_do_not_reinstall_the_workspace(
+    slack: SlackSender, fake_slack: FakeSlack, deps: Deps
+) -> None:
+    # Token mode: Bolt checked the token once, so requests still get through after the
+    # uninstall. Only an install may serve the workspace again; a request must not.
+    await configure(deps, intake_channel=INTAKE, sales_usergroup=SALES_GROUP)
+    held = fake_slack.hold("chat.postMessage")
+    await slack.command(
+        "/mktg", "deck Acme $10k due 2026-12-04 pitch", response_url=fake_slack.response_url("a")
+    )
+    await held.arrived()  # the first filing is stored and still being posted to intake
+
+    await slack.event(event_callback({"type": "app_uninstalled", "event_ts": "1764600000.1"}))
+    await uninstall_recorded(deps, TEAM_ID)
+    held.release()
+    await fake_slack.wait_for("response_url", lambda c: c.path == "a")
+    # A second filing reaches this process after the uninstall dropped the workspace from the
+    # ones it has seen, so it records the workspace afresh.
+    await slack.command(
+        "/mktg", "deck Beta $10k due 2026-12-04 pitch", response_url=fake_slack.response_url("b")
+    )
+    await fake_slack.wait_for("response_url", lambda c: c.path == "b")
+
+    still = await workspace(deps, TEAM_ID)
+    assert still is not None
+    assert still.uninstalled_at == deps.clock()
+    async with deps.sessions() as session:
+        assert TEAM_ID not in await list_team_ids(session)
+    assert len(await stored_requests(deps, TEAM_ID)) == 2  # what they filed is kept
 
 
 async def test_revoked_bot_token_is_deleted(
@@ -341,6 +387,46 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(
     _url, app = server
     await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
     assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_ORG]
+
+
+async def test_an_org_uninstall_stops_its_workspaces_and_its_reinstall_serves_them_again(
+    installer: Installer, sender: SlackSender, oauth_deps: Deps, fake_slack: FakeSlack
+) -> None:
+    async def install_org(code: str, token: str) -> None:
+        status, page = await installer.install(
+            code,
+            team_id=None,
+            bot_token=token,
+            enterprise_id=ENTERPRISE,
+            is_enterprise_install=True,
+        )
+        assert status == 200, page
+
+    await install_org("code-org", TOKEN_ORG)
+    await sender.command(  # the org's workspaces are recorded as they write
+        "/mktg",
+        "help",
+        team_id=TEAM_GRID,
+        enterprise_id=ENTERPRISE,
+        is_enterprise_install=True,
+        response_url=fake_slack.response_url(),
+    )
+    await sender.event(
+        event_callback(
+            {"type": "app_uninstalled", "event_ts": "1764600000.1"},
+            team_id=TEAM_GRID,
+            enterprise_id=ENTERPRISE,
+            is_enterprise_install=True,
+        )
+    )
+    await uninstall_recorded(oauth_deps, TEAM_GRID)  # the org's one bot spoke for it
+
+    await install_org("code-org2", "xoxb-org-2")
+
+    back = await workspace(oauth_deps, TEAM_GRID)
+    assert back is not None
+    assert back.enterprise_id == ENTERPRISE
+    assert back.uninstalled_at is None
 
 
 async def test_a_request_from_a_workspace_that_never_installed_is_refused(
