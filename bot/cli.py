@@ -1,4 +1,10 @@
-"""`alignbot` — the operator's command line: run, migrate, configure, run jobs now."""
+"""`alignbot` — the operator's command line: run, migrate, configure, run jobs now.
+
+Dates and times typed here are the workspace's: `--week 2026-11-23`, `--quarter`, `--from`,
+`--to` name local dates, and an `--at` without an offset is the workspace's wall-clock time
+(one with an offset or `Z` means exactly that instant). Times printed back are shown in the
+workspace's zone, with its offset.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy.exc
 
@@ -14,13 +21,20 @@ from bot.config import ConfigError, Settings, configure_logging, get_settings
 from bot.db import upgrade
 from bot.deps import Deps
 from bot.errors import UserError
+from bot.periods import local_midnight, period_of
 from bot.workspace import (
     SETTING_KEYS,
+    WorkspaceSettings,
     ensure_workspace,
     list_team_ids,
     load_settings,
     parse_setting_value,
     save_settings,
+)
+
+AT_HELP = (
+    "as if at this time: 2026-12-04T10:00 is the workspace's local time, "
+    "2026-12-04T10:00:00Z or …-05:00 an exact instant"
 )
 
 
@@ -51,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_commands.add_parser("list", help="show every job and its schedule")
     run_job = job_commands.add_parser("run", help="run one job now")
     run_job.add_argument("name")
-    run_job.add_argument("--at", help="run as if at this ISO time (e.g. 2026-12-04T10:00:00Z)")
+    run_job.add_argument("--at", help=AT_HELP)
     retention = commands.add_parser(
         "retention", help="erase free text older than each workspace's retention_days"
     )
@@ -59,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="erase now (the daily job does the same)"
     )
     erase.add_argument("--team", help="Slack team ID (T…); default: every workspace")
-    erase.add_argument("--at", help="erase as if at this ISO time")
+    erase.add_argument("--at", help=AT_HELP)
     imports = commands.add_parser("import", help="import CRM data (.xlsx or .csv)")
     imports.add_argument("kind", choices=["opportunities", "quotas", "leads"])
     imports.add_argument("file")
@@ -84,16 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--owner", default="*", help="an owner e-mail (default: the whole team)")
     quota.add_argument("--team", help="Slack team ID (T…)")
 
-    for name, help_text in (
-        ("digest", "print this week's digests in the terminal"),
-        ("scorecard", "print the quarter's scorecards in the terminal"),
-    ):
-        report = commands.add_parser(name, help=help_text)
-        report.add_argument("--team", help="Slack team ID (T…)")
-        report.add_argument(
-            "--quarter" if name == "scorecard" else "--week",
-            help="quarter (2026-Q4) or week date (2026-11-23)",
-        )
+    digest = commands.add_parser("digest", help="print this week's digests in the terminal")
+    digest.add_argument("--team", help="Slack team ID (T…)")
+    digest.add_argument(
+        "--week", help="any local date in the week, like 2026-11-23 (default: this week)"
+    )
+    scorecard = commands.add_parser(
+        "scorecard", help="print the quarter's scorecards in the terminal"
+    )
+    scorecard.add_argument("--team", help="Slack team ID (T…)")
+    scorecard.add_argument("--quarter", help="2026-Q4, q4, this, last (default: this)")
 
     export = commands.add_parser("export", help="write the Excel workbook for a period")
     export.add_argument("--team", help="Slack team ID (T…)")
@@ -167,37 +181,81 @@ async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
         return
     if args.name not in JOBS:
         raise UserError(f"Unknown job {args.name!r}. Jobs: {', '.join(JOBS)}")
-    if JOBS[args.name].needs_slack:
+    job = JOBS[args.name]
+    if job.needs_slack:
         deps.settings.require_slack()
-    at = _parse_at(args.at) if args.at else deps.clock()
+    typed = _read_at(args.at) if args.at else None
     await upgrade(deps.engine)
+    # The job runs once for every workspace it serves, so a local --at needs them to share a
+    # zone; an instant with an offset means the same for all of them.
+    async with deps.sessions() as session:
+        team_ids = await list_team_ids(session, installed_only=job.needs_slack)
+        zones = sorted({(await load_settings(session, team)).timezone for team in team_ids})
+    if typed is not None and typed.tzinfo is None and len(zones) > 1:
+        raise UserError(
+            f"The workspaces are in different time zones ({', '.join(zones)}): give --at an "
+            f"offset, like {args.at}Z or {args.at}-05:00"
+        )
+    shown = ZoneInfo(zones[0]) if len(zones) == 1 else ZoneInfo("UTC")
+    at = _at(typed, shown) if typed is not None else deps.clock()
     await run_now(deps, team_clients(deps, create_app(deps)), args.name, at)
-    print(f"{args.name} done at {at.isoformat()}")
+    print(f"{args.name} done at {at.astimezone(shown).isoformat()}")
 
 
 async def _retention(deps: Deps, args: argparse.Namespace) -> None:
     from jobs.retention import run_team_retention
 
     await upgrade(deps.engine)
-    at = _parse_at(args.at) if args.at else deps.clock()
+    typed = _read_at(args.at) if args.at else None
     if args.team:
         team_ids = [await _resolve_team(deps, args.team, create=False)]
     else:
         async with deps.sessions() as session:
             team_ids = await list_team_ids(session, installed_only=False)
     for team_id in team_ids:
-        report = await run_team_retention(deps, None, team_id=team_id, now=at)
         async with deps.sessions() as session:
-            days = (await load_settings(session, team_id)).retention_days
-        print(f"{team_id}: kept {days} days; {report.describe()}")
+            settings = await load_settings(session, team_id)
+        # Each workspace reads a local --at on its own clock.
+        at = _at(typed, settings.zone) if typed is not None else deps.clock()
+        report = await run_team_retention(deps, None, team_id=team_id, now=at)
+        print(
+            f"{team_id}: kept {settings.retention_days} days as of "
+            f"{at.astimezone(settings.zone).isoformat()}; {report.describe()}"
+        )
 
 
-def _parse_at(text: str) -> datetime:
+def _read_at(text: str) -> datetime:
+    """--at as typed: aware when it carries an offset or Z, naive (a wall-clock time) if not."""
     try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise UserError(f"--at {text!r} is not an ISO time like 2026-12-04T10:00:00Z") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        raise UserError(
+            f"--at {text!r} is not an ISO time like 2026-12-04T10:00 or 2026-12-04T10:00:00Z"
+        ) from None
+
+
+def _at(typed: datetime, tz: ZoneInfo) -> datetime:
+    """The instant a typed --at means: a wall-clock time is read in the workspace's zone (a time
+    skipped by a daylight-saving change resolves forward), then everything is UTC like the
+    clock's."""
+    local = typed if typed.tzinfo is not None else typed.replace(tzinfo=tz)
+    return local.astimezone(UTC)
+
+
+def _today(deps: Deps, settings: WorkspaceSettings) -> date:
+    """The workspace's date now: what "this quarter" and "today" mean to its people."""
+    return deps.clock().astimezone(settings.zone).date()
+
+
+def _week_of(text: str, tz: ZoneInfo) -> date:
+    """Monday of the ISO week that local date `text` (2026-11-23) falls in."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"--week {text!r} is not a date like 2026-11-23") from None
+    # Local midnight of the typed day is an instant inside that local day, so the period of it
+    # is the day's own week even far from UTC.
+    return period_of(local_midnight(day, tz), tz).start
 
 
 async def _import(deps: Deps, args: argparse.Namespace) -> None:
@@ -232,7 +290,7 @@ async def _quota(deps: Deps, args: argparse.Namespace) -> None:
     team = await _resolve_team(deps, args.team, create=True)
     async with deps.sessions() as session:
         settings = await load_settings(session, team)
-        quarter = parse_quarter(args.quarter, today=deps.clock().astimezone(settings.zone).date())
+        quarter = parse_quarter(args.quarter, today=_today(deps, settings))
         amount = parse_amount(args.amount)
         await set_quota(
             session,
@@ -254,7 +312,7 @@ async def _goals(deps: Deps, args: argparse.Namespace) -> None:
     team = await _resolve_team(deps, args.team, create=args.goals_command == "set")
     async with deps.sessions() as session:
         settings = await load_settings(session, team)
-        quarter = parse_quarter(args.quarter, today=deps.clock().astimezone(settings.zone).date())
+        quarter = parse_quarter(args.quarter, today=_today(deps, settings))
         if args.goals_command == "set":
             if args.metric not in METRICS:
                 raise UserError(f"Unknown metric {args.metric!r}. Metrics: {', '.join(METRICS)}")
@@ -280,8 +338,6 @@ async def _goals(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _report(deps: Deps, args: argparse.Namespace) -> None:
-    from datetime import date
-
     from bot.blocks.digests import (
         blocks_to_text,
         build_demandgen_digest,
@@ -291,7 +347,6 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
     from bot.digests import demandgen_digest, scorecard_for, support_digest
     from bot.goals import parse_quarter
     from bot.models import Function
-    from bot.periods import period_of, week_start
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=False)
@@ -299,10 +354,7 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
         settings = await load_settings(session, team)
         if args.command == "digest":
             week = (
-                week_start(
-                    datetime.combine(date.fromisoformat(args.week), datetime.min.time(), UTC),
-                    settings.zone,
-                )
+                _week_of(args.week, settings.zone)
                 if args.week
                 else period_of(deps.clock(), settings.zone).start
             )
@@ -315,9 +367,7 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
             )
             print(blocks_to_text(build_demandgen_digest(demand)[1]))
         else:
-            quarter = parse_quarter(
-                args.quarter, today=deps.clock().astimezone(settings.zone).date()
-            )
+            quarter = parse_quarter(args.quarter, today=_today(deps, settings))
             for function in (Function.DEMAND_GEN, Function.SUPPORT):
                 card = await scorecard_for(
                     session, team_id=team, quarter=quarter, function=function, settings=settings
@@ -335,9 +385,7 @@ async def _export(deps: Deps, args: argparse.Namespace) -> None:
     team = await _resolve_team(deps, args.team, create=False)
     async with deps.sessions() as session:
         settings = await load_settings(session, team)
-        period = parse_export_period(
-            args.from_, args.to, today=deps.clock().astimezone(settings.zone).date()
-        )
+        period = parse_export_period(args.from_, args.to, today=_today(deps, settings))
         result = await build_workbook(
             session,
             team_id=team,

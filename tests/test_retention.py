@@ -243,4 +243,4 @@ async def test_an_operator_runs_retention_from_the_command_line(
     )
 
     assert code == 0, err
-    assert f"{TEAM_ID}: kept 90 days; nothing to erase" in out
+    assert f"{TEAM_ID}: kept 90 days as of 2026-12-01T03:00:00+00:00; nothing to erase" in out
