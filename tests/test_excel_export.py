@@ -388,18 +388,21 @@ async def test_the_demo_workbook_has_every_sheet_styled_typed_and_charted(
     assert "Bonus attainment" in summary
     assert ZONE in summary
 
-    # Native charts: a line chart of satisfaction, bar charts of turnaround and pipeline.
+    # Native charts: a line chart of satisfaction, bar charts of hours to claim, hours to
+    # deliver (each on its own scale) and pipeline.
     with zipfile.ZipFile(result.path) as archive:
         charts = sorted(name for name in archive.namelist() if name.startswith("xl/charts/"))
         xml = [archive.read(name).decode() for name in charts]
-    assert charts == [f"xl/charts/chart{index}.xml" for index in (1, 2, 3)]
+    assert charts == [f"xl/charts/chart{index}.xml" for index in (1, 2, 3, 4)]
     assert "<lineChart>" in xml[0]
     assert "'Weekly KPIs'!$N$2:$N$10" in xml[0]
     assert "<barChart>" in xml[1]
     assert "'Weekly KPIs'!$J$2:$J$10" in xml[1]
-    assert "'Weekly KPIs'!$K$2:$K$10" in xml[1]
+    assert "'Weekly KPIs'!$K$2:$K$10" not in xml[1]
     assert "<barChart>" in xml[2]
-    assert "'Weekly KPIs'!$Q$2:$Q$10" in xml[2]
+    assert "'Weekly KPIs'!$K$2:$K$10" in xml[2]
+    assert "<barChart>" in xml[3]
+    assert "'Weekly KPIs'!$Q$2:$Q$10" in xml[3]
     assert all("'Weekly KPIs'!$A$2:$A$10" in chart for chart in xml)
 
 
