@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -33,11 +33,9 @@ from bot.models import (
     Goal,
     RequestStatus,
     SupportRequest,
-    SurveyKind,
-    SurveyResponse,
-    SurveyRun,
 )
-from bot.privacy import Aggregate, effective_minimum
+from bot.privacy import Aggregate, effective_minimum, withheld_weeks_note
+from bot.satisfaction import window_satisfaction
 from bot.scorecard import DEFAULT_CAP, DEFAULT_WEIGHTS, Scorecard, Weighting, compute_scorecard
 from bot.workspace import WorkspaceSettings
 
@@ -89,7 +87,12 @@ def _quarter_to(window: Window, quarter: str, settings: WorkspaceSettings) -> Wi
 
 
 async def _support_digest(
-    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+    session: AsyncSession,
+    *,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime,
 ) -> SupportDigest:
     window = week_window(week_start, settings.zone)
     previous = week_window(week_start - timedelta(days=7), settings.zone)
@@ -98,8 +101,12 @@ async def _support_digest(
     return SupportDigest(
         window=window,
         quarter=quarter,
-        this=await request_stats(session, team_id=team_id, window=window, calendar=calendar),
-        last=await request_stats(session, team_id=team_id, window=previous, calendar=calendar),
+        this=await request_stats(
+            session, team_id=team_id, window=window, calendar=calendar, now=now
+        ),
+        last=await request_stats(
+            session, team_id=team_id, window=previous, calendar=calendar, now=now
+        ),
         quarter_delivered=await delivered_count(
             session, team_id=team_id, window=_quarter_to(window, quarter, settings)
         ),
@@ -118,7 +125,12 @@ async def _support_digest(
 
 
 async def _demandgen_digest(
-    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+    session: AsyncSession,
+    *,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime,
 ) -> DemandGenDigest:
     window = week_window(week_start, settings.zone)
     quarter = quarter_of(week_start + timedelta(days=6))
@@ -143,7 +155,15 @@ async def _demandgen_digest(
             with_activities=False,
         ),
         weekly_sourced=weekly,
-        coverage=await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone),
+        # A past week's coverage is as of that week's end, not as of today.
+        coverage=await coverage(
+            session,
+            team_id=team_id,
+            quarter=quarter,
+            tz=settings.zone,
+            now=now,
+            until=window.end,
+        ),
         goals=await goals_for(session, team_id=team_id, quarter=quarter),
     )
 
@@ -164,31 +184,17 @@ async def delivered_count(session: AsyncSession, *, team_id: str, window: Window
 async def quarter_satisfaction(
     session: AsyncSession, *, team_id: str, quarter: str, settings: WorkspaceSettings
 ) -> Aggregate:
-    """Mean enablement score over the quarter's runs, withheld below the anonymity minimum."""
-    whole = quarter_window(quarter, settings.zone)
-    start, end = (
-        whole.start.astimezone(settings.zone).date(),
-        whole.end.astimezone(settings.zone).date(),
+    """Mean enablement score over the quarter's survey weeks, through the privacy gate
+    (`bot.satisfaction`): made of the weeks shown on their own only, with `withheld_weeks`
+    the weeks left out; withheld itself when every week with answers was."""
+    found = await window_satisfaction(
+        session,
+        team_id=team_id,
+        window=quarter_window(quarter, settings.zone),
+        tz=settings.zone,
+        minimum=effective_minimum(settings.survey_min_respondents),
     )
-    row = (
-        await session.exec(
-            select(sa.func.count(col(SurveyResponse.score)), sa.func.avg(col(SurveyResponse.score)))
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-            .where(
-                SurveyRun.team_id == team_id,
-                SurveyRun.kind == SurveyKind.ENABLEMENT,
-                col(SurveyRun.period_start) >= start,
-                col(SurveyRun.period_start) < end,
-                col(SurveyResponse.score).is_not(None),
-            )
-        )
-    ).one()
-    respondents, average = int(row[0] or 0), row[1]
-    if respondents == 0:
-        return Aggregate(0, None, False)
-    if respondents < effective_minimum(settings.survey_min_respondents):
-        return Aggregate(respondents, None, True)
-    return Aggregate(respondents, float(average), False)
+    return found.mean
 
 
 def weights_for(settings: WorkspaceSettings, function: Function) -> tuple[Weighting, ...]:
@@ -207,6 +213,7 @@ async def _scorecard_for(
     quarter: str,
     function: Function,
     settings: WorkspaceSettings,
+    now: datetime,
 ) -> Scorecard:
     """Bonus attainment for one function and quarter, from the quarter's actuals and goals."""
     whole = quarter_window(quarter, settings.zone)
@@ -214,6 +221,7 @@ async def _scorecard_for(
     targets = {metric: goal.target for metric, goal in goals.items()}
     actuals: dict[str, float | None] = {}
     withheld: list[str] = []
+    remarks: dict[str, str] = {}
     if function == Function.DEMAND_GEN:
         pipeline = await pipeline_stats(session, team_id=team_id, window=whole)
         actuals["sourced_pipeline"] = float(sourced_cents(pipeline))
@@ -221,10 +229,10 @@ async def _scorecard_for(
         actuals["lead_to_opportunity_rate"] = pipeline.lead_to_opportunity_rate
         actuals["campaign_effectiveness"] = pipeline.lead_to_opportunity_rate
         actuals["qualified_leads"] = float(pipeline.leads)
-        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone)
+        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone, now=now)
         actuals["pipeline_coverage"] = cover.ratio
     else:
-        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone)
+        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone, now=now)
         actuals["quota_attainment"] = cover.quota_attainment
         satisfaction = await quarter_satisfaction(
             session, team_id=team_id, quarter=quarter, settings=settings
@@ -232,6 +240,11 @@ async def _scorecard_for(
         actuals["enablement_satisfaction"] = satisfaction.value
         if satisfaction.withheld:
             withheld.append("enablement_satisfaction")
+        left_out = withheld_weeks_note(
+            satisfaction.withheld_weeks, minimum=effective_minimum(settings.survey_min_respondents)
+        )
+        if left_out:
+            remarks["enablement_satisfaction"] = left_out
         delivered, on_time = await delivered_on_time(
             session, team_id=team_id, window=whole, tz=settings.zone
         )
@@ -245,6 +258,7 @@ async def _scorecard_for(
         weights=weights_for(settings, function),
         cap=settings.attainment_cap or DEFAULT_CAP,
         withheld=withheld,
+        remarks=remarks,
     )
 
 
@@ -253,22 +267,42 @@ async def _scorecard_for(
 
 
 async def support_digest(
-    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+    session: AsyncSession,
+    *,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime | None = None,
 ) -> SupportDigest:
-    """Marketing Support's weekly digest for the ISO week starting `week_start`."""
+    """Marketing Support's weekly digest for the ISO week starting `week_start`, made at `now`
+    (default: the current time): a week in progress is measured as it is at `now`."""
     async with read_only(session):
         return await _support_digest(
-            session, team_id=team_id, week_start=week_start, settings=settings
+            session,
+            team_id=team_id,
+            week_start=week_start,
+            settings=settings,
+            now=now or datetime.now(UTC),
         )
 
 
 async def demandgen_digest(
-    session: AsyncSession, *, team_id: str, week_start: date, settings: WorkspaceSettings
+    session: AsyncSession,
+    *,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime | None = None,
 ) -> DemandGenDigest:
-    """Demand Gen's weekly digest for the ISO week starting `week_start`."""
+    """Demand Gen's weekly digest for the ISO week starting `week_start`, made at `now`
+    (default: the current time): a past week is judged as it stood at its end."""
     async with read_only(session):
         return await _demandgen_digest(
-            session, team_id=team_id, week_start=week_start, settings=settings
+            session,
+            team_id=team_id,
+            week_start=week_start,
+            settings=settings,
+            now=now or datetime.now(UTC),
         )
 
 
@@ -279,9 +313,17 @@ async def scorecard_for(
     quarter: str,
     function: Function,
     settings: WorkspaceSettings,
+    now: datetime | None = None,
 ) -> Scorecard:
-    """Bonus attainment for one function and quarter, from the quarter's actuals and goals."""
+    """Bonus attainment for one function and quarter, from the quarter's actuals and goals;
+    point-in-time inputs (coverage, quota attainment) as of `now` (default: the current time)
+    or the quarter's end once it has passed."""
     async with read_only(session):
         return await _scorecard_for(
-            session, team_id=team_id, quarter=quarter, function=function, settings=settings
+            session,
+            team_id=team_id,
+            quarter=quarter,
+            function=function,
+            settings=settings,
+            now=now or datetime.now(UTC),
         )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import UserError
 from bot.models import Function, Goal
 from bot.text import escape_mrkdwn, format_money, parse_amount, truncate, unescape_slack
+from bot.windows import parse_quarter_label, quarter_of
 
 __all__ = [
     "FIELD_METRIC",
@@ -45,9 +46,11 @@ __all__ = [
     "METRICS",
     "MetricDef",
     "Unit",
+    "as_scored",
     "canonical_metric",
     "delete_goal",
     "format_quarter",
+    "format_scored",
     "format_value",
     "goal_metrics",
     "goals_for",
@@ -271,11 +274,6 @@ MIN_YEAR: Final = 2000
 MAX_YEAR: Final = 2099
 
 
-def quarter_of(day: date) -> str:
-    """The calendar quarter a day falls in, as stored: `2026-Q4`."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
 def _split(quarter: str) -> tuple[int, int]:
     match = _CANONICAL_QUARTER.fullmatch(quarter)
     if match is None:
@@ -288,10 +286,9 @@ def _split(quarter: str) -> tuple[int, int]:
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:
     """First and last day of a stored quarter (`2026-Q4` → 1 Oct, 31 Dec 2026)."""
-    year, number = _split(quarter)
-    first = date(year, 3 * number - 2, 1)
-    after = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
-    return first, date.fromordinal(after.toordinal() - 1)
+    _split(quarter)  # the goals' own wording for a malformed quarter
+    first, after, _label = parse_quarter_label(quarter)
+    return first, after - timedelta(days=1)
 
 
 def previous_quarter(quarter: str) -> str:
@@ -469,6 +466,41 @@ def format_value(metric: str, value: float | None) -> str:
     if unit is Unit.COUNT:
         return f"{round(value):,}"
     return _trimmed(value, 2)
+
+
+# Scorecard inputs are computed with exactly the precision they are shown with, so every line
+# can be recomputed by hand from what it prints ("11.86% of 12% = 98.83%").
+_SCORED_DECIMALS: Final = {
+    Unit.MONEY: 0,  # cents
+    Unit.COUNT: 0,
+    Unit.PERCENT: 4,  # 0.01 percentage points
+    Unit.SCORE: 2,
+    Unit.RATIO: 2,
+}
+
+
+def as_scored(metric: str, value: float) -> float:
+    """A scorecard input rounded to the precision scorecards show and compute with."""
+    definition = METRICS.get(metric)
+    decimals = _SCORED_DECIMALS[definition.unit] if definition else 4
+    return round(value, decimals)
+
+
+def format_scored(metric: str, value: float | None) -> str:
+    """A scorecard input (`as_scored`) with all of its precision: `11.86%`, `3.69 / 5`,
+    `2.35x`, `$1,231,000`; trailing zeros dropped, so a round goal still reads `12%`."""
+    if value is None:
+        return "—"
+    definition = METRICS.get(metric)
+    unit = definition.unit if definition else None
+    scored = as_scored(metric, value)
+    if unit is Unit.PERCENT:
+        return f"{_trimmed(scored * 100, 2)}%"
+    if unit is Unit.SCORE:
+        return f"{_trimmed(scored, 2)} / 5"
+    if unit is Unit.RATIO:
+        return f"{_trimmed(scored, 2)}x"
+    return format_value(metric, scored)
 
 
 # --------------------------------------------------------------------------------------

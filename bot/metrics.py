@@ -20,7 +20,6 @@ render what these functions return. Conventions:
 from __future__ import annotations
 
 import json
-import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -34,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import UserError
+from bot.deadlines import is_on_time, late_at
 from bot.lifecycle import OPEN_STATES
 from bot.models import (
     DeliveryRating,
@@ -51,20 +50,22 @@ from bot.models import (
     SurveyResponse,
     SurveyRun,
 )
+from bot.objections import OBJECTION_THEMES, OTHER_THEME, objection_themes
 from bot.periods import local_midnight
-from bot.privacy import (
-    Aggregate,
-    counts_can_be_shown,
-    distribution,
-    mean_score,
-    response_rate,
-    safe_comments,
-    trend,
-)
+from bot.privacy import DEFAULT_MINIMUM, Aggregate, response_rate
 from bot.queue import paused_intervals
+from bot.satisfaction import weeks_satisfaction
 from bot.sla import BusinessCalendar, Pause
 from bot.sla import _merge_pauses as merge_pauses  # the one definition of overlapping pauses
 from bot.surveys import ACTIVITY_OPTIONS
+from bot.windows import (
+    Window,
+    iso_week_label,
+    quarter_of,
+    quarter_window,
+    week_window,
+)
+from bot.windows import parse_quarter_label as _parse_quarter
 from bot.workspace import load_settings
 
 __all__ = [
@@ -108,84 +109,13 @@ SECONDS_PER_HOUR: Final = 3600.0
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Window:
-    """A half-open span of time `[start, end)`, aware UTC, with the label digests show.
-
-    `tz` is the workspace zone the window was laid out in; it tells which local *dates* the
-    window covers (for due dates, CRM dates and survey weeks). `week_window` and
-    `quarter_window` set it; a window built by hand without it gets the workspace's zone from
-    its settings where a metric needs dates (`pipeline_stats`), so `Window(start, end, label)`
-    stays correct. Use `dataclasses.replace` to derive a shorter window that keeps the zone.
-    """
-
-    start: datetime
-    end: datetime
-    label: str
-    tz: ZoneInfo | None = None
-
-    def __post_init__(self) -> None:
-        for name, moment in (("start", self.start), ("end", self.end)):
-            if moment.tzinfo is None or moment.utcoffset() is None:
-                raise ValueError(f"window {name} must be timezone-aware, got {moment!r}")
-        if self.end < self.start:
-            raise ValueError(f"window ends before it starts: {self.start} > {self.end}")
-
-    def local_dates(self, tz: ZoneInfo) -> tuple[date, date]:
-        """The local dates `[first, end)` the window covers in `tz` (end exclusive)."""
-        return self.start.astimezone(tz).date(), self.end.astimezone(tz).date()
-
-
-def iso_week_label(week_start: date) -> str:
-    """ "2026-W48" for any day of ISO week 48 of 2026 (the ISO year, not the calendar year)."""
-    year, week, _ = week_start.isocalendar()
-    return f"{year}-W{week:02d}"
+# `Window` and its constructors live in `bot.windows` (the one definition of a period); they
+# are re-exported here because every metric takes one.
 
 
 def _require_monday(day: date) -> None:
     if day.weekday() != 0:
         raise ValueError(f"a week starts on a Monday; {day} is a {day:%A}")
-
-
-def week_window(week_start: date, tz: ZoneInfo) -> Window:
-    """The ISO week starting on Monday `week_start`: Monday 00:00 local to the next Monday
-    00:00 local (so 167, 168 or 169 hours across a daylight-saving change), labelled
-    "2026-W48". A `week_start` that is not a Monday raises `ValueError`."""
-    _require_monday(week_start)
-    return Window(
-        start=local_midnight(week_start, tz),
-        end=local_midnight(week_start + timedelta(days=7), tz),
-        label=iso_week_label(week_start),
-        tz=tz,
-    )
-
-
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
-
-
-def _parse_quarter(quarter: str) -> tuple[date, date, str]:
-    """ "2026-Q4" -> (1 Oct 2026, 1 Jan 2027, "2026-Q4"); `UserError` for anything else."""
-    match = _QUARTER.match(quarter or "")
-    if match is None:
-        raise UserError(f"{quarter!r} isn't a quarter: write it like 2026-Q4.")
-    year, number = int(match.group(1)), int(match.group(2))
-    first = date(year, 3 * number - 2, 1)
-    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
-    return first, end, f"{year}-Q{number}"
-
-
-def quarter_window(quarter: str, tz: ZoneInfo) -> Window:
-    """The calendar quarter "2026-Q4": 1 Oct 00:00 local to 1 Jan 00:00 local.
-
-    Also accepts "2026Q4" and "2026-q4"; anything else raises `UserError` (quarters are typed
-    by people in `/align` commands)."""
-    first, end, label = _parse_quarter(quarter)
-    return Window(start=local_midnight(first, tz), end=local_midnight(end, tz), label=label, tz=tz)
-
-
-def quarter_of(day: date) -> str:
-    """The calendar quarter a date falls in: 30 Sep 2026 -> "2026-Q3", 1 Oct -> "2026-Q4"."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 # --------------------------------------------------------------------------------------
@@ -225,58 +155,6 @@ def _hours(start: datetime, end: datetime) -> float:
 
 
 # --------------------------------------------------------------------------------------
-# Objection themes
-# --------------------------------------------------------------------------------------
-
-OTHER_THEME: Final = "other"
-
-OBJECTION_THEMES: Final[dict[str, str]] = {
-    "price/budget": (
-        r"pric\w*|expensive|cost\w*|budget\w*|discount\w*|cheap\w*|afford\w*|too much|"
-        r"licen[cs]e fees?"
-    ),
-    "competitor": (
-        r"competitor\w*|competition|competing|rival\w*|incumbent|alternatives?|vs\.?|"
-        r"versus|switch\w* (?:from|to)"
-    ),
-    "security/compliance": (
-        r"secur\w*|complian\w*|gdpr|hipaa|soc ?2|iso ?27001|privacy|infosec|"
-        r"pen ?test\w*|data residency|legal|dpa|audit\w*"
-    ),
-    "integration/technical": (
-        r"integrat\w*|apis?|technical\w*|implement\w*|migrat\w*|sso|architecture|"
-        r"scal\w*|performance|on-?prem\w*|deploy\w*|onboarding|it team"
-    ),
-    "roi/value": (r"roi|value|payback|return on|business case|worth|justif\w*|savings?|tco"),
-    "timing": (
-        r"timing|timeline\w*|not now|next (?:year|quarter|month)|later|priorit\w*|"
-        r"freeze|bandwidth|too busy|delay\w*|postpon\w*|renewal date"
-    ),
-    "features": (
-        r"features?|functionality|capabilit\w*|missing|roadmap|lacks?|lacking|"
-        r"doesn'?t (?:support|do|have)|can'?t do|limitation\w*"
-    ),
-}
-"""Theme -> keywords: a regular-expression alternation matched as whole words, ignoring case."""
-
-_THEME_PATTERNS: Final = {
-    theme: re.compile(rf"\b(?:{words})(?!\w)", re.IGNORECASE)
-    for theme, words in OBJECTION_THEMES.items()
-}
-
-
-def objection_themes(text: str | None) -> list[str]:
-    """The themes an objection-help request is about, from its account and details text.
-
-    A request counts once for every theme whose keywords it mentions (a "too expensive
-    compared to the competitor" request is both price/budget and competitor); one that mentions
-    none, or has no text, is "other". Themes come back in `OBJECTION_THEMES` order.
-    """
-    found = [theme for theme, pattern in _THEME_PATTERNS.items() if text and pattern.search(text)]
-    return found or [OTHER_THEME]
-
-
-# --------------------------------------------------------------------------------------
 # Marketing Support: requests
 # --------------------------------------------------------------------------------------
 
@@ -310,24 +188,14 @@ class RequestStats:
     helped_yes: int
     helped_no: int
     helped_share: float | None
+    # When open_at_end / overdue_at_end were measured: the window's end once it has passed,
+    # else the moment the figures were made (a week in progress: "open now").
+    measured_at: datetime | None = None
+    window_ended: bool = True
 
 
 def _in_window(column: Any, window: Window) -> Any:
     return sa.and_(column >= window.start, column < window.end)
-
-
-def _on_time(
-    delivered_at: datetime,
-    *,
-    due_date: date | None,
-    sla_deadline: datetime | None,
-    tz: ZoneInfo,
-) -> bool:
-    if due_date is not None:
-        return delivered_at < local_midnight(due_date + timedelta(days=1), tz)
-    if sla_deadline is not None:
-        return delivered_at <= sla_deadline
-    return True
 
 
 _PAGE_ROWS: Final = 5000
@@ -470,37 +338,53 @@ async def delivered_on_time(
         col(SupportRequest.delivered_at),
         _delivered_in(team_id, window),
         col(SupportRequest.due_date),
+        col(SupportRequest.due_from_sla),
         col(SupportRequest.sla_deadline),
     )
     async for rows, _page in pages:
         delivered += len(rows)
         on_time += sum(
             1
-            for delivered_at, _id, due_date, sla_deadline in rows
-            if _on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz)
+            for delivered_at, _id, due_date, due_from_sla, sla_deadline in rows
+            if is_on_time(
+                delivered_at,
+                due_date=due_date,
+                due_from_sla=due_from_sla,
+                sla_deadline=sla_deadline,
+                tz=tz,
+            )
         )
     return delivered, on_time
 
 
 async def request_stats(
-    session: AsyncSession, *, team_id: str, window: Window, calendar: BusinessCalendar
+    session: AsyncSession,
+    *,
+    team_id: str,
+    window: Window,
+    calendar: BusinessCalendar,
+    now: datetime | None = None,
 ) -> RequestStats:
     """Marketing Support's KPIs for one window. Definitions (workspace zone = calendar's):
 
     * filed: requests whose `created_at` is in the window.
     * delivered: requests delivered now (status delivered) whose latest delivery
       (`delivered_at`) is in the window; a reopened request counts when it is delivered again.
-    * delivered_on_time: of those, delivered before the end of the due date (midnight after
-      the due date, workspace zone); without a due date, at or before `sla_deadline`; with
-      neither, on time (no promise was made). on_time_rate = delivered_on_time / delivered,
-      `None` when nothing was delivered.
-    * open_at_end: requests filed before the window's end whose status at the end was open,
-      claimed, in progress or waiting. The status at the end is the `to_status` of the
-      request's last event before the end (events replay every transition), or "open" when
-      it had none yet. Only requests open now or changed since the end (`updated_at`, bumped
-      by every transition) can have been open then, so only those are examined.
-    * overdue_at_end: of those, the ones whose due date is before the end's local date
-      (without a due date: whose `sla_deadline` is before the end).
+    * delivered_on_time: of those, delivered before the request became late
+      (`bot.deadlines`): a due date the requester typed promises the whole day (workspace
+      zone); a due date derived from the SLA, or none, promises the SLA deadline (the
+      business-hour instant the reminders use, inclusive); with neither, on time (no promise
+      was made). on_time_rate = delivered_on_time / delivered, `None` when nothing was
+      delivered.
+    * open_at_end: requests filed before the measuring instant whose status then was open,
+      claimed, in progress or waiting. The measuring instant (`measured_at`) is the window's
+      end once it has passed, else `now` (a week in progress is measured as it is now, never
+      as it will be at its end; without `now` the window's end). The status then is the
+      `to_status` of the request's last event before it (events replay every transition), or
+      "open" when it had none yet. Only requests open now or changed since (`updated_at`,
+      bumped by every transition) can have been open then, so only those are examined.
+    * overdue_at_end: of those, the ones already late at the measuring instant
+      (`bot.deadlines.late_at`).
     * time_to_claim: calendar hours from `created_at` to `claimed_at` for requests whose
       (current) `claimed_at` is in the window; time_to_claim_business: the same requests in
       business hours of the calendar (working days and hours, holidays skipped).
@@ -509,7 +393,7 @@ async def request_stats(
       spent waiting on the requester (`bot.queue.paused_intervals` of the request's events).
     * by_type: filed and delivered per request type, only types with either above zero, in
       the order of `RequestType`.
-    * top_objections: themes (`objection_themes` over account and details) of the
+    * top_objections: themes (`bot.objections.objection_themes` of the details only) of the
       objection-help requests filed in the window: (theme, requests), most first, ties by
       theme name. A request mentioning two themes counts for both.
     * ratings: the requester's ratings with a score, not discarded by a reopen, of deliveries
@@ -558,6 +442,7 @@ async def request_stats(
         col(SupportRequest.request_type),
         col(SupportRequest.created_at),
         col(SupportRequest.due_date),
+        col(SupportRequest.due_from_sla),
         col(SupportRequest.sla_deadline),
     )
     async for delivered_rows, this_page in delivered_pages:
@@ -581,9 +466,16 @@ async def request_stats(
         for request_id, to_status, at in event_rows:
             events_by_request[request_id].append(_Step(RequestStatus(to_status), at))
 
-        for delivered_at, row_id, kind, created_at, due_date, sla_deadline in delivered_rows:
+        for row in delivered_rows:
+            delivered_at, row_id, kind, created_at, due_date, due_from_sla, sla_deadline = row
             delivered_by_type[RequestType(kind).value] += 1
-            if _on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz):
+            if is_on_time(
+                delivered_at,
+                due_date=due_date,
+                due_from_sla=due_from_sla,
+                sla_deadline=sla_deadline,
+                tz=tz,
+            ):
                 on_time += 1
             deliver_hours.append(_hours(created_at, delivered_at))
             steps = events_by_request.get(row_id)
@@ -608,12 +500,15 @@ async def request_stats(
             claim_hours.append(_hours(created_at, claimed_at))
             claim_business.append(clock.seconds_between(created_at, claimed_at) / SECONDS_PER_HOUR)
 
-    open_at_end, overdue_at_end = await _open_at(session, team_id=team_id, moment=window.end, tz=tz)
+    measured_at = window.end if now is None else window.measured_at(now)
+    open_at_end, overdue_at_end = await _open_at(
+        session, team_id=team_id, moment=measured_at, tz=tz
+    )
 
-    # Objection themes.
+    # Objection themes: of the details only (an account named "Costco" is no price objection).
     objection_rows = (
         await session.exec(
-            select(SupportRequest.account, SupportRequest.details).where(
+            select(SupportRequest.details).where(
                 team,
                 col(SupportRequest.request_type) == RequestType.OBJECTION_HELP,
                 _in_window(col(SupportRequest.created_at), window),
@@ -621,9 +516,8 @@ async def request_stats(
         )
     ).all()
     themes: Counter[str] = Counter()
-    for account, details in objection_rows:
-        text = " ".join(part for part in (account, details) if part)
-        themes.update(objection_themes(text))
+    for details in objection_rows:
+        themes.update(objection_themes(details))
     top_objections = sorted(themes.items(), key=lambda item: (-item[1], item[0]))
 
     # Ratings of deliveries in the window.
@@ -677,6 +571,8 @@ async def request_stats(
         helped_yes=helped_yes,
         helped_no=helped_no,
         helped_share=helped_yes / (helped_yes + helped_no) if helped_yes + helped_no else None,
+        measured_at=measured_at,
+        window_ended=measured_at == window.end,
     )
 
 
@@ -692,11 +588,7 @@ async def _open_at(
     per request, picked with a window function over just those requests' events), or "open"
     when it had no event before `moment` at all.
     """
-    end_day = moment.astimezone(tz).date()
-    overdue = sa.or_(
-        col(SupportRequest.due_date) < end_day,
-        sa.and_(col(SupportRequest.due_date).is_(None), col(SupportRequest.sla_deadline) < moment),
-    )
+    overdue = late_at(moment, tz)
     team = col(SupportRequest.team_id) == team_id
     filed_before = col(SupportRequest.created_at) < moment
     unchanged_since = sa.and_(filed_before, col(SupportRequest.updated_at) < moment)
@@ -781,6 +673,10 @@ class SatisfactionStats:
     help_most: list[tuple[str, int]] | None
     comments: list[str]
     answered: int = 0
+    # Weeks of the trend whose mean is withheld, and the minimum they fell short of (the
+    # digest says "2 weeks withheld (fewer than 5 respondents)" next to the trend).
+    withheld_weeks: int = 0
+    minimum: int = DEFAULT_MINIMUM
 
 
 async def satisfaction_stats(
@@ -789,22 +685,24 @@ async def satisfaction_stats(
     """Sales' satisfaction with enablement for the ISO week starting `week_start` (a Monday).
 
     The week's run is the enablement `SurveyRun` with `period_start == week_start`; without
-    one every count is 0, every figure "no responses yet" and every rate `None`.
+    one every count is 0, every figure "no responses yet" and every rate `None`. Every figure
+    made of answers comes through the privacy gate (`bot.satisfaction`, `bot.privacy.gate`),
+    each judged on the distinct people who gave it:
 
-    * mean / distribution: `bot.privacy.mean_score` / `distribution` over the week's
-      responses that carry a score (1–5), withheld below `minimum` respondents.
+    * mean / distribution: the mean 1–5 score and how many gave each score, withheld below
+      `minimum` people who gave a score.
     * responses: how many of the week's respondents gave a score (the mean's respondents).
     * reached: the run's deliveries whose DM went out (status sent or answered).
     * answered: those deliveries marked answered; response_rate = answered / reached
       (`bot.privacy.response_rate`, never withheld, `None` when nobody was reached), the same
       figure as the survey's own run summary.
     * trend: (ISO week label, mean) for the `weeks` weeks ending with this one, oldest
-      first, counted per run with GROUP BY in SQL; each week judged on its own
-      (`bot.privacy.trend`), weeks without a run or answers read "no responses yet".
+      first; each week judged on its own, weeks without a run or answers read "no responses
+      yet". withheld_weeks: how many of them are withheld.
     * help_most: (option key, answers) of "what would help you most", most first, ties by
       key, only options somebody picked; `None` (withheld) when fewer than `minimum` people
-      answered that question, judged on its own answers like a distribution.
-    * comments: `bot.privacy.safe_comments` of the week's comments, with the week's
+      answered that question.
+    * comments: the week's comments (`bot.privacy.safe_comments`), with the week's
       respondents (anyone who answered anything) as the respondent count: empty below the
       minimum, sorted, never names.
     """
@@ -812,124 +710,44 @@ async def satisfaction_stats(
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1, got {weeks}")
     first_week = week_start - timedelta(days=7 * (weeks - 1))
-    enablement_run = sa.and_(
-        col(SurveyRun.team_id) == team_id,
-        col(SurveyRun.kind) == SurveyKind.ENABLEMENT,
-    )
-
-    # Scores per (week, score) for the whole trend, this week included.
-    score_rows = (
-        await session.exec(
-            select(col(SurveyRun.period_start), col(SurveyResponse.score), sa.func.count())
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-            .where(
-                enablement_run,
-                col(SurveyRun.period_start) >= first_week,
-                col(SurveyRun.period_start) <= week_start,
-                col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-                col(SurveyResponse.score).is_not(None),
-            )
-            .group_by(col(SurveyRun.period_start), col(SurveyResponse.score))
-        )
-    ).all()
-    scores_by_week: dict[date, list[int]] = defaultdict(list)
-    for period_start, score, count in score_rows:
-        assert score is not None
-        scores_by_week[period_start].extend([int(score)] * int(count))
-    week_starts = [first_week + timedelta(days=7 * back) for back in range(weeks)]
-    weekly = trend(
-        [(iso_week_label(day), sorted(scores_by_week.get(day, []))) for day in week_starts],
+    found = await weeks_satisfaction(
+        session,
+        team_id=team_id,
+        week_starts=[first_week + timedelta(days=7 * back) for back in range(weeks)],
         minimum=minimum,
+        comments_for=[week_start],
     )
-    scores = scores_by_week.get(week_start, [])
-    label = iso_week_label(week_start)
-
-    run_id = (
-        await session.exec(
-            select(SurveyRun.id).where(enablement_run, col(SurveyRun.period_start) == week_start)
-        )
-    ).first()
-    if run_id is None:
-        return SatisfactionStats(
-            week_label=label,
-            mean=mean_score([], minimum=minimum),
-            distribution=None,
-            responses=0,
-            reached=0,
-            response_rate=None,
-            trend=weekly,
-            help_most=None,
-            comments=[],
-            answered=0,
-        )
-
-    delivery_row = (
-        await session.exec(
-            select(
-                sa.func.count(),
-                sa.func.sum(
-                    sa.case((col(SurveyDelivery.status) == DeliveryStatus.ANSWERED, 1), else_=0)
-                ),
-            ).where(
-                col(SurveyDelivery.run_id) == run_id,
-                col(SurveyDelivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.ANSWERED]),
+    weekly = [(iso_week_label(week.week_start), week.gated.mean) for week in found.weeks]
+    this = found.weeks[-1]
+    reached = answered = 0
+    if this.run_id is not None:
+        delivery_row = (
+            await session.exec(
+                select(
+                    sa.func.count(),
+                    sa.func.sum(
+                        sa.case((col(SurveyDelivery.status) == DeliveryStatus.ANSWERED, 1), else_=0)
+                    ),
+                ).where(
+                    col(SurveyDelivery.run_id) == this.run_id,
+                    col(SurveyDelivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.ANSWERED]),
+                )
             )
-        )
-    ).one()
-    reached, answered = int(delivery_row[0] or 0), int(delivery_row[1] or 0)
-
-    this_run = sa.and_(
-        col(SurveyResponse.run_id) == run_id,
-        col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-    )
-    help_rows = (
-        await session.exec(
-            select(SurveyResponse.help_with, sa.func.count())
-            .where(this_run, col(SurveyResponse.help_with).is_not(None))
-            .group_by(col(SurveyResponse.help_with))
-        )
-    ).all()
-    help_counts = [(str(key), int(count)) for key, count in help_rows]
-    help_answers = sum(count for _key, count in help_counts)
-    help_most = (
-        sorted(help_counts, key=lambda item: (-item[1], item[0]))
-        if counts_can_be_shown(help_answers, minimum=minimum)
-        else None
-    )
-
-    respondents = (
-        await session.exec(
-            select(sa.func.count()).where(
-                this_run,
-                sa.or_(
-                    col(SurveyResponse.score).is_not(None),
-                    col(SurveyResponse.comment).is_not(None),
-                    col(SurveyResponse.help_with).is_not(None),
-                ),
-            )
-        )
-    ).one()
-    comment_rows = (
-        await session.exec(
-            select(SurveyResponse.comment).where(this_run, col(SurveyResponse.comment).is_not(None))
-        )
-    ).all()
-    comments = safe_comments(
-        [comment for comment in comment_rows if comment],
-        respondents=int(respondents),
-        minimum=minimum,
-    )
+        ).one()
+        reached, answered = int(delivery_row[0] or 0), int(delivery_row[1] or 0)
     return SatisfactionStats(
-        week_label=label,
-        mean=mean_score(scores, minimum=minimum),
-        distribution=distribution(scores, minimum=minimum),
-        responses=len(scores),
+        week_label=iso_week_label(week_start),
+        mean=this.gated.mean,
+        distribution=this.gated.distribution,
+        responses=this.gated.mean.respondents,
         reached=reached,
         response_rate=response_rate(answered, reached),
         trend=weekly,
-        help_most=help_most,
-        comments=comments,
+        help_most=this.gated.help_most,
+        comments=this.gated.comments,
         answered=answered,
+        withheld_weeks=found.mean.withheld_weeks,
+        minimum=minimum,
     )
 
 
@@ -1238,6 +1056,10 @@ class Coverage:
     ratio: float | None
     status: str
     quota_attainment: float | None
+    # The last local date the figures include, and the day the CRM data was last imported when
+    # that is after it (amounts and stages have no history: they are as of that import).
+    as_of: date | None = None
+    imported_on: date | None = None
 
 
 def coverage_status(*, open_pipeline_cents: int, remaining_quota_cents: int | None) -> str:
@@ -1255,43 +1077,87 @@ def coverage_status(*, open_pipeline_cents: int, remaining_quota_cents: int | No
     return STATUS_3X_OR_MORE
 
 
-async def coverage(session: AsyncSession, *, team_id: str, quarter: str, tz: ZoneInfo) -> Coverage:
-    """Pipeline coverage for a quarter ("2026-Q4"), from imported CRM opportunities.
+async def coverage(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    quarter: str,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    until: datetime | None = None,
+) -> Coverage:
+    """Pipeline coverage for a quarter ("2026-Q4"), from imported CRM opportunities, as it
+    stood at the measuring instant: the earliest of the quarter's end, `until` (a past week's
+    end, for its digest) and `now` (without `now`, the quarter's end). A malformed quarter
+    raises `UserError`.
 
-    CRM dates are calendar dates as the CRM reported them (already local), so a date is in
-    the quarter when its first day <= date < the next quarter's first day; `tz` is taken for
-    a uniform call but not needed. A malformed quarter raises `UserError`.
+    CRM dates are calendar dates as the CRM reported them (already local); "before the
+    measuring instant" means on a local date the quarter up to that instant covers
+    (`Window.local_dates`), so today's deals count in the quarter to date.
 
-    * open_pipeline_cents: amounts of opportunities not closed whose close date is in the
-      quarter or unset (past-due open deals from earlier quarters are not counted).
+    * booked_cents: amounts of won opportunities whose close date is in the quarter, up to the
+      measuring date.
+    * open_pipeline_cents: amounts of opportunities created by the measuring date (or
+      undated) that were still open then — not closed, or closed after it — and whose close
+      date is in the quarter or unset (past-due open deals from earlier quarters are not
+      counted).
     * quota_cents: the quarter's workspace quota (owner "*"); without one, the sum of the
       per-owner quotas; `None` when there is no quota row at all.
-    * booked_cents: amounts of won opportunities whose close date is in the quarter.
     * remaining_quota_cents: max(quota − booked, 0); `None` without a quota.
     * ratio: open_pipeline / remaining_quota; `None` without a quota or with nothing left.
     * status: `coverage_status` ("no quota set" also for a quota of 0).
     * quota_attainment: booked / quota; `None` without a (non-zero) quota.
+    * as_of: the last date included; imported_on: the latest import's date when it is after
+      `as_of` — amounts, stages and expected close dates carry no history, so a past period
+      is judged with them as imported then ("as of import <date>").
     """
     first, end, label = _parse_quarter(quarter)
+    whole = quarter_window(label, tz)
+    measured = whole.up_to(min(whole.end, until or whole.end, now or whole.end))
+    after = measured.local_dates(tz)[1]
     in_quarter = sa.and_(col(Opportunity.close_date) >= first, col(Opportunity.close_date) < end)
     team = col(Opportunity.team_id) == team_id
+    close_date = col(Opportunity.close_date)
+    still_open_then = sa.or_(
+        col(Opportunity.is_closed).is_(False), sa.and_(close_date.is_not(None), close_date >= after)
+    )
+    created_by_then = sa.or_(
+        col(Opportunity.created_date).is_(None), col(Opportunity.created_date) < after
+    )
 
     open_cents = (
         await session.exec(
             select(sa.func.sum(col(Opportunity.amount_cents))).where(
                 team,
-                col(Opportunity.is_closed).is_(False),
-                sa.or_(in_quarter, col(Opportunity.close_date).is_(None)),
+                still_open_then,
+                created_by_then,
+                sa.or_(in_quarter, close_date.is_(None)),
             )
         )
     ).one()
     booked_cents = (
         await session.exec(
             select(sa.func.sum(col(Opportunity.amount_cents))).where(
-                team, col(Opportunity.is_won).is_(True), in_quarter
+                team, col(Opportunity.is_won).is_(True), in_quarter, close_date < after
             )
         )
     ).one()
+    # Only a period that ended before now can have been imported after: skip the read else.
+    last_import = None
+    if now is not None and measured.end < now:
+        last_import = (
+            await session.exec(
+                select(col(Opportunity.updated_at))
+                .where(team)
+                .order_by(col(Opportunity.updated_at).desc())
+                .limit(1)
+            )
+        ).first()
+    as_of = after - timedelta(days=1)
+    imported_on = None
+    if last_import is not None:
+        imported_day = last_import.astimezone(tz).date()
+        imported_on = imported_day if imported_day > as_of else None
     quota_rows = (
         await session.exec(
             select(Quota.owner, Quota.amount_cents).where(
@@ -1314,6 +1180,8 @@ async def coverage(session: AsyncSession, *, team_id: str, quarter: str, tz: Zon
             ratio=None,
             status=STATUS_NO_QUOTA,
             quota_attainment=None,
+            as_of=as_of,
+            imported_on=imported_on,
         )
     remaining = max(quota - booked, 0)
     return Coverage(
@@ -1325,4 +1193,6 @@ async def coverage(session: AsyncSession, *, team_id: str, quarter: str, tz: Zon
         ratio=open_pipeline / remaining if remaining else None,
         status=coverage_status(open_pipeline_cents=open_pipeline, remaining_quota_cents=remaining),
         quota_attainment=booked / quota,
+        as_of=as_of,
+        imported_on=imported_on,
     )

@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.errors import UserError
-from bot.goals import METRICS, canonical_metric, format_value, quote_input
+from bot.goals import METRICS, as_scored, canonical_metric, format_scored, quote_input
 from bot.models import Function
 
 __all__ = [
@@ -223,6 +223,9 @@ class ScorecardLine:
     contribution: float | None
     # Why the line is not computed: NOTE_NO_GOAL, NOTE_WITHHELD or NOTE_NO_DATA.
     note: str | None
+    # A caveat on the figure itself, shown with it: e.g. the weeks of anonymous answers the
+    # anonymity minimum left out of a quarter's satisfaction.
+    remark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ def _line(
     targets: Mapping[str, float],
     cap: float,
     withheld: Collection[str],
+    remark: str | None = None,
 ) -> ScorecardLine:
     metric = weighting.metric
     definition = METRICS[metric]
@@ -268,6 +272,8 @@ def _line(
         target = None  # bot.goals never stores one; a zero goal cannot be divided by
     if actual is not None and not math.isfinite(actual):
         actual = None
+    if actual is not None:
+        actual = as_scored(metric, actual)  # computed from exactly what the line shows
     note = (
         NOTE_NO_GOAL
         if target is None
@@ -292,6 +298,7 @@ def _line(
         capped=capped,
         contribution=contribution,
         note=note,
+        remark=remark,
     )
 
 
@@ -304,12 +311,14 @@ def compute_scorecard(
     weights: Sequence[Weighting],
     cap: float = DEFAULT_CAP,
     withheld: Collection[str] = (),
+    remarks: Mapping[str, str] | None = None,
 ) -> Scorecard:
     """Score one function for one quarter. Lines follow `weights`' order.
 
     `withheld` names metrics whose actual the anonymity minimum hides (enablement
     satisfaction with too few responses): the line shows neither the number nor an
     attainment derived from it, since a 100% attainment would reveal the score.
+    `remarks` adds a caveat to a metric's line (`ScorecardLine.remark`).
     Weights naming another function's metric are a programming error (parse_weights
     refuses them), so they raise ValueError rather than a UserError.
     """
@@ -320,7 +329,14 @@ def compute_scorecard(
     if cap <= 0:
         raise ValueError(f"cap must be positive, not {cap}")
     lines = tuple(
-        _line(weighting, actuals=actuals, targets=targets, cap=cap, withheld=withheld)
+        _line(
+            weighting,
+            actuals=actuals,
+            targets=targets,
+            cap=cap,
+            withheld=withheld,
+            remark=(remarks or {}).get(weighting.metric),
+        )
         for weighting in weights
     )
     contributions = [line.contribution for line in lines if line.contribution is not None]
@@ -352,19 +368,22 @@ def describe_line(line: ScorecardLine, *, cap: float) -> str:
     `Marketing-sourced pipeline (75%): $1,500,000 of $2,000,000 = 75% → 56.25%`.
 
     Plain text made only of our own labels and numbers, so it is safe in mrkdwn as is.
+    A line's remark follows after a semicolon.
     """
+    if line.remark:
+        return f"{describe_line(replace(line, remark=None), cap=cap)}; {line.remark}"
     head = f"{line.label} ({format_attainment(line.weight)})"
     if line.contribution is None or line.attainment is None:
         shown = []
         if line.note != NOTE_WITHHELD and line.actual is not None:
-            shown.append(f"actual {format_value(line.metric, line.actual)}")
+            shown.append(f"actual {format_scored(line.metric, line.actual)}")
         if line.target is not None:
-            shown.append(f"goal {format_value(line.metric, line.target)}")
+            shown.append(f"goal {format_scored(line.metric, line.target)}")
         facts = f" ({', '.join(shown)})" if shown else ""
         return f"{head}: {line.note or 'not computed'}{facts}"
     capped = f", capped at {format_attainment(cap)}" if line.attainment > cap else ""
     return (
-        f"{head}: {format_value(line.metric, line.actual)} of "
-        f"{format_value(line.metric, line.target)} = {format_attainment(line.attainment)}"
+        f"{head}: {format_scored(line.metric, line.actual)} of "
+        f"{format_scored(line.metric, line.target)} = {format_attainment(line.attainment)}"
         f"{capped} → {format_attainment(line.contribution)}"
     )

@@ -495,6 +495,19 @@ async def _save_response(
     """Upsert one person's answer (last write wins), keep its history, mark the delivery."""
     assert run.id is not None
     for _attempt in range(2):
+        # The run row, locked: on PostgreSQL the week's close (an UPDATE of this row) then
+        # waits for this answer's commit, or this answer sees the close and is refused. An
+        # answer never lands in a week that has already been closed (SQLite's write lock
+        # gives the same order).
+        locked = (
+            await session.exec(
+                select(SurveyRun)
+                .where(SurveyRun.id == run.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        check_open(locked, now)
         response = (
             await session.exec(
                 select(SurveyResponse).where(

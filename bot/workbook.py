@@ -48,7 +48,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -59,7 +59,6 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -67,6 +66,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import read_only
+from bot.deadlines import is_on_time
 from bot.digests import scorecard_for, sourced_cents
 from bot.errors import UserError
 from bot.goals import (
@@ -92,8 +92,8 @@ from bot.metrics import (
     pipeline_stats,
     request_stats,
     satisfaction_stats,
+    week_window,
 )
-from bot.metrics import _on_time as on_time  # the one definition of "delivered on time"
 from bot.models import (
     DeliveryRating,
     DeliveryStatus,
@@ -110,10 +110,12 @@ from bot.models import (
     SurveyRun,
 )
 from bot.periods import local_midnight
-from bot.privacy import WITHHELD_TEXT, Aggregate, counts_can_be_shown, effective_minimum
+from bot.privacy import WITHHELD_TEXT, Aggregate, effective_minimum, withheld_weeks_note
+from bot.satisfaction import window_satisfaction
 from bot.scorecard import Scorecard
 from bot.surveys import ACTIVITY_OPTIONS, HELP_OPTIONS
 from bot.text import format_reference
+from bot.workbook_charts import add_weekly_charts, apply_page_setup
 from bot.workspace import WorkspaceSettings
 
 __all__ = [
@@ -474,10 +476,13 @@ def weekly_columns(minimum: int) -> list[Column]:
         Column(
             "On-time %",
             Kind.PERCENT,
-            "Delivered before the end of the due date (or by the SLA deadline).",
+            "Delivered before the end of the due date the requester typed; when the due date "
+            "came from the SLA (or there is none), by the SLA deadline.",
         ),
-        Column("Open at week end", Kind.INT),
-        Column("Overdue at week end", Kind.INT),
+        Column("Open at week end", Kind.INT, "At the week's end; for the week in progress, now."),
+        Column(
+            "Overdue at week end", Kind.INT, "At the week's end; for the week in progress, now."
+        ),
         Column("Median hours to claim", Kind.HOURS, "Calendar hours, filed to claimed."),
         Column("Median hours to deliver", Kind.HOURS, "Calendar hours, filed to delivered."),
         Column(
@@ -501,13 +506,6 @@ def weekly_columns(minimum: int) -> list[Column]:
         Column("Leads", Kind.INT),
         Column("Lead-to-opportunity conversion", Kind.PERCENT),
     ]
-
-
-# 1-based columns of `weekly_columns` the charts plot.
-WEEKLY_SATISFACTION_COLUMN: Final = 14
-WEEKLY_CLAIM_COLUMN: Final = 10
-WEEKLY_DELIVER_COLUMN: Final = 11
-WEEKLY_SOURCED_COLUMN: Final = 17
 
 
 def request_columns(zone: str) -> list[Column]:
@@ -642,17 +640,15 @@ class _Plan:
     ) -> _Plan:
         tz = settings.zone
         window = period.window(tz)
-        kpi_window = None
-        if now > window.start:
-            kpi_window = Window(window.start, min(window.end, now), window.label, tz)
+        kpi_window = window.up_to(now) if now > window.start else None
         weeks: list[tuple[date, Window]] = []
         monday = period.start - timedelta(days=period.start.weekday())
         while monday <= period.end:
-            first = max(monday, period.start)
-            after = min(monday + timedelta(days=7), period.end + timedelta(days=1))
-            start, end = local_midnight(first, tz), local_midnight(after, tz)
-            if start < now:
-                weeks.append((monday, Window(start, min(end, now), iso_week_label(monday), tz)))
+            # The ISO week, cut to the period and to now: one window definition throughout.
+            week = week_window(monday, tz)
+            part = replace(week, start=max(week.start, window.start), end=min(week.end, window.end))
+            if part.start < now:
+                weeks.append((monday, part.up_to(now)))
             monday += timedelta(days=7)
         today = now.astimezone(tz).date()
         quarters: list[str] = []
@@ -943,6 +939,9 @@ class _Book:
             ),
             "scorecard": _Table(self.book, SHEETS[5], scorecard_columns()),
         }
+        # Now, before any row: a write-only sheet writes its fit-to-page flag with its first.
+        for ws in self.book.worksheets:
+            apply_page_setup(ws)
 
     def add(self, sheet: str, rows: Sequence[Any]) -> None:
         self.tables[sheet].add(rows)
@@ -956,56 +955,10 @@ class _Book:
 
     def charts(self, weeks: int) -> None:
         """Native charts under the weekly table, drawn from its cells."""
-        ws = self.tables["weekly"].ws
-        last = weeks + 1
-        categories = Reference(ws, min_col=1, min_row=2, max_row=last)
-
-        satisfaction = LineChart()
-        satisfaction.title = "Enablement satisfaction (1–5)"
-        satisfaction.add_data(
-            Reference(ws, min_col=WEEKLY_SATISFACTION_COLUMN, min_row=1, max_row=last),
-            titles_from_data=True,
+        table = self.tables["weekly"]
+        add_weekly_charts(
+            table.ws, headers=[column.header for column in table.columns], weeks=weeks
         )
-        satisfaction.y_axis.scaling.min = 1
-        satisfaction.y_axis.scaling.max = 5
-        satisfaction.y_axis.title = "Mean score"
-
-        turnaround = BarChart()
-        turnaround.type = "col"
-        turnaround.title = "Turnaround (median hours)"
-        turnaround.add_data(
-            Reference(
-                ws,
-                min_col=WEEKLY_CLAIM_COLUMN,
-                max_col=WEEKLY_DELIVER_COLUMN,
-                min_row=1,
-                max_row=last,
-            ),
-            titles_from_data=True,
-        )
-        turnaround.y_axis.title = "Hours"
-
-        sourced = BarChart()
-        sourced.type = "col"
-        sourced.title = "Marketing-sourced pipeline"
-        sourced.add_data(
-            Reference(ws, min_col=WEEKLY_SOURCED_COLUMN, min_row=1, max_row=last),
-            titles_from_data=True,
-        )
-        sourced.y_axis.number_format = '"$"#,##0'
-        sourced.legend = None
-
-        anchor = last + 3
-        for chart in (satisfaction, turnaround, sourced):
-            chart.set_categories(categories)
-            chart.display_blanks = "gap"  # a withheld week is a gap, not a zero
-            chart.width = 16
-            # openpyxl 3.1 hides the axes unless told otherwise.
-            chart.x_axis.delete = False
-            chart.y_axis.delete = False
-            chart.x_axis.title = "ISO week"
-            ws.add_chart(chart, f"A{anchor}")
-            anchor += 16
 
     def write_summary(self, kpis: PeriodKpis, counts: Counts, empty: bool) -> None:
         _Summary(self.summary, self.plan, kpis, counts, empty).write()
@@ -1133,14 +1086,20 @@ class _Summary:
         self.header("Function", "Metric", "Value", goal_title, "Note")
         support, demandgen = Function.SUPPORT.label, Function.DEMAND_GEN.label
         satisfaction = kpis.satisfaction
-        satisfaction_note = (
-            WITHHELD_TEXT
-            if satisfaction.withheld
-            else "no responses yet"
-            if satisfaction.value is None
-            else None
+        satisfaction_note = "; ".join(
+            note
+            for note in (
+                WITHHELD_TEXT
+                if satisfaction.withheld
+                else "no responses yet"
+                if satisfaction.value is None
+                else None,
+                withheld_weeks_note(satisfaction.withheld_weeks, minimum=self.plan.minimum),
+            )
+            if note
         )
         source = "CRM" if pipe.crm_opportunities else "pipeline survey"
+        at_end = "at period end" if req.window_ended else "now"
         rows: list[tuple[str, str, Kind, float | None, str | None, str | None]] = [
             (support, "Requests filed", Kind.INT, req.filed, None, None),
             (support, "Requests delivered", Kind.INT, req.delivered, "requests_delivered", None),
@@ -1152,8 +1111,8 @@ class _Summary:
                 "on_time_delivery_rate",
                 None,
             ),
-            (support, "Open at period end", Kind.INT, req.open_at_end, None, None),
-            (support, "Overdue at period end", Kind.INT, req.overdue_at_end, None, None),
+            (support, f"Open {at_end}", Kind.INT, req.open_at_end, None, None),
+            (support, f"Overdue {at_end}", Kind.INT, req.overdue_at_end, None, None),
             (support, "Median hours to claim", Kind.HOURS, req.time_to_claim.median, None, None),
             (
                 support,
@@ -1277,7 +1236,7 @@ class _Summary:
                     self.cell(line.attainment, fmt=PERCENT_FORMAT),
                     self.cell(line.capped, fmt=PERCENT_FORMAT),
                     self.cell(line.contribution, fmt=PERCENT_FORMAT),
-                    self.cell(line.note),
+                    self.cell("; ".join(part for part in (line.note, line.remark) if part) or None),
                 )
             self.line(
                 self.cell(title, font=BOLD),
@@ -1395,7 +1354,7 @@ def _kpi_steps(
     def week_step(monday: date, window: Window) -> Step:
         async def step() -> None:
             requests = await request_stats(
-                session, team_id=plan.team_id, window=window, calendar=calendar
+                session, team_id=plan.team_id, window=window, calendar=calendar, now=plan.now
             )
             pipeline = await pipeline_stats(session, team_id=plan.team_id, window=window)
             # A survey week belongs to the period its Monday is in (as in quarter figures).
@@ -1412,8 +1371,8 @@ def _kpi_steps(
             weeks.append(
                 WeekKpis(
                     week_start=monday,
-                    first=window.start.astimezone(plan.tz).date(),
-                    last=(window.end - timedelta(microseconds=1)).astimezone(plan.tz).date(),
+                    first=window.local_dates(plan.tz)[0],
+                    last=window.last_date(plan.tz),
                     label=window.label,
                     requests=requests,
                     satisfaction=satisfaction,
@@ -1430,7 +1389,7 @@ def _kpi_steps(
         window = plan.kpi_window or Window(plan.window.start, plan.window.start, "", plan.tz)
         kpis.to_date = plan.kpi_window is not None and plan.kpi_window.end < plan.window.end
         kpis.requests = await request_stats(
-            session, team_id=plan.team_id, window=window, calendar=calendar
+            session, team_id=plan.team_id, window=window, calendar=calendar, now=plan.now
         )
         await session.commit()
 
@@ -1446,7 +1405,11 @@ def _kpi_steps(
             )
         if plan.quarters:
             kpis.coverage = await coverage(
-                session, team_id=plan.team_id, quarter=plan.quarters[-1], tz=plan.tz
+                session,
+                team_id=plan.team_id,
+                quarter=plan.quarters[-1],
+                tz=plan.tz,
+                now=plan.now,
             )
         await session.commit()
 
@@ -1461,6 +1424,7 @@ def _kpi_steps(
                     quarter=quarter,
                     function=function,
                     settings=plan.settings,
+                    now=plan.now,
                 )
             )
             await session.commit()
@@ -1476,36 +1440,15 @@ def _kpi_steps(
 async def _period_satisfaction(
     session: AsyncSession, plan: _Plan
 ) -> tuple[Aggregate, float | None]:
-    """Mean enablement score over the runs whose week starts in the period (withheld below
-    the anonymity minimum, like `bot.digests.quarter_satisfaction`), and the response rate
-    over those runs (answered / reached, never withheld)."""
-    runs = sa.and_(
-        col(SurveyRun.team_id) == plan.team_id,
-        col(SurveyRun.kind) == SurveyKind.ENABLEMENT,
-        col(SurveyRun.period_start) >= plan.period.start,
-        col(SurveyRun.period_start) <= plan.period.end,
+    """Mean enablement score over the survey weeks of the period, through the privacy gate
+    (`bot.satisfaction`, like `bot.digests.quarter_satisfaction`: shown weeks only, with the
+    withheld weeks counted), and the response rate over those weeks' runs (answered / reached,
+    never withheld)."""
+    found = await window_satisfaction(
+        session, team_id=plan.team_id, window=plan.window, tz=plan.tz, minimum=plan.minimum
     )
+    run_ids = [week.run_id for week in found.weeks if week.run_id is not None]
     connection = await session.connection()
-    scored = (
-        await connection.execute(
-            sa.select(
-                sa.func.count(col(SurveyResponse.score)), sa.func.avg(col(SurveyResponse.score))
-            )
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-            .where(
-                runs,
-                col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-                col(SurveyResponse.score).is_not(None),
-            )
-        )
-    ).one()
-    respondents, average = int(scored[0] or 0), scored[1]
-    if respondents == 0:
-        mean = Aggregate(0, None, False)
-    elif not counts_can_be_shown(respondents, minimum=plan.minimum):
-        mean = Aggregate(respondents, None, True)
-    else:
-        mean = Aggregate(respondents, float(average), False)
     reached_row = (
         await connection.execute(
             sa.select(
@@ -1513,16 +1456,14 @@ async def _period_satisfaction(
                 sa.func.sum(
                     sa.case((col(SurveyDelivery.status) == DeliveryStatus.ANSWERED, 1), else_=0)
                 ),
-            )
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyDelivery.run_id))
-            .where(
-                runs,
+            ).where(
+                col(SurveyDelivery.run_id).in_(run_ids),
                 col(SurveyDelivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.ANSWERED]),
             )
         )
     ).one()
     reached, answered = int(reached_row[0] or 0), int(reached_row[1] or 0)
-    return mean, (answered / reached if reached else None)
+    return found.mean, (answered / reached if reached else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -1625,6 +1566,7 @@ _REQUEST_FIELDS: Final = (
     col(SupportRequest.claimed_at),
     col(SupportRequest.delivered_at),
     col(SupportRequest.due_date),
+    col(SupportRequest.due_from_sla),
     col(SupportRequest.sla_deadline),
     col(SupportRequest.source),
     col(SupportRequest.details),
@@ -1669,6 +1611,7 @@ def _request_row(row: Any, filed_in_period: bool, tz: ZoneInfo) -> tuple[Any, ..
         claimed_at,
         delivered_at,
         due_date,
+        due_from_sla,
         sla_deadline,
         source,
         details,
@@ -1694,7 +1637,15 @@ def _request_row(row: Any, filed_in_period: bool, tz: ZoneInfo) -> tuple[Any, ..
         excel_date(due_date),
         _hours(created_at, claimed_at),
         _hours(created_at, delivered_at) if delivered else None,
-        _yes_no(on_time(delivered_at, due_date=due_date, sla_deadline=sla_deadline, tz=tz))
+        _yes_no(
+            is_on_time(
+                delivered_at,
+                due_date=due_date,
+                due_from_sla=due_from_sla,
+                sla_deadline=sla_deadline,
+                tz=tz,
+            )
+        )
         if delivered
         else None,
         score,
@@ -1748,53 +1699,36 @@ async def _request_pages(session: AsyncSession, plan: _Plan) -> AsyncIterator[li
 
 @dataclass(frozen=True)
 class _EnablementWeek:
+    """One survey week of the period and what the privacy gate lets the sheet show of it."""
+
     run_id: int
     week_start: date
-    respondents: int
-    scorers: int
-    helpers: int
+    shown: bool  # enough people answered: the week appears at all, with its comments
+    scores_shown: bool
+    scores_withheld: bool  # some gave a score, too few to show
+    help_shown: bool
+    help_withheld: bool
 
 
 async def _enablement_weeks(session: AsyncSession, plan: _Plan) -> list[_EnablementWeek]:
-    """Each enablement run of the period with how many answered anything, gave a score and
-    said what would help (the counts the anonymity rules are judged on)."""
-    answered_anything = sa.or_(
-        col(SurveyResponse.score).is_not(None),
-        col(SurveyResponse.comment).is_not(None),
-        col(SurveyResponse.help_with).is_not(None),
+    """Each enablement run of the period, judged by the privacy gate (`bot.satisfaction`) on
+    the distinct people who answered anything, gave a score and said what would help."""
+    found = await window_satisfaction(
+        session, team_id=plan.team_id, window=plan.window, tz=plan.tz, minimum=plan.minimum
     )
-
-    def tally(condition: Any) -> Any:
-        return sa.func.sum(sa.case((condition, 1), else_=0))
-
-    statement = (
-        sa.select(
-            col(SurveyRun.id),
-            col(SurveyRun.period_start),
-            tally(answered_anything),
-            tally(col(SurveyResponse.score).is_not(None)),
-            tally(col(SurveyResponse.help_with).is_not(None)),
-        )
-        .select_from(SurveyRun)
-        .outerjoin(
-            SurveyResponse,
-            sa.and_(
-                col(SurveyResponse.run_id) == col(SurveyRun.id),
-                col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-            ),
-        )
-        .where(
-            col(SurveyRun.team_id) == plan.team_id,
-            col(SurveyRun.kind) == SurveyKind.ENABLEMENT,
-            col(SurveyRun.period_start) >= plan.period.start,
-            col(SurveyRun.period_start) <= plan.period.end,
-        )
-        .group_by(col(SurveyRun.id), col(SurveyRun.period_start))
-        .order_by(col(SurveyRun.period_start))
-    )
+    await session.commit()  # one short transaction, like every page
     return [
-        _EnablementWeek(int(run_id), week, int(anything or 0), int(scores or 0), int(helps or 0))
-        for run_id, week, anything, scores, helps in await _page(session, statement)
+        _EnablementWeek(
+            run_id=week.run_id,
+            week_start=week.week_start,
+            shown=week.gated.shown,
+            scores_shown=week.gated.scores_shown,
+            scores_withheld=week.gated.mean.withheld,
+            help_shown=week.gated.help_most is not None,
+            help_withheld=week.gated.help_withheld,
+        )
+        for week in found.weeks
+        if week.run_id is not None
     ]
 
 
@@ -1806,7 +1740,7 @@ def _enablement_note(week: _EnablementWeek, text: str) -> _Note:
 async def _enablement_pages(
     session: AsyncSession, plan: _Plan, weeks: list[_EnablementWeek]
 ) -> AsyncIterator[list[Any]]:
-    """The anonymous pulse, week by week, with the anonymity rules applied:
+    """The anonymous pulse, week by week, as the privacy gate decided (`_enablement_weeks`):
 
     * a week with fewer respondents than the minimum is left out, with a note row (which
       gives no count: a count below the minimum is itself withheld);
@@ -1819,7 +1753,7 @@ async def _enablement_pages(
     """
     minimum = plan.minimum
     for week in weeks:
-        if not counts_can_be_shown(week.respondents, minimum=minimum):
+        if not week.shown:
             yield [
                 _enablement_note(
                     week,
@@ -1828,15 +1762,14 @@ async def _enablement_pages(
                 )
             ]
             continue
-        show_score = counts_can_be_shown(week.scorers, minimum=minimum)
-        show_help = counts_can_be_shown(week.helpers, minimum=minimum)
+        show_score, show_help = week.scores_shown, week.help_shown
         withheld = [
             name
-            for name, shown, given in (
-                ("scores", show_score, week.scorers),
-                ("'what would help most'", show_help, week.helpers),
+            for name, hidden in (
+                ("scores", week.scores_withheld),
+                ("'what would help most'", week.help_withheld),
             )
-            if given and not shown
+            if hidden
         ]
         page: list[Any] = []
         if withheld:
@@ -2121,7 +2054,7 @@ def _scorecard_rows(scorecards: list[Scorecard]) -> list[tuple[Any, ...]]:
                     card.cap,
                     f"=MIN(MAX(H{number},0),I{number})" if computed else None,
                     f"=E{number}*J{number}" if computed else None,
-                    line.note,
+                    "; ".join(part for part in (line.note, line.remark) if part) or None,
                 )
             )
         last = len(rows) + 1

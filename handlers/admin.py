@@ -116,8 +116,10 @@ class AdminHandlers:
             return
         async with self.deps.sessions() as session:
             requests = await open_queue(session, team_id=team_id)
-        today = self.deps.clock().astimezone(settings.zone).date()
-        await respond(text=build_queue(requests, today=today), response_type="ephemeral")
+        await respond(
+            text=build_queue(requests, now=self.deps.clock(), tz=settings.zone),
+            response_type="ephemeral",
+        )
 
     async def submit_settings(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient

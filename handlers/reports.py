@@ -124,13 +124,21 @@ class ReportHandlers:
                 if kind == DigestKind.SUPPORT:
                     text, part = build_support_digest(
                         await support_digest(
-                            session, team_id=team_id, week_start=week, settings=settings
+                            session,
+                            team_id=team_id,
+                            week_start=week,
+                            settings=settings,
+                            now=self.deps.clock(),
                         )
                     )
                 else:
                     text, part = build_demandgen_digest(
                         await demandgen_digest(
-                            session, team_id=team_id, week_start=week, settings=settings
+                            session,
+                            team_id=team_id,
+                            week_start=week,
+                            settings=settings,
+                            now=self.deps.clock(),
                         )
                     )
                 texts.append(text)
@@ -158,7 +166,12 @@ class ReportHandlers:
         async with self.deps.sessions() as session:
             for function in (Function.DEMAND_GEN, Function.SUPPORT):
                 card = await scorecard_for(
-                    session, team_id=team_id, quarter=quarter, function=function, settings=settings
+                    session,
+                    team_id=team_id,
+                    quarter=quarter,
+                    function=function,
+                    settings=settings,
+                    now=self.deps.clock(),
                 )
                 parts.append(build_scorecard(card))
         await respond(text="\n\n".join(parts), response_type="ephemeral")

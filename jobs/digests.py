@@ -54,13 +54,21 @@ async def post_team_digests(
             if kind == DigestKind.SUPPORT:
                 text, blocks = build_support_digest(
                     await support_digest(
-                        session, team_id=team_id, week_start=period.start, settings=settings
+                        session,
+                        team_id=team_id,
+                        week_start=period.start,
+                        settings=settings,
+                        now=now,
                     )
                 )
             else:
                 text, blocks = build_demandgen_digest(
                     await demandgen_digest(
-                        session, team_id=team_id, week_start=period.start, settings=settings
+                        session,
+                        team_id=team_id,
+                        week_start=period.start,
+                        settings=settings,
+                        now=now,
                     )
                 )
         ts: str | None = None

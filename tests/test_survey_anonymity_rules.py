@@ -16,16 +16,21 @@ from bot.privacy import (
     NO_RESPONSES_TEXT,
     WITHHELD_TEXT,
     Aggregate,
+    Answer,
     Cell,
+    WeekAnswers,
     breakdown,
     check_minimum_setting,
     counts_can_be_shown,
     distribution,
     effective_minimum,
+    gate,
+    gate_scores,
     mean_score,
     response_rate,
     safe_comments,
     trend,
+    withheld_weeks_note,
 )
 
 
@@ -435,3 +440,94 @@ def test_comments_are_withheld_below_the_minimum() -> None:
     shown = safe_comments(submitted, respondents=4, minimum=5)
 
     assert shown == []
+
+
+# --- the gate: figures over several weeks ------------------------------------------------------
+
+
+def test_a_figure_over_several_weeks_is_made_of_the_shown_weeks_only() -> None:
+    weeks = [
+        ("W45", [("a", 5), ("b", 4), ("c", 4), ("d", 3), ("e", 4)]),  # 20 / 5 = 4.0
+        ("W46", [("a", 1), ("b", 1)]),  # 2 < 5: withheld
+        ("W47", [("a", 3), ("b", 3), ("c", 4), ("d", 4), ("e", 2), ("f", 2)]),  # 18 / 6 = 3.0
+    ]
+
+    gated = gate_scores(weeks, minimum=5)
+
+    # (20 + 18) / 11, not (20 + 2 + 18) / 13: that would give W46's 1 + 1 by subtraction.
+    assert gated.mean == Aggregate(respondents=11, value=38 / 11, withheld=False, withheld_weeks=1)
+    assert [(key, mean.display()) for key, mean in gated.trend] == [
+        ("W45", "4.0"),
+        ("W46", WITHHELD_TEXT),
+        ("W47", "3.0"),
+    ]
+    assert withheld_weeks_note(gated.mean.withheld_weeks, minimum=5) == (
+        "1 week withheld (fewer than 5 respondents)"
+    )
+
+
+def test_a_figure_over_weeks_that_are_all_withheld_is_withheld_itself() -> None:
+    weeks = [("W45", [("a", 5), ("b", 4)]), ("W46", []), ("W47", [("a", 1)])]
+
+    gated = gate_scores(weeks, minimum=3)
+
+    assert gated.mean == Aggregate(respondents=0, value=None, withheld=True, withheld_weeks=2)
+    assert withheld_weeks_note(2, minimum=3) == "2 weeks withheld (fewer than 3 respondents)"
+    assert withheld_weeks_note(0, minimum=3) is None
+
+
+def test_the_minimum_counts_distinct_people_not_answers() -> None:
+    # Six answers, but from three people: below a minimum of five.
+    pairs = [("a", 5), ("a", 4), ("b", 4), ("b", 3), ("c", 4), ("c", 5)]
+
+    gated = gate_scores([("W45", pairs)], minimum=5)
+
+    assert gated.weeks[0].mean == Aggregate(respondents=3, value=None, withheld=True)
+    assert gated.mean.value is None
+
+
+def test_help_tallies_and_comments_over_several_weeks_leave_withheld_weeks_out() -> None:
+    shown = WeekAnswers.of(
+        "W45",
+        [
+            Answer(person, score=4, help_with=wish, comment=note)
+            for person, wish, note in [
+                ("a", "roi", "More ROI decks"),
+                ("b", "roi", None),
+                ("c", "competitive", None),
+                ("d", "competitive", "  "),
+                ("e", "case_studies", None),
+            ]
+        ],
+    )
+    thin = WeekAnswers.of(
+        "W46", [Answer("a", help_with="objections", comment="It was me, Bob"), Answer("b", 2)]
+    )
+
+    gated = gate([shown, thin], minimum=5)
+
+    assert gated.help_most == [("competitive", 2), ("roi", 2), ("case_studies", 1)]
+    assert gated.help_withheld_weeks == 1
+    assert gated.comments == ["More ROI decks"]
+    assert gated.comments_withheld_weeks == 1
+    assert (gated.weeks[1].help_most, gated.weeks[1].comments) == (None, [])
+
+
+def test_a_week_below_the_minimum_is_withheld_whole_even_where_nobody_gave_a_score() -> None:
+    # Two people wrote a comment and gave no score: "no responses yet" would say so.
+    words_only = WeekAnswers.of("W46", [Answer("a", comment="slow"), Answer("b", comment="ok")])
+
+    gated = gate([words_only], minimum=5)
+
+    week = gated.weeks[0]
+    assert week.mean == Aggregate(respondents=0, value=None, withheld=True)
+    assert week.mean.display() == WITHHELD_TEXT
+    assert (week.shown, week.help_withheld) == (False, True)
+    assert gated.mean.withheld_weeks == 1
+
+
+def test_a_tally_that_does_not_add_up_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="more scorers"):
+        WeekAnswers("W45", respondents=2, scorers=3, scores={4: 3})
+    with pytest.raises(ValueError, match="people for"):
+        WeekAnswers("W45", respondents=5, scorers=5, scores={4: 2})

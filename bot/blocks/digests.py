@@ -7,10 +7,10 @@ from typing import Any
 from bot.blocks.common import Block, context, divider, fields_section, header, section
 from bot.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
 from bot.feedback import THEMES
-from bot.goals import METRICS, format_value
-from bot.metrics import Durations
+from bot.goals import METRICS, format_scored, format_value
+from bot.metrics import Durations, RequestStats
 from bot.models import Goal
-from bot.privacy import Aggregate
+from bot.privacy import Aggregate, withheld_weeks_note
 from bot.request_types import RequestType
 from bot.scorecard import Scorecard, format_attainment
 from bot.surveys import ACTIVITY_OPTIONS, HELP_OPTIONS
@@ -69,11 +69,23 @@ def vs_goal(goals: dict[str, Goal], metric: str, actual: float | None) -> str:
 
 
 def satisfaction_text(aggregate: Aggregate) -> str:
-    if aggregate.respondents == 0:
-        return NO_DATA
+    # Withheld first: a withheld week may have no scores at all, and saying "no data yet"
+    # then would tell that none of its few respondents gave one.
     if aggregate.withheld:
         return "withheld: not enough responses to keep answers anonymous"
+    if aggregate.respondents == 0:
+        return NO_DATA
     return f"{aggregate.display()} / 5"
+
+
+def open_label(stats: RequestStats) -> str:
+    """ "Open at week end" for a week that has ended, "Open now" for one in progress: the
+    figure is measured at that instant (`bot.metrics.request_stats`)."""
+    return "Open at week end" if stats.window_ended else "Open now"
+
+
+def overdue_label(stats: RequestStats) -> str:
+    return "Overdue at week end" if stats.window_ended else "Overdue now"
 
 
 def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
@@ -89,8 +101,8 @@ def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
                     f"*Filed*\n{this.filed} ({change(this.filed, last.filed)})",
                     f"*Delivered*\n{this.delivered} · {percent(this.on_time_rate)} on time"
                     + vs_goal(digest.goals, "on_time_delivery_rate", this.on_time_rate),
-                    f"*Open*\n{this.open_at_end}",
-                    f"*Overdue*\n{this.overdue_at_end}",
+                    f"*{open_label(this)}*\n{this.open_at_end}",
+                    f"*{overdue_label(this)}*\n{this.overdue_at_end}",
                     f"*Time to claim* (business hours)\n{hours(this.time_to_claim_business)}",
                     f"*Time to deliver* (business hours)\n{hours(this.time_to_deliver_business)}",
                 ]
@@ -118,12 +130,15 @@ def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
             )
     sat = digest.satisfaction
     trend = sparkline([aggregate.value for _label, aggregate in sat.trend])
+    left_out = withheld_weeks_note(sat.withheld_weeks, minimum=sat.minimum)
     blocks.append(divider())
     blocks.append(
         section(
             f"*Sales' satisfaction with enablement:* {satisfaction_text(sat.mean)}"
             + vs_goal(digest.goals, "enablement_satisfaction", sat.mean.value)
-            + f"\n8-week trend `{trend}` · survey response rate {percent(sat.response_rate)}"
+            + f"\n8-week trend `{trend}`"
+            + (f" · {left_out}" if left_out else "")
+            + f" · survey response rate {percent(sat.response_rate)}"
             f" ({sat.answered} of {sat.reached})"
         )
     )
@@ -190,9 +205,12 @@ def build_demandgen_digest(digest: DemandGenDigest) -> tuple[str, list[Block]]:
         coverage_line = (
             f"*Pipeline coverage:* {ratio} ({cover.status}) — open pipeline "
             f"{format_money(cover.open_pipeline_cents)} against "
-            f"{format_money(cover.remaining_quota_cents or 0)} of quota still to close. "
-            "Healthy is 2x–3x."
+            f"{format_money(cover.remaining_quota_cents or 0)} of quota still to close"
+            + (f" as of {cover.as_of:%a %b} {cover.as_of.day}" if cover.as_of else "")
+            + ". Healthy is 2x–3x."
         )
+        if cover.imported_on is not None:
+            coverage_line += f" _CRM amounts and stages as of import {cover.imported_on:%Y-%m-%d}._"
     blocks.append(section(coverage_line))
     if this.activities:
         ranked = "\n".join(
@@ -211,14 +229,17 @@ def build_scorecard(scorecard: Scorecard) -> str:
         f"*{scorecard.function.label} scorecard · {scorecard.quarter}* (cap {scorecard.cap:.0%})"
     ]
     for line in scorecard.lines:
-        actual = format_value(line.metric, line.actual) if line.actual is not None else "—"
-        target = format_value(line.metric, line.target) if line.target is not None else "—"
+        actual = format_scored(line.metric, line.actual)
+        target = format_scored(line.metric, line.target)
         detail = line.note or (
             f"{format_attainment(line.attainment)} of goal → counts {format_attainment(line.capped)}"
             f" × {line.weight:.0%} = {format_attainment(line.contribution)}"
         )
         label = METRICS[line.metric].label if line.metric in METRICS else line.metric
-        lines.append(f"• *{label}* ({line.weight:.0%}): {actual} vs goal {target} — {detail}")
+        remark = f" · {line.remark}" if line.remark else ""
+        lines.append(
+            f"• *{label}* ({line.weight:.0%}): {actual} vs goal {target} — {detail}{remark}"
+        )
     total = format_attainment(scorecard.total)
     lines.append(
         f"*Bonus attainment: {total}*"

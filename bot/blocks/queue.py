@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.blocks.common import (
     Block,
@@ -23,6 +24,7 @@ from bot.blocks.requests import (
     format_due,
     summary_line,
 )
+from bot.deadlines import is_late_at
 from bot.lifecycle import Action
 from bot.models import DeliveryRating, RequestStatus, SupportRequest
 from bot.queue import LOW_SCORE_REASONS, RATING_WINDOW
@@ -356,8 +358,9 @@ def build_rating_dm(
     return text, blocks
 
 
-def build_queue(requests: list[SupportRequest], *, today: date) -> str:
-    """`/align queue`: open requests grouped by status, due dates and owners."""
+def build_queue(requests: list[SupportRequest], *, now: datetime, tz: ZoneInfo) -> str:
+    """`/align queue`: open requests grouped by status, due dates and owners; "overdue" by
+    the one lateness rule (`bot.deadlines`), the same as the digests count."""
     if not requests:
         return ":tada: The Marketing Support queue is empty."
     order = [
@@ -379,9 +382,14 @@ def build_queue(requests: list[SupportRequest], *, today: date) -> str:
                 if request.intake_permalink
                 else reference
             )
-            overdue = (
-                " :rotating_light: overdue" if request.due_date and request.due_date < today else ""
+            late = is_late_at(
+                now,
+                due_date=request.due_date,
+                due_from_sla=request.due_from_sla,
+                sla_deadline=request.sla_deadline,
+                tz=tz,
             )
+            overdue = " :rotating_light: overdue" if late else ""
             owner = f" · <@{request.assignee_id}>" if request.assignee_id else ""
             lines.append(f"• {link} {summary_line(request)}{owner}{overdue}")
         if len(group) > 15:
