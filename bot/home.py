@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.deadlines import late_at
 from bot.lifecycle import OPEN_STATES, Actor
 from bot.models import RequestStatus, Role, SupportRequest
 from bot.workspace import WorkspaceSettings
@@ -87,6 +89,9 @@ class Home:
     today: date
     intake_channel: str | None
     show_demand_gen_note: bool
+    # When the tab was built, in the workspace's zone: "overdue" is judged at this instant.
+    now: datetime | None = None
+    zone: ZoneInfo | None = None
     my_open: Page | None = None
     my_closed: Page | None = None
     unclaimed: Page | None = None
@@ -182,14 +187,17 @@ async def assigned_requests(
     )
 
 
-async def overdue_requests(session: AsyncSession, *, team_id: str, today: date, limit: int) -> Page:
-    """Open requests whose due date has passed (in the workspace's time zone), oldest first."""
+async def overdue_requests(
+    session: AsyncSession, *, team_id: str, now: datetime, tz: ZoneInfo, limit: int
+) -> Page:
+    """Open requests already late at `now` (`bot.deadlines`, the rule the digests count by),
+    oldest due first."""
     return await _page(
         session,
         where=(
             col(SupportRequest.team_id) == team_id,
             col(SupportRequest.status).in_(list(OPEN_STATES)),
-            col(SupportRequest.due_date) < today,
+            late_at(now, tz),
         ),
         order_by=_DUE_FIRST,
         limit=limit,
@@ -265,7 +273,11 @@ async def load_home(
             session, team_id=team_id, assignee_id=user_id, limit=paging.limit(HomeList.MINE)
         )
         overdue = await overdue_requests(
-            session, team_id=team_id, today=today, limit=paging.limit(HomeList.OVERDUE)
+            session,
+            team_id=team_id,
+            now=now,
+            tz=settings.zone,
+            limit=paging.limit(HomeList.OVERDUE),
         )
     workspace: WorkspaceSummary | None = None
     if actor.is_admin:
@@ -280,6 +292,8 @@ async def load_home(
         user_id=user_id,
         today=today,
         intake_channel=settings.intake_channel,
+        now=now,
+        zone=settings.zone,
         show_demand_gen_note=actor.in_demand_gen and not actor.in_support,
         my_open=my_open,
         my_closed=my_closed,

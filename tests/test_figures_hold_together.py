@@ -26,6 +26,7 @@ from bot.demo import generate_demo
 from bot.deps import Deps
 from bot.digests import scorecard_for
 from bot.goals import format_scored
+from bot.home import overdue_requests
 from bot.metrics import coverage, request_stats
 from bot.models import (
     Function,
@@ -513,3 +514,25 @@ async def test_the_queue_marks_overdue_by_the_same_rule_as_the_digest(
     [tonight] = [line for line in answer.params["text"].splitlines() if "Tonight" in line]
     assert "overdue" in slacker
     assert "overdue" not in tonight
+
+
+async def test_app_homes_overdue_list_follows_the_same_rule(deps: Deps) -> None:
+    monday = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    late_by_sla = a_request(
+        created_at=monday, due_date=date(2026, 11, 27), due_from_sla=True, sla_deadline=SLA_DEADLINE
+    )
+    due_tonight = a_request(
+        created_at=monday, due_date=date(2026, 11, 27), sla_deadline=SLA_DEADLINE
+    )
+    await store(deps, late_by_sla, due_tonight)
+
+    async with deps.sessions() as session:
+        page = await overdue_requests(
+            session,
+            team_id=TEAM_ID,
+            now=datetime(2026, 11, 27, 16, tzinfo=UTC),
+            tz=UTC_ZONE,
+            limit=10,
+        )
+
+    assert [request.number for request in page.requests] == [late_by_sla.number]

@@ -34,6 +34,7 @@ from bot.blocks.requests import (
     slack_date,
     summary_line,
 )
+from bot.deadlines import is_late_at
 from bot.home import (
     MAX_PAGE,
     PAGE_STEP,
@@ -139,10 +140,16 @@ def _status(request: SupportRequest) -> str:
 
 
 def _overdue(request: SupportRequest, home: Home) -> bool:
-    return (
-        request.due_date is not None
-        and request.due_date < home.today
-        and RequestStatus(request.status) in OPEN_STATES
+    if RequestStatus(request.status) not in OPEN_STATES:
+        return False
+    if home.now is None or home.zone is None:  # a tab built without its instant: by date
+        return request.due_date is not None and request.due_date < home.today
+    return is_late_at(
+        home.now,
+        due_date=request.due_date,
+        due_from_sla=request.due_from_sla,
+        sla_deadline=request.sla_deadline,
+        tz=home.zone,
     )
 
 
