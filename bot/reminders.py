@@ -85,9 +85,29 @@ async def due_escalations_for_team(
 
 
 async def claim_escalation(
-    session: AsyncSession, *, request_id: int, step: EscalationStep, cycle: int, now: datetime
+    session: AsyncSession,
+    *,
+    request_id: int,
+    step: EscalationStep,
+    cycle: int,
+    now: datetime,
+    version: int | None = None,
 ) -> bool:
-    """Record that this step is being sent; False when another run or process got there first."""
+    """Record that this step is being sent; False when another run or process got there first,
+    or when the request changed since the job read it (`version`): a nudge decided on a stale
+    read ("nobody has claimed this") must not go out after someone claimed it. The request's
+    row is locked while the claim is written, so a transition either waits for it or is seen."""
+    if version is not None:
+        current = (
+            await session.exec(
+                select(SupportRequest.version)
+                .where(SupportRequest.id == request_id)
+                .with_for_update()
+            )
+        ).first()
+        if current != version:
+            await session.rollback()
+            return False
     session.add(RequestEscalation(request_id=request_id, step=step.value, cycle=cycle, sent_at=now))
     try:
         await session.commit()

@@ -93,6 +93,7 @@ async def send_team_reminders(
                 step=escalation.step,
                 cycle=escalation.cycle,
                 now=now,
+                version=escalation.request.version,
             )
         if not claimed:
             continue

@@ -7,12 +7,17 @@ kept waiting while the newer write completes, then released. No sleeps, no timin
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
+
+from sqlmodel import select
 
 from bot.app import make_client
 from bot.deps import Deps
-from bot.models import Role
+from bot.models import RequestEscalation, RequestStatus, RequestType, Role, SupportRequest
+from bot.reminders import claim_escalation
 from bot.roster import begin_roster_sync, replace_role_members, roles_of
+from bot.sla import EscalationStep
 from jobs.roster_sync import sync_all_rosters
 from tests.conftest import (
     ADMIN,
@@ -129,3 +134,50 @@ async def test_a_save_that_changes_a_group_supersedes_a_sync_already_running(dep
     assert kept == 1
     assert dropped is None
     assert await roles(deps, REP) == {Role.SALES}
+
+
+async def test_an_escalation_decided_on_a_stale_read_is_not_claimed_after_the_request_changed(
+    configured: Deps,
+) -> None:
+    now = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    request = SupportRequest(
+        team_id=TEAM_ID,
+        number=1,
+        request_type=RequestType.DEAL_DECK,
+        status=RequestStatus.OPEN,
+        requester_id="U0REP",
+        requester_in_sales=True,
+        source="command",
+        source_key="stale-read",
+        created_at=now,
+        updated_at=now,
+    )
+    async with configured.sessions() as session:
+        session.add(request)
+        await session.commit()
+        assert request.id is not None
+        read_version = request.version
+        request.version += 1  # someone claimed it after the job read it
+        await session.commit()
+
+    async with configured.sessions() as session:
+        stale = await claim_escalation(
+            session,
+            request_id=request.id,
+            step=EscalationStep.UNCLAIMED_4H,
+            cycle=0,
+            now=now,
+            version=read_version,
+        )
+        fresh = await claim_escalation(
+            session,
+            request_id=request.id,
+            step=EscalationStep.UNCLAIMED_4H,
+            cycle=0,
+            now=now,
+            version=read_version + 1,
+        )
+        rows = (await session.exec(select(RequestEscalation))).all()
+
+    assert (stale, fresh) == (False, True)
+    assert len(rows) == 1
