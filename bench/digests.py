@@ -326,11 +326,11 @@ async def measure(
             async with sessions() as session:
                 first = time.perf_counter()
                 support = await digests.support_digest(
-                    session, team_id=TEAM, week_start=week, settings=settings
+                    session, team_id=TEAM, week_start=week, settings=settings, now=NOW
                 )
                 second = time.perf_counter()
                 demandgen = await digests.demandgen_digest(
-                    session, team_id=TEAM, week_start=week, settings=settings
+                    session, team_id=TEAM, week_start=week, settings=settings, now=NOW
                 )
                 third = time.perf_counter()
             timings.append((second - first, third - second))
@@ -349,10 +349,10 @@ async def measure(
             with profiling(engine, report):
                 async with sessions() as session:
                     await digests.support_digest(
-                        session, team_id=TEAM, week_start=week, settings=settings
+                        session, team_id=TEAM, week_start=week, settings=settings, now=NOW
                     )
                     await digests.demandgen_digest(
-                        session, team_id=TEAM, week_start=week, settings=settings
+                        session, team_id=TEAM, week_start=week, settings=settings, now=NOW
                     )
             print_profile(report)
         return Result(target.backend, size, scale, counts, generation, timings)

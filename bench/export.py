@@ -182,6 +182,7 @@ async def child_kpis(database: Path) -> dict[str, Any]:
                     quarter=quarter,
                     function=function,
                     settings=plan_settings,
+                    now=NOW,
                 )
         scorecards = time.perf_counter() - started - weekly - period
     await engine.dispose()

@@ -359,18 +359,23 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
                 else period_of(deps.clock(), settings.zone).start
             )
             support = await support_digest(
-                session, team_id=team, week_start=week, settings=settings
+                session, team_id=team, week_start=week, settings=settings, now=deps.clock()
             )
             print(blocks_to_text(build_support_digest(support)[1]))
             demand = await demandgen_digest(
-                session, team_id=team, week_start=week, settings=settings
+                session, team_id=team, week_start=week, settings=settings, now=deps.clock()
             )
             print(blocks_to_text(build_demandgen_digest(demand)[1]))
         else:
             quarter = parse_quarter(args.quarter, today=_today(deps, settings))
             for function in (Function.DEMAND_GEN, Function.SUPPORT):
                 card = await scorecard_for(
-                    session, team_id=team, quarter=quarter, function=function, settings=settings
+                    session,
+                    team_id=team,
+                    quarter=quarter,
+                    function=function,
+                    settings=settings,
+                    now=deps.clock(),
                 )
                 print(build_scorecard(card).replace("*", ""))
                 print()

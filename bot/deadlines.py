@@ -10,14 +10,14 @@ A request promises delivery by one instant, its deadline:
 * with neither, nothing was promised and it is never late.
 
 "On time" is delivered before the request became late; "overdue at t" is still open at t
-after it became late. Both the Python predicates here and the SQL expression `late_at` say the
-same thing, and every figure and list asks them.
+after it became late. `Promise` answers both in Python and `late_at` in SQL; they say the same
+thing, and every figure and list asks one of them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,55 +26,55 @@ from sqlmodel import col
 from bot.models import SupportRequest
 from bot.periods import local_midnight
 
-__all__ = ["is_late_at", "is_on_time", "late_at", "late_from"]
+__all__ = ["PROMISE_COLUMNS", "Promise", "late_at"]
 
 _INSTANT = timedelta(microseconds=1)
 
-
-def late_from(
-    *, due_date: date | None, due_from_sla: bool, sla_deadline: datetime | None, tz: ZoneInfo
-) -> datetime | None:
-    """The first instant at which the request is late, or `None` when nothing was promised."""
-    if due_date is not None and not due_from_sla:
-        return local_midnight(due_date + timedelta(days=1), tz)
-    if sla_deadline is not None:
-        return sla_deadline + _INSTANT
-    if due_date is not None:  # an SLA-derived date whose deadline was never stored
-        return local_midnight(due_date + timedelta(days=1), tz)
-    return None
+PROMISE_COLUMNS: Final = (
+    col(SupportRequest.due_date),
+    col(SupportRequest.due_from_sla),
+    col(SupportRequest.sla_deadline),
+)
+"""The columns a `Promise` is made of, in its field order: select them, then `Promise(*row)`."""
 
 
-def is_on_time(
-    delivered_at: datetime,
-    *,
-    due_date: date | None,
-    due_from_sla: bool,
-    sla_deadline: datetime | None,
-    tz: ZoneInfo,
-) -> bool:
-    """Delivered before the request became late (always, when nothing was promised)."""
-    late = late_from(due_date=due_date, due_from_sla=due_from_sla, sla_deadline=sla_deadline, tz=tz)
-    return late is None or delivered_at < late
+class Promise(NamedTuple):
+    """What a request promised: its due date, whether the SLA set it, and the SLA deadline."""
 
+    due_date: date | None
+    due_from_sla: bool
+    sla_deadline: datetime | None
 
-def is_late_at(
-    moment: datetime,
-    *,
-    due_date: date | None,
-    due_from_sla: bool,
-    sla_deadline: datetime | None,
-    tz: ZoneInfo,
-) -> bool:
-    """Whether an open request is overdue at `moment`."""
-    late = late_from(due_date=due_date, due_from_sla=due_from_sla, sla_deadline=sla_deadline, tz=tz)
-    return late is not None and moment >= late
+    @classmethod
+    def of(cls, request: SupportRequest) -> Promise:
+        return cls(request.due_date, request.due_from_sla, request.sla_deadline)
+
+    def late_from(self, tz: ZoneInfo) -> datetime | None:
+        """The first instant at which the request is late, or `None` when nothing was promised."""
+        if self.due_date is not None and not self.due_from_sla:
+            return local_midnight(self.due_date + timedelta(days=1), tz)
+        if self.sla_deadline is not None:
+            return self.sla_deadline + _INSTANT
+        if self.due_date is not None:  # an SLA-derived date whose deadline was never stored
+            return local_midnight(self.due_date + timedelta(days=1), tz)
+        return None
+
+    def kept_by(self, delivered_at: datetime, tz: ZoneInfo) -> bool:
+        """Delivered on time: before the request became late (always, if nothing was promised)."""
+        late = self.late_from(tz)
+        return late is None or delivered_at < late
+
+    def broken_at(self, moment: datetime, tz: ZoneInfo) -> bool:
+        """Whether a request still open at `moment` is overdue then."""
+        late = self.late_from(tz)
+        return late is not None and moment >= late
 
 
 def late_at(moment: datetime, tz: ZoneInfo) -> Any:
-    """`is_late_at` as a SQL condition on `SupportRequest` (for counts and lists)."""
+    """`Promise.broken_at` as a SQL condition on `SupportRequest` (for counts and lists)."""
     local_day = moment.astimezone(tz).date()
-    due_date, sla_deadline = col(SupportRequest.due_date), col(SupportRequest.sla_deadline)
-    typed_due = sa.and_(due_date.is_not(None), col(SupportRequest.due_from_sla).is_(False))
+    due_date, due_from_sla, sla_deadline = PROMISE_COLUMNS
+    typed_due = sa.and_(due_date.is_not(None), due_from_sla.is_(False))
     # Midnight after the due date <= moment  <=>  the due date is before moment's local date.
     return sa.or_(
         sa.and_(typed_due, due_date < local_day),

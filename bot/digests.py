@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -222,6 +222,7 @@ async def _scorecard_for(
     actuals: dict[str, float | None] = {}
     withheld: list[str] = []
     remarks: dict[str, str] = {}
+    cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone, now=now)
     if function == Function.DEMAND_GEN:
         pipeline = await pipeline_stats(session, team_id=team_id, window=whole)
         actuals["sourced_pipeline"] = float(sourced_cents(pipeline))
@@ -229,10 +230,8 @@ async def _scorecard_for(
         actuals["lead_to_opportunity_rate"] = pipeline.lead_to_opportunity_rate
         actuals["campaign_effectiveness"] = pipeline.lead_to_opportunity_rate
         actuals["qualified_leads"] = float(pipeline.leads)
-        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone, now=now)
         actuals["pipeline_coverage"] = cover.ratio
     else:
-        cover = await coverage(session, team_id=team_id, quarter=quarter, tz=settings.zone, now=now)
         actuals["quota_attainment"] = cover.quota_attainment
         satisfaction = await quarter_satisfaction(
             session, team_id=team_id, quarter=quarter, settings=settings
@@ -272,17 +271,17 @@ async def support_digest(
     team_id: str,
     week_start: date,
     settings: WorkspaceSettings,
-    now: datetime | None = None,
+    now: datetime,
 ) -> SupportDigest:
-    """Marketing Support's weekly digest for the ISO week starting `week_start`, made at `now`
-    (default: the current time): a week in progress is measured as it is at `now`."""
+    """Marketing Support's weekly digest for the ISO week starting `week_start`, made at `now`:
+    a week in progress is measured as it is at `now`."""
     async with read_only(session):
         return await _support_digest(
             session,
             team_id=team_id,
             week_start=week_start,
             settings=settings,
-            now=now or datetime.now(UTC),
+            now=now,
         )
 
 
@@ -292,17 +291,17 @@ async def demandgen_digest(
     team_id: str,
     week_start: date,
     settings: WorkspaceSettings,
-    now: datetime | None = None,
+    now: datetime,
 ) -> DemandGenDigest:
-    """Demand Gen's weekly digest for the ISO week starting `week_start`, made at `now`
-    (default: the current time): a past week is judged as it stood at its end."""
+    """Demand Gen's weekly digest for the ISO week starting `week_start`, made at `now`: a
+    past week is judged as it stood at its end."""
     async with read_only(session):
         return await _demandgen_digest(
             session,
             team_id=team_id,
             week_start=week_start,
             settings=settings,
-            now=now or datetime.now(UTC),
+            now=now,
         )
 
 
@@ -313,11 +312,11 @@ async def scorecard_for(
     quarter: str,
     function: Function,
     settings: WorkspaceSettings,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Scorecard:
     """Bonus attainment for one function and quarter, from the quarter's actuals and goals;
-    point-in-time inputs (coverage, quota attainment) as of `now` (default: the current time)
-    or the quarter's end once it has passed."""
+    point-in-time inputs (coverage, quota attainment) as of `now`, or the quarter's end once it
+    has passed."""
     async with read_only(session):
         return await _scorecard_for(
             session,
@@ -325,5 +324,5 @@ async def scorecard_for(
             quarter=quarter,
             function=function,
             settings=settings,
-            now=now or datetime.now(UTC),
+            now=now,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,12 +86,11 @@ class Home:
     """Everything one person's App Home shows; a list is None when its section is hidden."""
 
     user_id: str
-    today: date
+    # When the tab was built, and the workspace's zone: "overdue" is judged at this instant.
+    now: datetime
+    zone: ZoneInfo
     intake_channel: str | None
     show_demand_gen_note: bool
-    # When the tab was built, in the workspace's zone: "overdue" is judged at this instant.
-    now: datetime | None = None
-    zone: ZoneInfo | None = None
     my_open: Page | None = None
     my_closed: Page | None = None
     unclaimed: Page | None = None
@@ -242,7 +241,6 @@ async def load_home(
     instead of the queue, because the queue is never theirs.
     """
     user_id = actor.user_id
-    today = now.astimezone(settings.zone).date()
     known = bool(actor.roles) or actor.is_admin
     shows_requests = (
         Role.SALES in actor.roles
@@ -290,10 +288,9 @@ async def load_home(
         )
     return Home(
         user_id=user_id,
-        today=today,
-        intake_channel=settings.intake_channel,
         now=now,
         zone=settings.zone,
+        intake_channel=settings.intake_channel,
         show_demand_gen_note=actor.in_demand_gen and not actor.in_support,
         my_open=my_open,
         my_closed=my_closed,

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.deadlines import is_on_time, late_at
+from bot.deadlines import PROMISE_COLUMNS, Promise, late_at
 from bot.lifecycle import OPEN_STATES
 from bot.models import (
     DeliveryRating,
@@ -63,6 +63,7 @@ from bot.windows import (
     iso_week_label,
     quarter_of,
     quarter_window,
+    require_monday,
     week_window,
 )
 from bot.windows import parse_quarter_label as _parse_quarter
@@ -111,11 +112,6 @@ SECONDS_PER_HOUR: Final = 3600.0
 
 # `Window` and its constructors live in `bot.windows` (the one definition of a period); they
 # are re-exported here because every metric takes one.
-
-
-def _require_monday(day: date) -> None:
-    if day.weekday() != 0:
-        raise ValueError(f"a week starts on a Monday; {day} is a {day:%A}")
 
 
 # --------------------------------------------------------------------------------------
@@ -337,22 +333,12 @@ async def delivered_on_time(
         connection,
         col(SupportRequest.delivered_at),
         _delivered_in(team_id, window),
-        col(SupportRequest.due_date),
-        col(SupportRequest.due_from_sla),
-        col(SupportRequest.sla_deadline),
+        *PROMISE_COLUMNS,
     )
     async for rows, _page in pages:
         delivered += len(rows)
         on_time += sum(
-            1
-            for delivered_at, _id, due_date, due_from_sla, sla_deadline in rows
-            if is_on_time(
-                delivered_at,
-                due_date=due_date,
-                due_from_sla=due_from_sla,
-                sla_deadline=sla_deadline,
-                tz=tz,
-            )
+            1 for delivered_at, _id, *promise in rows if Promise(*promise).kept_by(delivered_at, tz)
         )
     return delivered, on_time
 
@@ -441,9 +427,7 @@ async def request_stats(
         delivered_filter,
         col(SupportRequest.request_type),
         col(SupportRequest.created_at),
-        col(SupportRequest.due_date),
-        col(SupportRequest.due_from_sla),
-        col(SupportRequest.sla_deadline),
+        *PROMISE_COLUMNS,
     )
     async for delivered_rows, this_page in delivered_pages:
         # The transitions of this page's requests that waited, as light tuples (building ORM
@@ -466,16 +450,9 @@ async def request_stats(
         for request_id, to_status, at in event_rows:
             events_by_request[request_id].append(_Step(RequestStatus(to_status), at))
 
-        for row in delivered_rows:
-            delivered_at, row_id, kind, created_at, due_date, due_from_sla, sla_deadline = row
+        for delivered_at, row_id, kind, created_at, *promise in delivered_rows:
             delivered_by_type[RequestType(kind).value] += 1
-            if is_on_time(
-                delivered_at,
-                due_date=due_date,
-                due_from_sla=due_from_sla,
-                sla_deadline=sla_deadline,
-                tz=tz,
-            ):
+            if Promise(*promise).kept_by(delivered_at, tz):
                 on_time += 1
             deliver_hours.append(_hours(created_at, delivered_at))
             steps = events_by_request.get(row_id)
@@ -706,7 +683,7 @@ async def satisfaction_stats(
       respondents (anyone who answered anything) as the respondent count: empty below the
       minimum, sorted, never names.
     """
-    _require_monday(week_start)
+    require_monday(week_start)
     if weeks < 1:
         raise ValueError(f"weeks must be at least 1, got {weeks}")
     first_week = week_start - timedelta(days=7 * (weeks - 1))

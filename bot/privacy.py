@@ -53,7 +53,6 @@ __all__ = [
     "distribution",
     "effective_minimum",
     "gate",
-    "gate_scores",
     "mean_score",
     "one_decimal",
     "response_rate",
@@ -560,17 +559,4 @@ def gate(weeks: Sequence[WeekAnswers], *, minimum: int) -> Gated:
         help_withheld_weeks=help_withheld,
         comments=safe_comments(comments, respondents=commenters, minimum=floor),
         comments_withheld_weeks=comments_withheld,
-    )
-
-
-def gate_scores(
-    weeks: Sequence[tuple[str, Sequence[tuple[str | int, int]]]], *, minimum: int
-) -> Gated:
-    """`gate` for scores alone: per week, (respondent, score) pairs."""
-    return gate(
-        [
-            WeekAnswers.of(key, [Answer(respondent, score=score) for respondent, score in pairs])
-            for key, pairs in weeks
-        ],
-        minimum=minimum,
     )

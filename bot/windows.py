@@ -29,6 +29,7 @@ __all__ = [
     "parse_quarter_label",
     "quarter_of",
     "quarter_window",
+    "require_monday",
     "week_window",
 ]
 
@@ -97,12 +98,17 @@ def iso_week_label(week_start: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def require_monday(day: date) -> None:
+    """A week is named by its Monday; anything else is a programming error."""
+    if day.weekday() != 0:
+        raise ValueError(f"a week starts on a Monday; {day} is a {day:%A}")
+
+
 def week_window(week_start: date, tz: ZoneInfo) -> Window:
     """The ISO week starting on Monday `week_start`: Monday 00:00 local to the next Monday
     00:00 local (so 167, 168 or 169 hours across a daylight-saving change), labelled
     "2026-W48". A `week_start` that is not a Monday raises `ValueError`."""
-    if week_start.weekday() != 0:
-        raise ValueError(f"a week starts on a Monday; {week_start} is a {week_start:%A}")
+    require_monday(week_start)
     return Window(
         start=local_midnight(week_start, tz),
         end=local_midnight(week_start + timedelta(days=7), tz),

@@ -66,7 +66,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import read_only
-from bot.deadlines import is_on_time
+from bot.deadlines import PROMISE_COLUMNS, Promise
 from bot.digests import scorecard_for, sourced_cents
 from bot.errors import UserError
 from bot.goals import (
@@ -1565,9 +1565,7 @@ _REQUEST_FIELDS: Final = (
     col(SupportRequest.created_at),
     col(SupportRequest.claimed_at),
     col(SupportRequest.delivered_at),
-    col(SupportRequest.due_date),
-    col(SupportRequest.due_from_sla),
-    col(SupportRequest.sla_deadline),
+    *PROMISE_COLUMNS,
     col(SupportRequest.source),
     col(SupportRequest.details),
     col(SupportRequest.deliverable_url),
@@ -1637,15 +1635,7 @@ def _request_row(row: Any, filed_in_period: bool, tz: ZoneInfo) -> tuple[Any, ..
         excel_date(due_date),
         _hours(created_at, claimed_at),
         _hours(created_at, delivered_at) if delivered else None,
-        _yes_no(
-            is_on_time(
-                delivered_at,
-                due_date=due_date,
-                due_from_sla=due_from_sla,
-                sla_deadline=sla_deadline,
-                tz=tz,
-            )
-        )
+        _yes_no(Promise(due_date, due_from_sla, sla_deadline).kept_by(delivered_at, tz))
         if delivered
         else None,
         score,

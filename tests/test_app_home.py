@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import handlers.home
 import handlers.queue
@@ -514,7 +515,8 @@ def test_the_block_budget_holds_for_every_list_size_and_expansion() -> None:
     for size, focus in itertools.product((0, 1, 4, 12, 100, 500), [None, *HomeList]):
         home = Home(
             user_id=ADMIN,
-            today=now.date(),
+            now=now,
+            zone=ZoneInfo("UTC"),
             intake_channel=None,
             show_demand_gen_note=True,
             my_open=page(size, RequestStatus.IN_PROGRESS),

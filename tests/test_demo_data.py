@@ -221,20 +221,35 @@ async def test_the_digests_and_scorecards_have_figures(deps: Deps) -> None:
     async with deps.sessions() as session:
         settings = await load_settings(session, TEAM)
         week = period_of(deps.clock(), settings.zone).start
-        support = await support_digest(session, team_id=TEAM, week_start=week, settings=settings)
+        support = await support_digest(
+            session, team_id=TEAM, week_start=week, settings=settings, now=deps.clock()
+        )
         demandgen = await demandgen_digest(
-            session, team_id=TEAM, week_start=week, settings=settings
+            session, team_id=TEAM, week_start=week, settings=settings, now=deps.clock()
         )
         last_week = await support_digest(
-            session, team_id=TEAM, week_start=week - timedelta(days=7), settings=settings
+            session,
+            team_id=TEAM,
+            week_start=week - timedelta(days=7),
+            settings=settings,
+            now=deps.clock(),
         )
         last_dg = await demandgen_digest(
-            session, team_id=TEAM, week_start=week - timedelta(days=7), settings=settings
+            session,
+            team_id=TEAM,
+            week_start=week - timedelta(days=7),
+            settings=settings,
+            now=deps.clock(),
         )
         quarter = quarter_of(deps.clock().astimezone(settings.zone).date())
         cards = {
             function: await scorecard_for(
-                session, team_id=TEAM, quarter=quarter, function=function, settings=settings
+                session,
+                team_id=TEAM,
+                quarter=quarter,
+                function=function,
+                settings=settings,
+                now=deps.clock(),
             )
             for function in Function
         }

@@ -414,7 +414,12 @@ async def test_the_scorecard_formulas_compute_what_the_scorecard_says(
         settings = await load_settings(session, DEMO_TEAM)
         cards = [
             await scorecard_for(
-                session, team_id=DEMO_TEAM, quarter="2026-Q4", function=function, settings=settings
+                session,
+                team_id=DEMO_TEAM,
+                quarter="2026-Q4",
+                function=function,
+                settings=settings,
+                now=demo.clock(),
             )
             for function in (Function.DEMAND_GEN, Function.SUPPORT)
         ]

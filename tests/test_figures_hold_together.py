@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import SQLModel
 
 from bot.blocks.digests import build_scorecard
-from bot.deadlines import is_late_at, is_on_time, late_from
+from bot.deadlines import Promise
 from bot.demo import generate_demo
 from bot.deps import Deps
 from bot.digests import scorecard_for
@@ -122,35 +122,27 @@ SLA_DEADLINE = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # Friday 14:00, a busi
 
 
 def test_a_typed_due_date_promises_the_whole_day() -> None:
-    late = late_from(
-        due_date=date(2026, 11, 27), due_from_sla=False, sla_deadline=SLA_DEADLINE, tz=UTC_ZONE
-    )
+    promise = Promise(date(2026, 11, 27), due_from_sla=False, sla_deadline=SLA_DEADLINE)
 
-    assert late == datetime(2026, 11, 28, tzinfo=UTC)
-    evening = datetime(2026, 11, 27, 22, tzinfo=UTC)
-    assert is_on_time(
-        evening,
-        due_date=date(2026, 11, 27),
-        due_from_sla=False,
-        sla_deadline=SLA_DEADLINE,
-        tz=UTC_ZONE,
-    )
+    assert promise.late_from(UTC_ZONE) == datetime(2026, 11, 28, tzinfo=UTC)
+    assert promise.kept_by(datetime(2026, 11, 27, 22, tzinfo=UTC), UTC_ZONE)
 
 
 def test_a_due_date_from_the_sla_promises_the_sla_deadline_not_the_end_of_the_day() -> None:
-    rule = {"due_date": date(2026, 11, 27), "due_from_sla": True, "sla_deadline": SLA_DEADLINE}
+    promise = Promise(date(2026, 11, 27), due_from_sla=True, sla_deadline=SLA_DEADLINE)
 
-    assert is_on_time(SLA_DEADLINE, **rule, tz=UTC_ZONE)
-    assert not is_on_time(SLA_DEADLINE + timedelta(hours=3), **rule, tz=UTC_ZONE)
-    assert not is_late_at(SLA_DEADLINE, **rule, tz=UTC_ZONE)
-    assert is_late_at(SLA_DEADLINE + timedelta(minutes=1), **rule, tz=UTC_ZONE)
+    assert promise.kept_by(SLA_DEADLINE, UTC_ZONE)
+    assert not promise.kept_by(SLA_DEADLINE + timedelta(hours=3), UTC_ZONE)
+    assert not promise.broken_at(SLA_DEADLINE, UTC_ZONE)
+    assert promise.broken_at(SLA_DEADLINE + timedelta(minutes=1), UTC_ZONE)
 
 
 def test_nothing_promised_is_never_late() -> None:
-    rule = {"due_date": None, "due_from_sla": False, "sla_deadline": None}
+    promise = Promise(None, due_from_sla=False, sla_deadline=None)
 
-    assert late_from(**rule, tz=UTC_ZONE) is None
-    assert is_on_time(datetime(2030, 1, 1, tzinfo=UTC), **rule, tz=UTC_ZONE)
+    assert promise.late_from(UTC_ZONE) is None
+    assert promise.kept_by(datetime(2030, 1, 1, tzinfo=UTC), UTC_ZONE)
+    assert not promise.broken_at(datetime(2030, 1, 1, tzinfo=UTC), UTC_ZONE)
 
 
 async def test_on_time_and_overdue_figures_follow_the_sla_deadline_when_the_due_date_came_from_it(

@@ -93,7 +93,7 @@ async def test_a_digest_read_leaves_the_write_lock_to_other_writers(deps: Deps) 
         await session.exec(select(SupportRequest.id))
         free_after_a_commit = write_lock_is_free(path)
         digest = await support_digest(
-            session, team_id=TEAM_ID, week_start=WEEK_48, settings=settings
+            session, team_id=TEAM_ID, week_start=WEEK_48, settings=settings, now=deps.clock()
         )
         free_after_a_digest = write_lock_is_free(path)
 

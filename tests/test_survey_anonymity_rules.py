@@ -18,6 +18,7 @@ from bot.privacy import (
     Aggregate,
     Answer,
     Cell,
+    Gated,
     WeekAnswers,
     breakdown,
     check_minimum_setting,
@@ -25,13 +26,25 @@ from bot.privacy import (
     distribution,
     effective_minimum,
     gate,
-    gate_scores,
     mean_score,
     response_rate,
     safe_comments,
     trend,
     withheld_weeks_note,
 )
+
+
+def gate_scores(
+    weeks: Sequence[tuple[str, Sequence[tuple[str | int, int]]]], *, minimum: int
+) -> Gated:
+    """`gate` for scores alone: per week, (respondent, score) pairs."""
+    return gate(
+        [
+            WeekAnswers.of(key, [Answer(respondent, score=score) for respondent, score in pairs])
+            for key, pairs in weeks
+        ],
+        minimum=minimum,
+    )
 
 
 def groups_of_sizes(sizes: Sequence[int]) -> dict[str, list[int]]:

@@ -124,7 +124,12 @@ async def test_libreoffice_computes_the_scorecard_and_keeps_charts_and_pages_as_
         settings = await load_settings(session, DEMO_TEAM)
         cards = [
             await scorecard_for(
-                session, team_id=DEMO_TEAM, quarter="2026-Q4", function=function, settings=settings
+                session,
+                team_id=DEMO_TEAM,
+                quarter="2026-Q4",
+                function=function,
+                settings=settings,
+                now=deps.clock(),
             )
             for function in (Function.DEMAND_GEN, Function.SUPPORT)
         ]

@@ -34,7 +34,7 @@ from bot.blocks.requests import (
     slack_date,
     summary_line,
 )
-from bot.deadlines import is_late_at
+from bot.deadlines import Promise
 from bot.home import (
     MAX_PAGE,
     PAGE_STEP,
@@ -140,16 +140,8 @@ def _status(request: SupportRequest) -> str:
 
 
 def _overdue(request: SupportRequest, home: Home) -> bool:
-    if RequestStatus(request.status) not in OPEN_STATES:
-        return False
-    if home.now is None or home.zone is None:  # a tab built without its instant: by date
-        return request.due_date is not None and request.due_date < home.today
-    return is_late_at(
-        home.now,
-        due_date=request.due_date,
-        due_from_sla=request.due_from_sla,
-        sla_deadline=request.sla_deadline,
-        tz=home.zone,
+    return RequestStatus(request.status) in OPEN_STATES and Promise.of(request).broken_at(
+        home.now, home.zone
     )
 
 

@@ -24,7 +24,7 @@ from bot.blocks.requests import (
     format_due,
     summary_line,
 )
-from bot.deadlines import is_late_at
+from bot.deadlines import Promise
 from bot.lifecycle import Action
 from bot.models import DeliveryRating, RequestStatus, SupportRequest
 from bot.queue import LOW_SCORE_REASONS, RATING_WINDOW
@@ -382,13 +382,7 @@ def build_queue(requests: list[SupportRequest], *, now: datetime, tz: ZoneInfo) 
                 if request.intake_permalink
                 else reference
             )
-            late = is_late_at(
-                now,
-                due_date=request.due_date,
-                due_from_sla=request.due_from_sla,
-                sla_deadline=request.sla_deadline,
-                tz=tz,
-            )
+            late = Promise.of(request).broken_at(now, tz)
             overdue = " :rotating_light: overdue" if late else ""
             owner = f" · <@{request.assignee_id}>" if request.assignee_id else ""
             lines.append(f"• {link} {summary_line(request)}{owner}{overdue}")
