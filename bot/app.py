@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,7 @@ from bot.db import current_revision, head_revision, ping, upgrade
 from bot.deps import Deps
 from bot.workspace import ensure_workspace, mark_installed
 from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
-from jobs.scheduler import build_scheduler
+from jobs.scheduler import build_scheduler, run_on_demand
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def create_app(
     of workspaces and Grid orgs install it, and each request runs with its workspace's token."""
     secret = deps.settings.slack_signing_secret
     client = client or make_client(deps)
+    deps.run_now = functools.partial(run_on_demand, deps)
     store = None
     oauth: dict[str, Any] = {}
     if deps.settings.oauth_mode:

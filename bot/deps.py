@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +25,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class RunNow(Protocol):
+    """Start a job's work for one workspace now, from a listener: `run_now("roster-sync", …)`.
+
+    The composition root (`bot.app.create_app`) provides it, so listeners never import `jobs/`.
+    `client` is the workspace's Slack client; the result is the job's own (see
+    `jobs.scheduler.ON_DEMAND`)."""
+
+    async def __call__(self, job: str, *, client: Any, team_id: str, now: datetime) -> Any: ...
+
+
+async def _not_wired(job: str, *, client: Any, team_id: str, now: datetime) -> Any:
+    raise RuntimeError(f"run_now({job!r}) needs the app: build it with bot.app.create_app")
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -37,6 +52,7 @@ class Deps:
     # team -> (time zone, monotonic expiry): what `/mktg` needs before its ack, without a query.
     zone_cache: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)
     filing_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    run_now: RunNow = _not_wired
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:

@@ -20,7 +20,6 @@ from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
 from handlers.slack_io import actor_for, is_admin_user
 from handlers.surveys import SurveyHandlers
-from jobs.roster_sync import sync_team_roster
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +139,9 @@ class AdminHandlers:
             return
         await ack()
         logger.info("settings_saved team=%s by=%s", team_id, user_id)
-        counts = await sync_team_roster(self.deps, client, team_id=team_id, now=self.deps.clock())
+        counts = await self.deps.run_now(
+            "roster-sync", client=client, team_id=team_id, now=self.deps.clock()
+        )
         await client.chat_postMessage(
             channel=user_id, text=blocks.build_settings_saved(saved, counts)
         )

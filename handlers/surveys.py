@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import surveys as blocks
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.periods import period_of
 from bot.privacy import effective_minimum
 from bot.surveys import (
     FIELD_NEW_COUNT,
@@ -23,14 +22,12 @@ from bot.surveys import (
     recent_deliveries_for,
     record_enablement,
     record_pipeline,
-    reset_for_resend,
     response_of,
     summarise_run,
     validate_pipeline_form,
 )
 from bot.workspace import load_settings
 from handlers.slack_io import actor_for, tell
-from jobs.surveys import fan_out, run_team_surveys
 
 logger = logging.getLogger(__name__)
 
@@ -251,16 +248,9 @@ class SurveyHandlers:
                     response_type="ephemeral",
                 )
                 return
-            await run_team_surveys(self.deps, client, team_id=team_id, now=now)
-            async with self.deps.sessions() as session:
-                runs = await open_runs(session, team_id=team_id)
-                current = [r for r in runs if r.period_start == period_of(now, settings.zone).start]
-                resent = 0
-                for run in current:
-                    assert run.id is not None
-                    resent += await reset_for_resend(session, run_id=run.id, now=now)
-            for run in current:
-                await fan_out(self.deps, client, run, settings, now)
+            resent = await self.deps.run_now(
+                "survey-resend", client=client, team_id=team_id, now=now
+            )
             await respond(
                 text=f"Retried {resent} failed DM{'s' if resent != 1 else ''}; everyone due "
                 "has been sent theirs.",

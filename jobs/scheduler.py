@@ -6,8 +6,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from jobs.clients import TeamClients
@@ -16,7 +18,7 @@ from jobs.reminders import send_team_reminders
 from jobs.retention import run_team_retention
 from jobs.roster_sync import sync_team_roster
 from jobs.runner import TeamJob, for_each_team
-from jobs.surveys import run_team_surveys
+from jobs.surveys import resend_team_surveys, run_team_surveys
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,22 @@ JOBS: dict[str, ScheduledJob] = {
         needs_slack=False,
     ),
 }
+
+
+ON_DEMAND: dict[str, TeamJob] = {
+    # Settings saved: mirror the groups now, not at the next half hour. Returns counts per role.
+    "roster-sync": sync_team_roster,
+    # `/align survey send`: retry failed DMs and send what is due. Returns how many were retried.
+    "survey-resend": resend_team_surveys,
+}
+"""What a listener may start for one workspace at once (`Deps.run_now`), by name."""
+
+
+async def run_on_demand(
+    deps: Deps, job: str, *, client: AsyncWebClient, team_id: str, now: datetime
+) -> Any:
+    """`Deps.run_now`, as the composition root wires it."""
+    return await ON_DEMAND[job](deps, client, team_id=team_id, now=now)
 
 
 async def run_scheduled(deps: Deps, clients: TeamClients, name: str, now: datetime) -> None:

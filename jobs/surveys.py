@@ -32,7 +32,9 @@ from bot.surveys import (
     mark_reminder,
     mark_sent,
     mark_sent_many,
+    open_runs,
     plan_deliveries,
+    reset_for_resend,
     return_to_pending,
     sales_recipients,
 )
@@ -376,6 +378,30 @@ async def _tell_admins(
             await client.chat_postMessage(channel=admin, text=build_failure_summary(kind, failures))
         except SlackApiError:
             logger.warning("failure_summary_failed admin=%s", admin)
+
+
+async def resend_team_surveys(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
+) -> int:
+    """`/align survey send`: the week's usual work, then every failed DM of this week's runs
+    returned to pending and sent again (each still claimed before it is sent). Returns how many
+    failed DMs were retried."""
+    await run_team_surveys(deps, client, team_id=team_id, now=now)
+    async with deps.sessions() as session:
+        settings = await load_settings(session, team_id)
+        this_week = period_of(now, settings.zone).start
+        current = [
+            run
+            for run in await open_runs(session, team_id=team_id)
+            if run.period_start == this_week
+        ]
+        resent = 0
+        for run in current:
+            assert run.id is not None
+            resent += await reset_for_resend(session, run_id=run.id, now=now)
+    for run in current:
+        await fan_out(deps, client, run, settings, now)
+    return resent
 
 
 async def run_team_surveys(

@@ -31,3 +31,16 @@ def test_domain_modules_do_not_import_handlers_jobs_or_slack_clients() -> None:
     }
 
     assert {path: modules for path, modules in leaks.items() if modules} == {}
+
+
+def test_listeners_never_import_jobs() -> None:
+    """A listener that must start a job's work now asks `Deps.run_now` (the composition root
+    wires it), so the Slack door never reaches into the clock door."""
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(
+            module for module in imported_modules(path) if module.split(".")[0] == "jobs"
+        )
+        for path in (ROOT / "handlers").rglob("*.py")
+    }
+
+    assert {path: modules for path, modules in leaks.items() if modules} == {}
