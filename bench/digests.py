@@ -1,9 +1,9 @@
 """Weekly digest latency over a big workspace: both digests, about a million survey responses.
 
-For each size and backend: a fresh database, migrated, filled by `bot.demo.generate_demo`
+For each size and backend: a fresh database, migrated, filled by `bot.demo.workspace.generate_demo`
 (the `alignbot demo` workspace scaled up: 12 weeks, ~1,000,000 survey responses and ~200,000
 support requests at full size, 10x less at a tenth), then both weekly digests of the current
-week (`bot.digests.support_digest` + `demandgen_digest`, what the Friday digest job and
+week (`bot.kpis.digests.support_digest` + `demandgen_digest`, what the Friday digest job and
 `/align digest` compute) timed `--runs` times, each in a fresh session. Prints the median and
 the worst against the targets (< 2 s on SQLite, < 1 s on PostgreSQL), the growth factor from
 a tenth to the full size, and the generation time. With `--profile` (default on) one extra
@@ -51,11 +51,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bot.digests as digests  # noqa: E402
-from bot.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from bot.demo import generate_demo  # noqa: E402
-from bot.periods import period_of  # noqa: E402
-from bot.workspace import load_settings  # noqa: E402
+import bot.kpis.digests as digests  # noqa: E402
+from bot.calendar.periods import period_of  # noqa: E402
+from bot.core.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from bot.demo.workspace import generate_demo  # noqa: E402
+from bot.workspace.settings import load_settings  # noqa: E402
 
 # Tuesday 24 November 2026, 15:00 UTC, like the tests: mid-week, mid-quarter.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -109,7 +109,7 @@ def _statement_key(statement: str) -> str:
 
 @contextmanager
 def profiling(engine: AsyncEngine, profile: Profile) -> Iterator[None]:
-    """Wrap the metric functions bot.digests calls and time each SQL statement."""
+    """Wrap the metric functions bot.kpis.digests calls and time each SQL statement."""
     sync_engine = engine.sync_engine
     starts: dict[int, float] = {}
 

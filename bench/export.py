@@ -1,8 +1,8 @@
 """Excel export over a big workspace, next to bare openpyxl writing the same rows.
 
-For each size: a fresh SQLite database filled by `bot.demo.generate_demo` (12 weeks; at full
+For each size: a fresh SQLite database filled by `bot.demo.workspace.generate_demo` (12 weeks; at full
 size about 200,000 support requests, 1,000,000 survey responses and 340,000 CRM
-opportunities, a tenth of that at "tenth"), then `bot.workbook.build_workbook` for the 13
+opportunities, a tenth of that at "tenth"), then `bot.export.workbook.build_workbook` for the 13
 ISO weeks the demo covers (2026-08-31 to 2026-11-29; "now" is 24 November). Next to it, a
 bare openpyxl write-only workbook with the same sheets, the same number of rows and the same
 number of columns, appending one prepared row of the same value types over and over (no
@@ -18,7 +18,7 @@ Every measurement runs in a fresh interpreter, so peak memory is that run's own:
 
 The figures printed: both times, the export's speed as a share of bare openpyxl's (target
 >= 80%), and the memory figures (target < 200 MB). The workbook's KPIs are computed by
-`bot.metrics` as the digests compute them; the bench prints how long those calls take alone,
+`bot.kpis.metrics` as the digests compute them; the bench prints how long those calls take alone,
 since they run in the time the writer is busy and are the floor of the export's time.
 
 Usage: `.venv/bin/python bench/export.py [--size full|tenth|both] [--keep DIR] [--no-trace]`
@@ -53,11 +53,11 @@ from openpyxl import Workbook  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
 from bot import workbook  # noqa: E402
-from bot.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from bot.demo import generate_demo  # noqa: E402
-from bot.metrics import pipeline_stats, request_stats, satisfaction_stats  # noqa: E402
-from bot.models import Function, SurveyKind, SurveyResponse, SurveyRun  # noqa: E402
-from bot.workspace import load_settings  # noqa: E402
+from bot.core.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from bot.core.models import Function, SurveyKind, SurveyResponse, SurveyRun  # noqa: E402
+from bot.demo.workspace import generate_demo  # noqa: E402
+from bot.kpis.metrics import pipeline_stats, request_stats, satisfaction_stats  # noqa: E402
+from bot.workspace.settings import load_settings  # noqa: E402
 
 # Tuesday 24 November 2026, 15:00 UTC, like the tests and bench/digests.py.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -106,8 +106,8 @@ class _Capture(logging.Handler):
 
 async def child_export(database: Path, out: Path) -> dict[str, Any]:
     capture = _Capture()
-    logging.getLogger("bot.workbook").addHandler(capture)
-    logging.getLogger("bot.workbook").setLevel(logging.INFO)
+    logging.getLogger("bot.export.workbook").addHandler(capture)
+    logging.getLogger("bot.export.workbook").setLevel(logging.INFO)
     engine = make_engine(f"sqlite:///{database}")
     async with make_session_factory(engine)() as session:
         settings = await load_settings(session, TEAM)
@@ -152,7 +152,7 @@ async def child_export(database: Path, out: Path) -> dict[str, Any]:
 
 async def child_kpis(database: Path) -> dict[str, Any]:
     """The KPI calls the export makes, alone: the part of its time that is not writing."""
-    from bot.digests import scorecard_for
+    from bot.kpis.digests import scorecard_for
 
     engine = make_engine(f"sqlite:///{database}")
     plan_settings = None

@@ -50,12 +50,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import make_client  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.db import upgrade  # noqa: E402
-from bot.deps import Deps  # noqa: E402
-from bot.models import DeliveryStatus, Role, SurveyDelivery, SurveyRun  # noqa: E402
-from bot.roster import replace_role_members  # noqa: E402
-from bot.workspace import ensure_workspace, save_settings  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.core.db import upgrade  # noqa: E402
+from bot.core.deps import Deps  # noqa: E402
+from bot.core.models import DeliveryStatus, Role, SurveyDelivery, SurveyRun  # noqa: E402
+from bot.workspace.roster import replace_role_members  # noqa: E402
+from bot.workspace.settings import ensure_workspace, save_settings  # noqa: E402
 from jobs.surveys import FAN_OUT_CONCURRENCY, run_team_surveys  # noqa: E402
 from tests.fakeslack import Call, FakeSlack  # noqa: E402
 from tests.slack_payloads import SIGNING_SECRET  # noqa: E402

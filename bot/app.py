@@ -32,11 +32,11 @@ import handlers.ratings
 import handlers.reports
 import handlers.requests
 import handlers.surveys
-from bot.claims import first_delivery_of_event
-from bot.config import ConfigError
-from bot.db import current_revision, head_revision, ping, upgrade
-from bot.deps import Deps
-from bot.workspace import ensure_workspace, mark_installed
+from bot.core.claims import first_delivery_of_event
+from bot.core.config import ConfigError
+from bot.core.db import current_revision, head_revision, ping, upgrade
+from bot.core.deps import Deps
+from bot.workspace.settings import ensure_workspace, mark_installed
 from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
 from jobs.scheduler import build_scheduler, run_on_demand
 

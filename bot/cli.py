@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy.exc
 
-from bot.config import ConfigError, Settings, configure_logging, get_settings
-from bot.db import upgrade
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.periods import local_midnight, period_of
-from bot.workspace import (
+from bot.calendar.periods import local_midnight, period_of
+from bot.core.config import ConfigError, Settings, configure_logging, get_settings
+from bot.core.db import upgrade
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.workspace.settings import (
     SETTING_KEYS,
     WorkspaceSettings,
     ensure_workspace,
@@ -261,7 +261,7 @@ def _week_of(text: str, tz: ZoneInfo) -> date:
 async def _import(deps: Deps, args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from bot.crm_import import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
+    from bot.crm.imports import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=True)
@@ -282,9 +282,9 @@ async def _import(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _quota(deps: Deps, args: argparse.Namespace) -> None:
-    from bot.crm_import import set_quota
-    from bot.goals import parse_quarter
-    from bot.text import format_money, parse_amount
+    from bot.core.text import format_money, parse_amount
+    from bot.crm.imports import set_quota
+    from bot.kpis.goals import parse_quarter
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=True)
@@ -306,7 +306,14 @@ async def _quota(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _goals(deps: Deps, args: argparse.Namespace) -> None:
-    from bot.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
+    from bot.kpis.goals import (
+        METRICS,
+        format_value,
+        goals_for,
+        parse_quarter,
+        parse_target,
+        set_goal,
+    )
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=args.goals_command == "set")
@@ -344,9 +351,9 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
         build_scorecard,
         build_support_digest,
     )
-    from bot.digests import demandgen_digest, scorecard_for, support_digest
-    from bot.goals import parse_quarter
-    from bot.models import Function
+    from bot.core.models import Function
+    from bot.kpis.digests import demandgen_digest, scorecard_for, support_digest
+    from bot.kpis.goals import parse_quarter
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=False)
@@ -384,7 +391,7 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
 async def _export(deps: Deps, args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from bot.workbook import build_workbook, parse_export_period
+    from bot.export.workbook import build_workbook, parse_export_period
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=False)
@@ -407,7 +414,7 @@ async def _demo(deps: Deps, args: argparse.Namespace) -> None:
     """A separate SQLite file, recreated each time: the demo never touches real data."""
     from pathlib import Path
 
-    from bot.demo import generate_demo
+    from bot.demo.workspace import generate_demo
 
     await deps.engine.dispose()
     Path(args.database).unlink(missing_ok=True)

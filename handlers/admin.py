@@ -11,11 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import admin as blocks
 from bot.blocks.queue import build_queue
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.queue import open_queue
-from bot.text import escape_and_truncate
-from bot.workspace import WorkspaceSettings, load_settings, save_settings
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.text import escape_and_truncate
+from bot.requests.queue import open_queue
+from bot.workspace.settings import WorkspaceSettings, load_settings, save_settings
 from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
 from handlers.slack_io import actor_for, is_admin_user

@@ -13,10 +13,10 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.text import escape_mrkdwn
-from bot.workbook import ExportPeriod, ExportResult, build_workbook, parse_export_period
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.text import escape_mrkdwn
+from bot.export.workbook import ExportPeriod, ExportResult, build_workbook, parse_export_period
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)

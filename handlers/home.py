@@ -20,8 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import home as blocks
 from bot.blocks.admin import build_settings_modal
 from bot.blocks.requests import build_request_modal
-from bot.deps import Deps
-from bot.home import HomePaging, load_home
+from bot.core.deps import Deps
+from bot.requests.home import HomePaging, load_home
 from handlers.admin import not_admin_message
 from handlers.slack_io import actor_for, tell
 

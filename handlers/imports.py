@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.crm_import import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.text import escape_mrkdwn, truncate
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.text import escape_mrkdwn, truncate
+from bot.crm.imports import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.core.deps import Deps
 from handlers.imports import handle_dm_upload
 from handlers.queue import QueueHandlers
 

@@ -19,8 +19,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
-from bot.workspace import (
+from bot.core.deps import Deps
+from bot.workspace.settings import (
     mark_enterprise_installed,
     mark_enterprise_uninstalled,
     mark_installed,
@@ -59,7 +59,7 @@ class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
         if installation.team_id is None:  # org-wide: workspaces are recorded as they write
             served_again = 0
             if installation.enterprise_id is not None:
-                # Requests never clear an uninstall (bot.workspace), so the org's reinstall
+                # Requests never clear an uninstall (bot.workspace.settings), so the org's reinstall
                 # is what serves its workspaces again.
                 async with self.deps.sessions() as session:
                     served_again = await mark_enterprise_installed(

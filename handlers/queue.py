@@ -13,13 +13,13 @@ from sqlmodel import select
 
 from bot.blocks import queue as blocks
 from bot.blocks import requests as request_blocks
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.lifecycle import ALLOWED_FROM, Action, check_permission, refusal
-from bot.models import RequestStatus, SupportRequest
-from bot.queue import Outcome, apply_action, events_of, find_request, load_actor, state_of
-from bot.text import format_reference
-from bot.workspace import load_settings
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import RequestStatus, SupportRequest
+from bot.core.text import format_reference
+from bot.requests.lifecycle import ALLOWED_FROM, Action, check_permission, refusal
+from bot.requests.queue import Outcome, apply_action, events_of, find_request, load_actor, state_of
+from bot.workspace.settings import load_settings
 from handlers.home import FROM_HOME, clicked_in_home, opened_from_home, refresh_home
 from handlers.slack_io import actor_for, refresh_intake_post, tell
 

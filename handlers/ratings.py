@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import queue as blocks
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.queue import find_request, latest_delivery_event, rate_delivery
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.requests.queue import find_request, latest_delivery_event, rate_delivery
 from handlers.slack_io import tell
 
 

@@ -11,16 +11,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.common import Block, context, input_block, modal, section, state_value
 from bot.blocks.digests import build_demandgen_digest, build_scorecard, build_support_digest
-from bot.deps import Deps
-from bot.digests import DigestKind, demandgen_digest, scorecard_for, support_digest
-from bot.errors import UserError
-from bot.feedback import record_action
-from bot.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
-from bot.lifecycle import Actor
-from bot.models import Function
-from bot.periods import period_of
-from bot.text import escape_mrkdwn, unescape_slack
-from bot.workspace import WorkspaceSettings
+from bot.calendar.periods import period_of
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import Function
+from bot.core.text import escape_mrkdwn, unescape_slack
+from bot.kpis.digests import DigestKind, demandgen_digest, scorecard_for, support_digest
+from bot.kpis.feedback import record_action
+from bot.kpis.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
+from bot.requests.lifecycle import Actor
+from bot.workspace.settings import WorkspaceSettings
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)

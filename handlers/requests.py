@@ -13,22 +13,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import requests as blocks
-from bot.db import read_only
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.lifecycle import Action
-from bot.models import SupportRequest
-from bot.requests import (
-    FIELD_DETAILS,
-    draft_from_form,
-    file_request,
-    get_request,
-    open_requests_of,
-    record_intake_failure,
-    record_intake_post,
-)
-from bot.slack_errors import describe_channel_problem
-from bot.text import (
+from bot.core.db import read_only
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import SupportRequest
+from bot.core.slack_errors import describe_channel_problem
+from bot.core.text import (
     HELP_TEXT,
     CancelRequest,
     FileRequest,
@@ -42,7 +32,17 @@ from bot.text import (
     truncate,
     unescape_slack,
 )
-from bot.workspace import WorkspaceSettings, load_settings
+from bot.requests.filing import (
+    FIELD_DETAILS,
+    draft_from_form,
+    file_request,
+    get_request,
+    open_requests_of,
+    record_intake_failure,
+    record_intake_post,
+)
+from bot.requests.lifecycle import Action
+from bot.workspace.settings import WorkspaceSettings, load_settings
 from handlers.home import opened_from_home, refresh_home
 from handlers.queue import perform
 
@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 
 class RequestHandlers:
-    """Parse the Slack payload, call bot.requests, render with bot.blocks.requests."""
+    """Parse the Slack payload, call bot.requests.filing, render with bot.blocks.requests."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps

@@ -12,12 +12,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.requests import build_intake_message
-from bot.deps import Deps
-from bot.lifecycle import Actor
-from bot.models import SupportRequest
-from bot.queue import load_actor
-from bot.requests import record_intake_post
-from bot.workspace import WorkspaceSettings, load_settings
+from bot.core.deps import Deps
+from bot.core.models import SupportRequest
+from bot.requests.filing import record_intake_post
+from bot.requests.lifecycle import Actor
+from bot.requests.queue import load_actor
+from bot.workspace.settings import WorkspaceSettings, load_settings
 
 logger = logging.getLogger(__name__)
 

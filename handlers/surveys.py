@@ -10,10 +10,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import surveys as blocks
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.privacy import effective_minimum
-from bot.surveys import (
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.surveys.privacy import effective_minimum
+from bot.surveys.runs import (
     FIELD_NEW_COUNT,
     NO_NEW_PIPELINE,
     check_open,
@@ -26,7 +26,7 @@ from bot.surveys import (
     summarise_run,
     validate_pipeline_form,
 )
-from bot.workspace import load_settings
+from bot.workspace.settings import load_settings
 from handlers.slack_io import actor_for, tell
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from typing import Protocol
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
-from bot.workspace import workspace_enterprise
+from bot.core.deps import Deps
+from bot.workspace.settings import workspace_enterprise
 
 logger = logging.getLogger(__name__)
 

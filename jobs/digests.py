@@ -9,12 +9,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.digests import build_demandgen_digest, build_support_digest
-from bot.deps import Deps
-from bot.digest_posts import claim_digest, finish_digest
-from bot.digests import DigestKind, demandgen_digest, support_digest
-from bot.periods import period_of, send_time
-from bot.slack_errors import error_code, is_transient
-from bot.workspace import WorkspaceSettings, load_settings
+from bot.calendar.periods import period_of, send_time
+from bot.core.deps import Deps
+from bot.core.slack_errors import error_code, is_transient
+from bot.kpis.digest_posts import claim_digest, finish_digest
+from bot.kpis.digests import DigestKind, demandgen_digest, support_digest
+from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)

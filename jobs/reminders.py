@@ -9,11 +9,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.requests import format_due, summary_line
-from bot.deps import Deps
-from bot.reminders import DueEscalation, claim_escalation, due_escalations_for_team
-from bot.sla import EscalationStep
-from bot.text import escape_mrkdwn, format_reference
-from bot.workspace import WorkspaceSettings, load_settings
+from bot.calendar.sla import EscalationStep
+from bot.core.deps import Deps
+from bot.core.text import escape_mrkdwn, format_reference
+from bot.requests.reminders import DueEscalation, claim_escalation, due_escalations_for_team
+from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.claims import prune_claims
-from bot.deps import Deps
-from bot.retention import RetentionReport, erase_old_free_text
-from bot.workspace import load_settings
+from bot.core.claims import prune_claims
+from bot.core.deps import Deps
+from bot.workspace.retention import RetentionReport, erase_old_free_text
+from bot.workspace.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

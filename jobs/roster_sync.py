@@ -8,15 +8,15 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
-from bot.roster import (
+from bot.core.deps import Deps
+from bot.workspace.roster import (
     SlackUserFacts,
     begin_roster_sync,
     replace_role_members,
     store_slack_users,
     usergroup_roles,
 )
-from bot.workspace import load_settings
+from bot.workspace.settings import load_settings
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ async def sync_team_roster(
     """Refresh one workspace's roster; a group Slack can't read keeps its last known members.
 
     The sync takes its generation before reading the settings and stops writing as soon as a
-    newer sync or settings save exists (bot.roster), so it never undoes a newer write. Returns
+    newer sync or settings save exists (bot.workspace.roster), so it never undoes a newer write. Returns
     the members written per role."""
     async with deps.sessions() as session:
         generation = await begin_roster_sync(session, team_id=team_id, now=now)

@@ -9,9 +9,9 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.claims import claim_job_period, period_key
-from bot.deps import Deps
-from bot.workspace import list_team_ids
+from bot.core.claims import claim_job_period, period_key
+from bot.core.deps import Deps
+from bot.workspace.settings import list_team_ids
 from jobs.clients import SingleTokenClients, TeamClients
 
 logger = logging.getLogger(__name__)

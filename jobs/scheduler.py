@@ -11,7 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.core.deps import Deps
 from jobs.clients import TeamClients
 from jobs.digests import post_team_digests, post_team_digests_now
 from jobs.reminders import send_team_reminders

@@ -15,12 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.surveys import build_enablement_dm, build_failure_summary, build_pipeline_dm
-from bot.deps import Deps
-from bot.models import SurveyDelivery, SurveyKind, SurveyRun
-from bot.periods import period_of
-from bot.privacy import effective_minimum
-from bot.slack_errors import error_code, is_transient
-from bot.surveys import (
+from bot.calendar.periods import period_of
+from bot.core.deps import Deps
+from bot.core.models import SurveyDelivery, SurveyKind, SurveyRun
+from bot.core.slack_errors import error_code, is_transient
+from bot.surveys.privacy import effective_minimum
+from bot.surveys.runs import (
     SentDM,
     StaleDelivery,
     claim_due_deliveries,
@@ -38,7 +38,7 @@ from bot.surveys import (
     return_to_pending,
     sales_recipients,
 )
-from bot.workspace import WorkspaceSettings, load_settings
+from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.pacing import RateLimits, fan_out_client, retry_after
 from jobs.runner import for_each_team
 
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 FAN_OUT_CONCURRENCY = 16
 # Deliveries are claimed a batch at a time, at most two batches ahead of the senders, so a claim
-# never waits long for its DM (far less than bot.surveys.SENDING_LEASE) and a crash strands few.
+# never waits long for its DM (far less than bot.surveys.runs.SENDING_LEASE) and a crash strands few.
 CLAIM_BATCH = 100
 # Posted DMs are recorded in batches: this many, or every RECORD_EVERY seconds, or before a
 # rate-limit pause; a crash before that leaves them "sending", and the DM history resolves them.

@@ -17,10 +17,10 @@ from aiohttp import web
 from sqlmodel import SQLModel
 
 from bot.app import create_app, create_web_app, make_client
-from bot.config import Settings
-from bot.db import make_engine, upgrade
-from bot.deps import Deps
-from bot.workspace import ensure_workspace, save_settings
+from bot.core.config import Settings
+from bot.core.db import make_engine, upgrade
+from bot.core.deps import Deps
+from bot.workspace.settings import ensure_workspace, save_settings
 from tests.fakeslack import FakeSlack
 from tests.slack_payloads import SIGNING_SECRET, SlackSender
 
@@ -173,8 +173,8 @@ async def configured(deps: Deps) -> Deps:
         support_usergroup=SUPPORT_GROUP,
         demandgen_usergroup=DEMANDGEN_GROUP,
     )
-    from bot.models import Role
-    from bot.roster import replace_role_members
+    from bot.core.models import Role
+    from bot.workspace.roster import replace_role_members
 
     async with deps.sessions() as session:
         for role, members in [

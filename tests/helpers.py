@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.deps import Deps
-from bot.models import SupportRequest
+from bot.core.deps import Deps
+from bot.core.models import SupportRequest
 from tests.fakeslack import Call
 
 

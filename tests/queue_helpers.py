@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.deps import Deps
-from bot.models import Role, SupportRequest
-from bot.roster import replace_role_members
+from bot.core.deps import Deps
+from bot.core.models import Role, SupportRequest
+from bot.workspace.roster import replace_role_members
 from tests.conftest import INTAKE, MARKETER, REP, TEAM_ID
 from tests.fakeslack import FakeSlack
 from tests.helpers import stored_requests

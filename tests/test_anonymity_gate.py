@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from bot.blocks.digests import build_scorecard, build_support_digest
-from bot.deps import Deps
-from bot.digests import scorecard_for, support_digest
-from bot.goals import set_goal
-from bot.models import Function, RunStatus, SurveyKind, SurveyResponse, SurveyRun
-from bot.scorecard import describe_line
-from bot.surveys import HELP_OPTIONS
-from bot.workbook import ENABLEMENT_LABEL, ExportPeriod, build_workbook
-from bot.workspace import load_settings
+from bot.core.deps import Deps
+from bot.core.models import Function, RunStatus, SurveyKind, SurveyResponse, SurveyRun
+from bot.export.workbook import ENABLEMENT_LABEL, ExportPeriod, build_workbook
+from bot.kpis.digests import scorecard_for, support_digest
+from bot.kpis.goals import set_goal
+from bot.kpis.scorecard import describe_line
+from bot.surveys.runs import HELP_OPTIONS
+from bot.workspace.settings import load_settings
 from tests.conftest import ADMIN, MARKETER, TEAM_ID, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import block_texts

@@ -22,15 +22,15 @@ from bot.blocks.home import (
     build_home_view,
 )
 from bot.blocks.requests import ACTION_CLAIM, INTAKE_ACTION_IDS, REQUEST_MODAL
-from bot.deps import Deps
-from bot.home import MAX_PAGE, Home, HomeList, HomePaging, Page, WorkspaceSummary
-from bot.lifecycle import Action
-from bot.models import RequestStatus, RequestType, Role, SupportRequest
-from bot.queue import apply_action, load_actor
-from bot.requests import file_request, record_intake_post
-from bot.roster import replace_role_members
-from bot.text import RequestDraft
-from bot.workspace import load_settings
+from bot.core.deps import Deps
+from bot.core.models import RequestStatus, RequestType, Role, SupportRequest
+from bot.core.text import RequestDraft
+from bot.requests.filing import file_request, record_intake_post
+from bot.requests.home import MAX_PAGE, Home, HomeList, HomePaging, Page, WorkspaceSummary
+from bot.requests.lifecycle import Action
+from bot.requests.queue import apply_action, load_actor
+from bot.workspace.roster import replace_role_members
+from bot.workspace.settings import load_settings
 from tests.conftest import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, TEAM_ID
 from tests.fakeslack import FakeSlack
 from tests.helpers import stored_requests

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.deps import Deps
+from bot.core.deps import Deps
 from tests.conftest import INTAKE
 from tests.fakeslack import FakeSlack
 from tests.helpers import ack_text, everything_sent, stored_requests

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from sqlmodel import select
 
-from bot.db import make_engine, make_session_factory
-from bot.models import RequestStatus, SupportRequest
-from bot.request_types import RequestType
+from bot.core.db import make_engine, make_session_factory
+from bot.core.models import RequestStatus, SupportRequest
+from bot.requests.types import RequestType
 from tests.test_running_the_server import alignbot, bot_env
 
 NEW_YORK = "America/New_York"

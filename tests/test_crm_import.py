@@ -11,7 +11,10 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import col, select
 
-from bot.crm_import import (
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import LeadCount, Opportunity, Quota
+from bot.crm.imports import (
     MAX_FILE_BYTES,
     ImportReport,
     RejectedRow,
@@ -21,9 +24,6 @@ from bot.crm_import import (
     read_table,
     set_quota,
 )
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.models import LeadCount, Opportunity, Quota
 from tests.conftest import TEAM_ID, FixedClock
 
 OTHER_TEAM = "T0OTHER"

@@ -26,10 +26,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.config import Settings
-from bot.db import make_engine, make_session_factory
-from bot.deps import Deps
-from bot.models import RequestEvent, RequestStatus
+from bot.core.config import Settings
+from bot.core.db import make_engine, make_session_factory
+from bot.core.deps import Deps
+from bot.core.models import RequestEvent, RequestStatus
 from jobs.surveys import run_surveys
 from tests.conftest import INTAKE, MARKETER, REP, TEST_DATABASE_URL, FixedClock, _wipe_postgres
 from tests.fakeslack import Call, FakeSlack

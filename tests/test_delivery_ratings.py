@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.deps import Deps
-from bot.models import DeliveryRating, RequestEvent, RequestStatus, SupportRequest
-from bot.queue import current_rating
+from bot.core.deps import Deps
+from bot.core.models import DeliveryRating, RequestEvent, RequestStatus, SupportRequest
+from bot.requests.queue import current_rating
 from tests.conftest import MARKETER, REP, REP_OUTSIDER, FixedClock
 from tests.fakeslack import Call, FakeSlack
 from tests.helpers import block_texts

@@ -1,4 +1,4 @@
-"""The demo workspace (`alignbot demo`, bot.demo) is complete, consistent and reads well."""
+"""The demo workspace (`alignbot demo`, bot.demo.workspace) is complete, consistent and reads well."""
 
 from __future__ import annotations
 
@@ -14,12 +14,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import SQLModel, col, select
 
-from bot.demo import DEMO_TIMEZONE, generate_demo
-from bot.deps import Deps
-from bot.digests import demandgen_digest, scorecard_for, support_digest
-from bot.goals import quarter_of
-from bot.lifecycle import Action
-from bot.models import (
+from bot.calendar.periods import period_of
+from bot.core.deps import Deps
+from bot.core.models import (
     Counter,
     DeliveryRating,
     DeliveryStatus,
@@ -43,8 +40,11 @@ from bot.models import (
     TeamSetting,
     Workspace,
 )
-from bot.periods import period_of
-from bot.workspace import load_settings
+from bot.demo.workspace import DEMO_TIMEZONE, generate_demo
+from bot.kpis.digests import demandgen_digest, scorecard_for, support_digest
+from bot.kpis.goals import quarter_of
+from bot.requests.lifecycle import Action
+from bot.workspace.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAM = "TDEMO"

@@ -1,4 +1,4 @@
-"""User text echoed into Slack cannot ping, link or break a message (bot/text.py)."""
+"""User text echoed into Slack cannot ping, link or break a message (bot/core/text.py)."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text import (
+from bot.core.text import (
     LINK_URL_MAX,
     escape_and_truncate,
     escape_mrkdwn,

@@ -1,4 +1,4 @@
-"""The Excel export (`bot.workbook`): every workbook is opened again with openpyxl and checked."""
+"""The Excel export (`bot.export.workbook`): every workbook is opened again with openpyxl and checked."""
 
 from __future__ import annotations
 
@@ -16,12 +16,10 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import SQLModel, col, select
 
-import bot.workbook as workbook
-from bot.demo import generate_demo
-from bot.deps import Deps
-from bot.digests import scorecard_for
-from bot.errors import UserError
-from bot.models import (
+import bot.export.workbook as workbook
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import (
     DeliveryStatus,
     Function,
     LeadCount,
@@ -35,7 +33,8 @@ from bot.models import (
     SurveyResponse,
     SurveyRun,
 )
-from bot.workbook import (
+from bot.demo.workspace import generate_demo
+from bot.export.workbook import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     HOURS_FORMAT,
@@ -47,7 +46,8 @@ from bot.workbook import (
     build_workbook,
     parse_export_period,
 )
-from bot.workspace import load_settings
+from bot.kpis.digests import scorecard_for
+from bot.workspace.settings import load_settings
 from tests.conftest import TEAM_ID, configure
 
 DEMO_TEAM = "TDEMO"
@@ -803,7 +803,7 @@ async def test_a_period_in_the_future_is_empty_and_has_no_weeks_yet(
 async def test_a_big_export_is_written_in_its_own_process_and_comes_out_the_same(
     demo: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="bot.workbook")
+    caplog.set_level("INFO", logger="bot.export.workbook")
     in_thread = await export(demo, tmp_path / "thread", team_id=DEMO_TEAM)
     assert "writer=thread" in caplog.text
     monkeypatch.setattr(workbook, "PROCESS_MIN_ROWS", 0)

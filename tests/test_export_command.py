@@ -7,7 +7,7 @@ import io
 
 import openpyxl
 
-from bot.deps import Deps
+from bot.core.deps import Deps
 from handlers.exports import EXPORT_DIR
 from tests.conftest import ADMIN, REP, configure
 from tests.fakeslack import FakeSlack

@@ -18,13 +18,18 @@ from slack_sdk.http_retry.state import RetryState
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.config import Settings
-from bot.deps import Deps
-from bot.models import DeliveryStatus, Role, SurveyDelivery, SurveyKind, SurveyRun
-from bot.periods import period_of
-from bot.roster import SlackUserFacts, replace_role_members, store_slack_users
-from bot.surveys import claim_due_deliveries, get_or_create_run, plan_deliveries, sales_recipients
-from bot.workspace import load_settings
+from bot.calendar.periods import period_of
+from bot.core.config import Settings
+from bot.core.deps import Deps
+from bot.core.models import DeliveryStatus, Role, SurveyDelivery, SurveyKind, SurveyRun
+from bot.surveys.runs import (
+    claim_due_deliveries,
+    get_or_create_run,
+    plan_deliveries,
+    sales_recipients,
+)
+from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
+from bot.workspace.settings import load_settings
 from jobs.pacing import PacedRateLimitRetryHandler, Pacer, RateLimits, paced_handlers, retry_after
 from jobs.surveys import run_team_surveys, survey_message, survey_metadata
 from tests.conftest import ADMIN, REP, TEAM_ID, FixedClock, configure
@@ -291,7 +296,7 @@ async def test_the_paced_client_keeps_every_retry_handler_and_shares_rate_limit_
 
 REPS = [f"U0KILL{index:02d}" for index in range(30)]
 FIRST_RUN = "2026-11-23T10:05:00Z"  # Monday, five minutes after both surveys were due
-AFTER_THE_LEASE = "2026-11-23T10:20:00Z"  # past bot.surveys.SENDING_LEASE (10 minutes)
+AFTER_THE_LEASE = "2026-11-23T10:20:00Z"  # past bot.surveys.runs.SENDING_LEASE (10 minutes)
 PER_MINUTE = 12  # the first run sends 12 DMs, then Slack makes it wait a minute: killed there
 
 

@@ -1,7 +1,7 @@
 """Every figure has one definition, so the surfaces that show it agree (issue 12, items 2–3).
 
-* one period window (`bot.windows`): a window that ends now covers today's dates too;
-* one lateness rule (`bot.deadlines`): on time / overdue, typed due dates vs SLA deadlines;
+* one period window (`bot.calendar.windows`): a window that ends now covers today's dates too;
+* one lateness rule (`bot.requests.deadlines`): on time / overdue, typed due dates vs SLA deadlines;
 * a week in progress is measured now, a past week at its end ("open now" vs "at week end");
 * a past week's coverage is as it stood at that week's end;
 * the export agrees with itself and with `/align scorecard`, figure by figure.
@@ -21,14 +21,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import SQLModel
 
 from bot.blocks.digests import build_scorecard
-from bot.deadlines import Promise
-from bot.demo import generate_demo
-from bot.deps import Deps
-from bot.digests import scorecard_for
-from bot.goals import format_scored
-from bot.home import overdue_requests
-from bot.metrics import coverage, request_stats
-from bot.models import (
+from bot.calendar.sla import BusinessCalendar
+from bot.calendar.windows import Window, quarter_window, week_window
+from bot.core.deps import Deps
+from bot.core.models import (
     Function,
     Opportunity,
     Quota,
@@ -36,11 +32,15 @@ from bot.models import (
     RequestType,
     SupportRequest,
 )
-from bot.scorecard import Weighting, compute_scorecard, describe_line
-from bot.sla import BusinessCalendar
-from bot.windows import Window, quarter_window, week_window
-from bot.workbook import ExportPeriod, build_workbook
-from bot.workspace import load_settings
+from bot.demo.workspace import generate_demo
+from bot.export.workbook import ExportPeriod, build_workbook
+from bot.kpis.digests import scorecard_for
+from bot.kpis.goals import format_scored
+from bot.kpis.metrics import coverage, request_stats
+from bot.kpis.scorecard import Weighting, compute_scorecard, describe_line
+from bot.requests.deadlines import Promise
+from bot.requests.home import overdue_requests
+from bot.workspace.settings import load_settings
 from tests.conftest import ADMIN, MARKETER, TEAM_ID, FixedClock, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import block_texts

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from bot.deps import Deps
-from bot.models import RequestStatus, RequestType
+from bot.core.deps import Deps
+from bot.core.models import RequestStatus, RequestType
 from tests.conftest import DEMANDGEN, GENERAL, INTAKE, REP, REP_OUTSIDER, TEAM_ID, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import ack_text, block_texts, stored_requests

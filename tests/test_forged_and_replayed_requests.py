@@ -10,8 +10,8 @@ from collections.abc import Mapping
 import pytest
 from sqlmodel import select
 
-from bot.deps import Deps
-from bot.models import RequestEvent, RequestStatus
+from bot.core.deps import Deps
+from bot.core.models import RequestEvent, RequestStatus
 from tests.conftest import INTAKE, MARKETER, REP
 from tests.fakeslack import FakeSlack
 from tests.helpers import stored_requests

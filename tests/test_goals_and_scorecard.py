@@ -1,7 +1,7 @@
 """Quarterly goals (paired volume and rate goals) and the bonus scorecard (PRODUCT.md §4).
 
 Every expected scorecard number is worked out by hand; the comments show the arithmetic.
-Money is in cents and rates are fractions, as bot.goals stores them.
+Money is in cents and rates are fractions, as bot.kpis.goals stores them.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import func, select
 
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.goals import (
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import Function, Goal
+from bot.kpis.goals import (
     FIELD_PAIRED_TARGET,
     METRICS,
     Unit,
@@ -29,8 +30,7 @@ from bot.goals import (
     set_goal,
     targets_of,
 )
-from bot.models import Function, Goal
-from bot.scorecard import (
+from bot.kpis.scorecard import (
     DEFAULT_CAP,
     DEFAULT_WEIGHTS,
     NOTE_NO_DATA,

@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import FeedbackAction, Opportunity, RequestEvent, RequestStatus, SurveyResponse
+from bot.core.deps import Deps
+from bot.core.models import FeedbackAction, Opportunity, RequestEvent, RequestStatus, SurveyResponse
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
 from tests.conftest import ADMIN, GENERAL, INTAKE, MARKETER, REP, FixedClock, configure

@@ -1,4 +1,4 @@
-"""The KPI definitions behind the digests and scorecards (bot/metrics.py, PRODUCT.md §3–4).
+"""The KPI definitions behind the digests and scorecards (bot/kpis/metrics.py, PRODUCT.md §3–4).
 
 Rows are inserted straight into a fresh database and every expected figure is worked out by
 hand in the test, with the arithmetic in comments. Unless a test says otherwise the workspace
@@ -18,10 +18,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import SQLModel
 
-from bot import metrics
-from bot.deps import Deps
-from bot.errors import UserError
-from bot.metrics import (
+from bot.calendar.sla import BusinessCalendar
+from bot.core.deps import Deps
+from bot.core.errors import UserError
+from bot.core.models import (
+    DeliveryRating,
+    DeliveryStatus,
+    LeadCount,
+    Opportunity,
+    Quota,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    RunStatus,
+    SupportRequest,
+    SurveyDelivery,
+    SurveyKind,
+    SurveyResponse,
+    SurveyRun,
+)
+from bot.kpis import metrics
+from bot.kpis.metrics import (
     ActivityImpact,
     Durations,
     TypeCount,
@@ -39,24 +56,7 @@ from bot.metrics import (
     summarise_durations,
     week_window,
 )
-from bot.models import (
-    DeliveryRating,
-    DeliveryStatus,
-    LeadCount,
-    Opportunity,
-    Quota,
-    RequestEvent,
-    RequestStatus,
-    RequestType,
-    RunStatus,
-    SupportRequest,
-    SurveyDelivery,
-    SurveyKind,
-    SurveyResponse,
-    SurveyRun,
-)
-from bot.privacy import NO_RESPONSES_TEXT, WITHHELD_TEXT, Aggregate
-from bot.sla import BusinessCalendar
+from bot.surveys.privacy import NO_RESPONSES_TEXT, WITHHELD_TEXT, Aggregate
 from tests.conftest import TEAM_ID, configure
 
 UTC_ZONE = ZoneInfo("UTC")

@@ -12,8 +12,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables)
-from bot.deps import Deps
+import bot.core.models  # noqa: F401  (registers the tables)
+from bot.core.deps import Deps
 from tests.conftest import OAUTH_TABLES
 
 

@@ -13,11 +13,11 @@ from typing import Any
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import RequestEscalation, RequestStatus, RequestType, Role, SupportRequest
-from bot.reminders import claim_escalation
-from bot.roster import begin_roster_sync, replace_role_members, roles_of
-from bot.sla import EscalationStep
+from bot.calendar.sla import EscalationStep
+from bot.core.deps import Deps
+from bot.core.models import RequestEscalation, RequestStatus, RequestType, Role, SupportRequest
+from bot.requests.reminders import claim_escalation
+from bot.workspace.roster import begin_roster_sync, replace_role_members, roles_of
 from jobs.roster_sync import sync_all_rosters
 from tests.conftest import (
     ADMIN,

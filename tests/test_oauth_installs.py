@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.app import create_app, create_web_app, make_client, team_clients
-from bot.config import Settings
-from bot.deps import Deps
-from bot.models import RequestStatus, Role, Workspace
-from bot.roster import replace_role_members
-from bot.workspace import list_team_ids
+from bot.core.config import Settings
+from bot.core.deps import Deps
+from bot.core.models import RequestStatus, Role, Workspace
+from bot.workspace.roster import replace_role_members
+from bot.workspace.settings import list_team_ids
 from jobs.scheduler import run_now
 from tests.conftest import INTAKE, MARKETER, SALES_GROUP, TEAM_ID, configure
 from tests.fakeslack import FakeSlack

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app, create_web_app, make_client
-from bot.claims import period_key
-from bot.config import JsonLogFormatter
-from bot.db import head_revision
-from bot.deps import Deps
-from bot.models import JobClaim
+from bot.core.claims import period_key
+from bot.core.config import JsonLogFormatter
+from bot.core.db import head_revision
+from bot.core.deps import Deps
+from bot.core.models import JobClaim
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
 from tests.conftest import TEAM_ID, TEST_DATABASE_URL, configure
@@ -221,8 +221,8 @@ async def test_a_fresh_copy_of_env_example_names_the_variable_to_fill(tmp_path: 
 async def test_the_daily_job_forgets_old_event_ids_and_job_claims_only(deps: Deps) -> None:
     from datetime import timedelta
 
-    from bot.claims import claim_job_period, first_delivery_of_event
-    from bot.models import SlackEvent
+    from bot.core.claims import claim_job_period, first_delivery_of_event
+    from bot.core.models import SlackEvent
     from jobs.retention import run_team_retention
 
     await configure(deps)

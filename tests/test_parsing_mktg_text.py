@@ -1,4 +1,4 @@
-"""How `/mktg` text, amounts, due dates and request references are read (bot/text.py)."""
+"""How `/mktg` text, amounts, due dates and request references are read (bot/core/text.py)."""
 
 from datetime import date, timedelta
 
@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.request_types import RequestType
-from bot.text import (
+from bot.core.errors import UserError
+from bot.core.text import (
     HELP_EXAMPLES,
     HELP_TEXT,
     MAX_AMOUNT_CENTS,
@@ -29,6 +28,7 @@ from bot.text import (
     parse_mktg_command,
     parse_reference,
 )
+from bot.requests.types import RequestType
 
 MONDAY = date(2026, 6, 1)
 FRIDAY = date(2026, 6, 5)

@@ -1,4 +1,4 @@
-"""Read paths (digests, scorecards, exports) read in read-only transactions (bot/db.py).
+"""Read paths (digests, scorecards, exports) read in read-only transactions (bot/core/db.py).
 
 On SQLite every ordinary transaction starts with BEGIN IMMEDIATE, so exactly-once claims wait
 for each other instead of failing; a long KPI query in such a transaction would hold the write
@@ -21,11 +21,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.db import is_sqlite, make_session_factory, read_only
-from bot.deps import Deps
-from bot.digests import support_digest
-from bot.models import FeedbackAction, SupportRequest
-from bot.workspace import load_settings
+from bot.core.db import is_sqlite, make_session_factory, read_only
+from bot.core.deps import Deps
+from bot.core.models import FeedbackAction, SupportRequest
+from bot.kpis.digests import support_digest
+from bot.workspace.settings import load_settings
 from tests.conftest import TEAM_ID
 
 WEEK_48 = date(2026, 11, 23)

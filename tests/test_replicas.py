@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from bot.deps import Deps
-from bot.models import JobClaim
+from bot.core.deps import Deps
+from bot.core.models import JobClaim
 from tests.conftest import GENERAL, MARKETER, REP, configure
 from tests.fakeslack import FakeSlack
 from tests.queue_helpers import click, file_one

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.errors import UserError
-from bot.lifecycle import (
+from bot.core.errors import UserError
+from bot.core.models import RequestEvent, RequestStatus, Role
+from bot.requests.lifecycle import (
     ALLOWED_FROM,
     STATUS_WORDS,
     SUPPORT_ACTIONS,
@@ -17,8 +18,7 @@ from bot.lifecycle import (
     check_permission,
     plan_transition,
 )
-from bot.models import RequestEvent, RequestStatus, Role
-from bot.queue import paused_intervals
+from bot.requests.queue import paused_intervals
 
 S = RequestStatus
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import (
+from bot.core.deps import Deps
+from bot.core.models import (
     DeliveryRating,
     RequestEvent,
     RequestStatus,
@@ -23,8 +23,8 @@ from bot.models import (
     SurveyResponseHistory,
     SurveyRun,
 )
-from bot.retention import erase_old_free_text
-from bot.workspace import mark_uninstalled
+from bot.workspace.retention import erase_old_free_text
+from bot.workspace.settings import mark_uninstalled
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import run_scheduled
 from tests.conftest import REP, TEAM_ID, configure
@@ -223,8 +223,8 @@ async def test_the_daily_job_runs_once_a_day_and_serves_uninstalled_workspaces(
 
 @pytest.mark.parametrize("days", ["7", "forever"])
 def test_retention_days_out_of_range_is_refused_with_a_reason(days: str) -> None:
-    from bot.errors import UserError
-    from bot.workspace import parse_setting_value, validated
+    from bot.core.errors import UserError
+    from bot.workspace.settings import parse_setting_value, validated
 
     with pytest.raises(UserError):
         validated({"retention_days": parse_setting_value("retention_days", days)})

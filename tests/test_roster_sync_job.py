@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import Role
-from bot.roster import roles_of
+from bot.core.deps import Deps
+from bot.core.models import Role
+from bot.workspace.roster import roles_of
 from jobs.roster_sync import sync_all_rosters
 from tests.conftest import MARKETER, REP, SALES_GROUP, SUPPORT_GROUP, TEAM_ID, configure
 from tests.fakeslack import FakeSlack

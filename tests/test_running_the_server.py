@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from bot.app import create_app, create_web_app
-from bot.config import Settings
-from bot.deps import Deps
+from bot.core.config import Settings
+from bot.core.deps import Deps
 from tests.conftest import INTAKE, TEAM_ID
 from tests.fakeslack import FakeSlack
 from tests.slack_payloads import SIGNING_SECRET, SlackSender

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import RequestStatus
+from bot.core.deps import Deps
+from bot.core.models import RequestStatus
 from jobs.reminders import send_reminders
 from tests.conftest import ADMIN, INTAKE, MARKETER, FixedClock, configure
 from tests.fakeslack import FakeSlack

@@ -1,4 +1,4 @@
-"""SLAs count business hours only: nights, weekends, holidays and paused time are skipped (bot/sla.py).
+"""SLAs count business hours only: nights, weekends, holidays and paused time are skipped (bot/calendar/sla.py).
 
 Every expectation below is worked out by hand; the comments show the arithmetic.
 """
@@ -11,9 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.request_types import RequestType
-from bot.sla import (
+from bot.calendar.sla import (
     DEFAULT_SLA_BUSINESS_DAYS,
     UNCLAIMED_ALERT_BUSINESS_SECONDS,
     BusinessCalendar,
@@ -26,6 +24,8 @@ from bot.sla import (
     parse_workdays,
     sla_progress,
 )
+from bot.core.errors import UserError
+from bot.requests.types import RequestType
 
 HOUR = 3600.0
 UTC_CALENDAR = BusinessCalendar()

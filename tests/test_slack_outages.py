@@ -15,8 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import DeliveryStatus, DigestPost, SurveyDelivery
+from bot.core.deps import Deps
+from bot.core.models import DeliveryStatus, DigestPost, SurveyDelivery
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
 from tests.conftest import ADMIN, GENERAL, INTAKE, REP, FixedClock, configure

@@ -1,4 +1,4 @@
-"""Enablement-satisfaction answers stay anonymous (bot/privacy.py, PRODUCT.md §2).
+"""Enablement-satisfaction answers stay anonymous (bot/surveys/privacy.py, PRODUCT.md §2).
 
 Every expected mean below is worked out by hand; the comments show the arithmetic.
 """
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import UserError
-from bot.privacy import (
+from bot.core.errors import UserError
+from bot.surveys.privacy import (
     ABSOLUTE_MINIMUM,
     DEFAULT_MINIMUM,
     NO_RESPONSES_TEXT,

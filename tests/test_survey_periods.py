@@ -1,6 +1,6 @@
 """Survey periods are ISO weeks on the workspace's clock; DMs go out on the recipient's clock.
 
-Pure tests of bot/periods.py: no database, no Slack. Expected instants are written out in UTC
+Pure tests of bot/calendar/periods.py: no database, no Slack. Expected instants are written out in UTC
 by hand (offsets noted alongside) rather than recomputed with the code under test.
 """
 
@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import UserError
-from bot.periods import (
+from bot.calendar.periods import (
     Period,
     WeeklySchedule,
     parse_weekly_schedule,
@@ -22,6 +21,7 @@ from bot.periods import (
     send_time,
     zone,
 )
+from bot.core.errors import UserError
 
 UTC_ZONE = ZoneInfo("UTC")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

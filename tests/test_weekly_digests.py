@@ -10,17 +10,17 @@ import pytest
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.goals import goals_for
-from bot.models import (
+from bot.calendar.periods import period_of
+from bot.core.deps import Deps
+from bot.core.models import (
     DigestPost,
     FeedbackAction,
     Opportunity,
     SurveyKind,
     SurveyResponse,
 )
-from bot.periods import period_of
-from bot.surveys import get_or_create_run
+from bot.kpis.goals import goals_for
+from bot.surveys.runs import get_or_create_run
 from jobs.clients import SingleTokenClients
 from jobs.digests import post_digests
 from jobs.scheduler import run_now

@@ -10,9 +10,16 @@ import pytest
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.deps import Deps
-from bot.models import DeliveryStatus, Role, SurveyDelivery, SurveyKind, SurveyResponse, SurveyRun
-from bot.roster import SlackUserFacts, replace_role_members, store_slack_users
+from bot.core.deps import Deps
+from bot.core.models import (
+    DeliveryStatus,
+    Role,
+    SurveyDelivery,
+    SurveyKind,
+    SurveyResponse,
+    SurveyRun,
+)
+from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
 from jobs.surveys import run_surveys
 from tests.conftest import ADMIN, MARKETER, REP, TEAM_ID, FixedClock, configure
 from tests.fakeslack import FakeSlack
@@ -440,8 +447,8 @@ async def test_survey_send_retries_failed_dms_for_admins_only(
 
 
 async def test_a_bad_survey_schedule_is_refused_when_set(slack: SlackSender, deps: Deps) -> None:
-    from bot.errors import UserError
-    from bot.workspace import parse_setting_value, validated
+    from bot.core.errors import UserError
+    from bot.workspace.settings import parse_setting_value, validated
 
     with pytest.raises(UserError, match="like `mon 10:00`"):
         validated({"enablement_survey_schedule": "someday"})
@@ -470,8 +477,8 @@ async def test_a_slack_outage_is_retried_by_a_later_run_not_burnt_at_once(
 
 
 def test_a_time_zone_that_is_only_a_region_is_refused_clearly() -> None:
-    from bot.errors import UserError
-    from bot.workspace import validated
+    from bot.core.errors import UserError
+    from bot.workspace.settings import validated
 
     with pytest.raises(UserError, match="not a time zone name"):
         validated({"timezone": "America"})

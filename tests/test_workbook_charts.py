@@ -13,10 +13,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, LineChart
 from openpyxl.utils import get_column_letter
 
-from bot.demo import generate_demo
-from bot.deps import Deps
-from bot.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
-from bot.workbook_charts import (
+from bot.core.deps import Deps
+from bot.demo.workspace import generate_demo
+from bot.export.charts import (
     CHART_MAX_WIDTH_CM,
     CHART_MIN_WIDTH_CM,
     PRINTABLE_HEIGHT_CM,
@@ -25,7 +24,8 @@ from bot.workbook_charts import (
     apply_page_setup,
     largest_print_scale,
 )
-from bot.workspace import load_settings
+from bot.export.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
+from bot.workspace.settings import load_settings
 
 DEMO_TEAM = "TDEMO"
 Q4 = ExportPeriod(date(2026, 10, 1), date(2026, 12, 31))

@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.demo import generate_demo
-from bot.deps import Deps
-from bot.digests import scorecard_for
-from bot.models import Function
-from bot.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
-from bot.workspace import load_settings
+from bot.core.deps import Deps
+from bot.core.models import Function
+from bot.demo.workspace import generate_demo
+from bot.export.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
+from bot.kpis.digests import scorecard_for
+from bot.workspace.settings import load_settings
 
 DEMO_TEAM = "TDEMO"
 Q4 = ExportPeriod(date(2026, 10, 1), date(2026, 12, 31))

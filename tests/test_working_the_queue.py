@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot.deps import Deps
-from bot.models import RequestEvent, RequestStatus
+from bot.core.deps import Deps
+from bot.core.models import RequestEvent, RequestStatus
 from tests.conftest import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, configure
 from tests.fakeslack import FakeSlack
 from tests.helpers import block_texts

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.deps import Deps
-from bot.models import Role
-from bot.roster import roles_of
-from bot.workspace import load_settings
+from bot.core.deps import Deps
+from bot.core.models import Role
+from bot.workspace.roster import roles_of
+from bot.workspace.settings import load_settings
 from tests.conftest import (
     ADMIN,
     DEMANDGEN,

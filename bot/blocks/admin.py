@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import Block, context, input_block, modal, option, section, state_value
-from bot.text import escape_mrkdwn
-from bot.workspace import WorkspaceSettings, parse_setting_value
+from bot.core.text import escape_mrkdwn
+from bot.workspace.settings import WorkspaceSettings, parse_setting_value
 
 SETTINGS_MODAL = "align_settings"
 SETTINGS_CHANNEL_FIELDS = {
@@ -208,7 +208,7 @@ def header_divider(title: str) -> Block:
 
 
 def parse_settings_modal(view: dict[str, Any]) -> dict[str, Any]:
-    """The changed-or-not values of every field, ready for bot.workspace.save_settings."""
+    """The changed-or-not values of every field, ready for bot.workspace.settings.save_settings."""
     values: dict[str, Any] = {}
     for key in SETTINGS_CHANNEL_FIELDS:
         values[key] = state_value(view, key).get("selected_conversation")

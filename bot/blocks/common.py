@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.text import truncate
+from bot.core.text import truncate
 
 Block = dict[str, Any]
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import Block, context, divider, fields_section, header, section
-from bot.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
-from bot.feedback import THEMES
-from bot.goals import METRICS, format_scored, format_value
-from bot.metrics import Durations, RequestStats
-from bot.models import Goal
-from bot.privacy import Aggregate, withheld_weeks_note
-from bot.request_types import RequestType
-from bot.scorecard import Scorecard, format_attainment
-from bot.surveys import ACTIVITY_OPTIONS, HELP_OPTIONS
-from bot.text import escape_and_truncate, format_money, truncate
+from bot.core.models import Goal
+from bot.core.text import escape_and_truncate, format_money, truncate
+from bot.kpis.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
+from bot.kpis.feedback import THEMES
+from bot.kpis.goals import METRICS, format_scored, format_value
+from bot.kpis.metrics import Durations, RequestStats
+from bot.kpis.scorecard import Scorecard, format_attainment
+from bot.requests.types import RequestType
+from bot.surveys.privacy import Aggregate, withheld_weeks_note
+from bot.surveys.runs import ACTIVITY_OPTIONS, HELP_OPTIONS
 
 SPARK = "▁▂▃▄▅▆▇█"
 NO_DATA = "no data yet"
@@ -80,7 +80,7 @@ def satisfaction_text(aggregate: Aggregate) -> str:
 
 def open_label(stats: RequestStats) -> str:
     """ "Open at week end" for a week that has ended, "Open now" for one in progress: the
-    figure is measured at that instant (`bot.metrics.request_stats`)."""
+    figure is measured at that instant (`bot.kpis.metrics.request_stats`)."""
     return "Open at week end" if stats.window_ended else "Open now"
 
 

@@ -34,8 +34,10 @@ from bot.blocks.requests import (
     slack_date,
     summary_line,
 )
-from bot.deadlines import Promise
-from bot.home import (
+from bot.core.models import RequestStatus, SupportRequest
+from bot.core.text import escape_and_truncate, escape_mrkdwn, format_reference, slack_link
+from bot.requests.deadlines import Promise
+from bot.requests.home import (
     MAX_PAGE,
     PAGE_STEP,
     Home,
@@ -45,9 +47,7 @@ from bot.home import (
     WorkspaceSummary,
     clamp_limit,
 )
-from bot.lifecycle import OPEN_STATES
-from bot.models import RequestStatus, SupportRequest
-from bot.text import escape_and_truncate, escape_mrkdwn, format_reference, slack_link
+from bot.requests.lifecycle import OPEN_STATES
 
 HOME_CALLBACK = "alignbot_home"
 ACTION_SHOW_MORE = "home_show_more"

@@ -24,17 +24,17 @@ from bot.blocks.requests import (
     format_due,
     summary_line,
 )
-from bot.deadlines import Promise
-from bot.lifecycle import Action
-from bot.models import DeliveryRating, RequestStatus, SupportRequest
-from bot.queue import LOW_SCORE_REASONS, RATING_WINDOW
-from bot.text import (
+from bot.core.models import DeliveryRating, RequestStatus, SupportRequest
+from bot.core.text import (
     escape_and_truncate,
     escape_mrkdwn,
     format_reference,
     slack_link,
     truncate,
 )
+from bot.requests.deadlines import Promise
+from bot.requests.lifecycle import Action
+from bot.requests.queue import LOW_SCORE_REASONS, RATING_WINDOW
 
 DELIVER_MODAL = "request_deliver_form"
 DECLINE_MODAL = "request_decline_form"
@@ -360,7 +360,7 @@ def build_rating_dm(
 
 def build_queue(requests: list[SupportRequest], *, now: datetime, tz: ZoneInfo) -> str:
     """`/align queue`: open requests grouped by status, due dates and owners; "overdue" by
-    the one lateness rule (`bot.deadlines`), the same as the digests count."""
+    the one lateness rule (`bot.requests.deadlines`), the same as the digests count."""
     if not requests:
         return ":tada: The Marketing Support queue is empty."
     order = [

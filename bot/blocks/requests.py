@@ -20,9 +20,17 @@ from bot.blocks.common import (
     section,
     state_value,
 )
-from bot.models import RequestStatus, SupportRequest
-from bot.request_types import REQUEST_TYPE_LABELS, RequestType
-from bot.requests import (
+from bot.core.models import RequestStatus, SupportRequest
+from bot.core.text import (
+    RequestDraft,
+    escape_and_truncate,
+    escape_mrkdwn,
+    format_money,
+    format_reference,
+    slack_link,
+    truncate,
+)
+from bot.requests.filing import (
     ACCOUNT_MAX_CHARS,
     FIELD_ACCOUNT,
     FIELD_AMOUNT,
@@ -32,15 +40,7 @@ from bot.requests import (
     FIELD_TYPE,
     RequestForm,
 )
-from bot.text import (
-    RequestDraft,
-    escape_and_truncate,
-    escape_mrkdwn,
-    format_money,
-    format_reference,
-    slack_link,
-    truncate,
-)
+from bot.requests.types import REQUEST_TYPE_LABELS, RequestType
 
 REQUEST_MODAL = "request_form"
 INTAKE_ACTIONS_BLOCK = "request_actions"

@@ -17,8 +17,9 @@ from bot.blocks.common import (
     section,
     state_value,
 )
-from bot.models import SupportRequest, SurveyKind, SurveyResponse, SurveyRun
-from bot.surveys import (
+from bot.core.models import SupportRequest, SurveyKind, SurveyResponse, SurveyRun
+from bot.core.text import escape_mrkdwn, format_money, format_reference, truncate
+from bot.surveys.runs import (
     ACTIVITY_OPTIONS,
     FIELD_ACTIVITIES,
     FIELD_INFLUENCED_COUNT,
@@ -31,7 +32,6 @@ from bot.surveys import (
     PipelineForm,
     RunSummary,
 )
-from bot.text import escape_mrkdwn, format_money, format_reference, truncate
 
 ACTION_SCORE = "survey_score"  # + _1 … _5
 ACTION_COMMENT = "survey_comment"

@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the connection bot.db hands it (async engines via run_sync)."""
+"""Alembic environment: runs on the connection bot.core.db hands it (async engines via run_sync)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

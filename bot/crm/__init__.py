@@ -1,0 +1,1 @@
+"""CRM report files in (Salesforce, HubSpot; .xlsx or .csv): opportunities, quotas and leads out."""

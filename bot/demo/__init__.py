@@ -1,0 +1,1 @@
+"""The demo workspace: twelve realistic weeks of requests, surveys and CRM data, with no Slack."""

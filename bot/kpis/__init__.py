@@ -1,0 +1,3 @@
+"""What the numbers mean: KPI definitions (metrics), objection themes, goals, scorecards, the
+weekly digests and "you said, we did".
+"""

@@ -1,0 +1,173 @@
+"""Data retention: free text is erased once it is older than the workspace's retention_days.
+
+What people wrote (request details, delivery and decline notes, thread notes, rating and survey
+comments) goes; the numbers (counts, amounts, scores, dates, statuses) stay, so digests,
+scorecards and exports of old periods still add up. Open requests keep their details: someone
+is still working on them. Erasing is idempotent: a second run finds nothing left to erase."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.models import (
+    DeliveryRating,
+    RequestEvent,
+    RequestStatus,
+    SupportRequest,
+    SurveyResponse,
+    SurveyResponseHistory,
+)
+
+ERASED_TEXT_FIELDS = ("comment",)
+OPEN_STATUSES = [status for status in RequestStatus if status.is_open]
+HISTORY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    requests: int = 0
+    events: int = 0
+    ratings: int = 0
+    survey_responses: int = 0
+    survey_history: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.requests + self.events + self.ratings + self.survey_responses + self.survey_history
+        )
+
+    def describe(self) -> str:
+        if not self.total:
+            return "nothing to erase"
+        return (
+            f"erased free text from {self.requests} requests, {self.events} request notes, "
+            f"{self.ratings} ratings, {self.survey_responses} survey answers and "
+            f"{self.survey_history} earlier answer versions"
+        )
+
+
+def retention_cutoff(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+async def _erase(
+    session: AsyncSession,
+    model: Any,
+    *,
+    team_id: str,
+    written_at: Any,
+    cutoff: datetime,
+    text_columns: tuple[str, ...],
+    also: tuple[Any, ...] = (),
+) -> int:
+    """Set `text_columns` to NULL on the team's rows written before `cutoff`; returns the count."""
+    columns = [getattr(model, name) for name in text_columns]
+    result = await session.exec(
+        update(model)
+        .where(
+            model.team_id == team_id,
+            written_at < cutoff,
+            sa.or_(*(column.is_not(None) for column in columns)),
+            *also,
+        )
+        .values(dict.fromkeys(text_columns))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def erase_old_free_text(
+    session: AsyncSession, *, team_id: str, retention_days: int, now: datetime
+) -> RetentionReport:
+    """Erase one workspace's free text older than `retention_days`, in one transaction."""
+    cutoff = retention_cutoff(now, retention_days)
+    closed = SupportRequest.status.not_in(OPEN_STATUSES)  # type: ignore[attr-defined]
+    closed_ids = select(SupportRequest.id).where(SupportRequest.team_id == team_id, closed)
+    report = RetentionReport(
+        requests=await _erase(
+            session,
+            SupportRequest,
+            team_id=team_id,
+            written_at=SupportRequest.updated_at,
+            cutoff=cutoff,
+            text_columns=("details", "outcome_note"),
+            also=(closed,),
+        ),
+        events=await _erase(
+            session,
+            RequestEvent,
+            team_id=team_id,
+            written_at=RequestEvent.created_at,
+            cutoff=cutoff,
+            text_columns=("note",),
+            also=(RequestEvent.request_id.in_(closed_ids),),  # type: ignore[attr-defined]
+        ),
+        ratings=await _erase(
+            session,
+            DeliveryRating,
+            team_id=team_id,
+            written_at=DeliveryRating.updated_at,
+            cutoff=cutoff,
+            text_columns=("comment",),
+        ),
+        survey_responses=await _erase(
+            session,
+            SurveyResponse,
+            team_id=team_id,
+            written_at=SurveyResponse.updated_at,
+            cutoff=cutoff,
+            text_columns=("comment",),
+        ),
+        survey_history=await _erase_history_comments(session, team_id=team_id, cutoff=cutoff),
+    )
+    await session.commit()
+    return report
+
+
+async def _erase_history_comments(session: AsyncSession, *, team_id: str, cutoff: datetime) -> int:
+    """Earlier versions of survey answers are JSON: drop their comments, keep their numbers."""
+    erased = 0
+    last_id = 0
+    while True:
+        rows = (
+            await session.exec(
+                select(SurveyResponseHistory.id, SurveyResponseHistory.payload)
+                .join(SurveyResponse, SurveyResponse.id == SurveyResponseHistory.response_id)  # type: ignore[arg-type]
+                .where(
+                    SurveyResponse.team_id == team_id,
+                    SurveyResponseHistory.saved_at < cutoff,
+                    SurveyResponseHistory.id > last_id,  # type: ignore[operator]
+                    SurveyResponseHistory.payload.contains('"comment"'),  # type: ignore[attr-defined]
+                )
+                .order_by(SurveyResponseHistory.id)  # type: ignore[arg-type]
+                .limit(HISTORY_BATCH)
+            )
+        ).all()
+        if not rows:
+            return erased
+        for history_id, payload in rows:
+            assert history_id is not None
+            last_id = history_id
+            try:
+                values = json.loads(payload)
+            except ValueError:
+                continue
+            if not isinstance(values, dict) or all(
+                values.get(field) is None for field in ERASED_TEXT_FIELDS
+            ):
+                continue
+            for field in ERASED_TEXT_FIELDS:
+                values[field] = None
+            await session.exec(
+                update(SurveyResponseHistory)
+                .where(SurveyResponseHistory.id == history_id)  # type: ignore[arg-type]
+                .values(payload=json.dumps(values))
+            )
+            erased += 1
