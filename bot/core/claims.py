@@ -9,7 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col, delete
+from sqlmodel import SQLModel, col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.models import JobClaim, SlackEvent
@@ -32,7 +32,9 @@ def period_key(now: datetime, minutes: int) -> str:
     return start.strftime("%Y-%m-%dT%H:%M")
 
 
-async def _insert_once(session: AsyncSession, row: JobClaim | SlackEvent) -> bool:
+async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
+    """Commit a row whose unique key makes it a claim: True for the one writer that stored it,
+    False (rolled back) for every other, across processes and replicas."""
     session.add(row)
     try:
         await session.commit()
@@ -49,14 +51,14 @@ async def claim_job_period(
     claim = JobClaim(
         job=job, team_id=team_id, period_key=period, claimed_at=now, claimed_by=PROCESS_NAME
     )
-    return await _insert_once(session, claim)
+    return await insert_once(session, claim)
 
 
 async def first_delivery_of_event(
     session: AsyncSession, *, event_id: str, team_id: str | None, now: datetime
 ) -> bool:
     """True the first time an Events API `event_id` is seen; False for retries and replays."""
-    return await _insert_once(
+    return await insert_once(
         session, SlackEvent(event_id=event_id[:64], team_id=team_id, received_at=now)
     )
 

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -42,6 +43,14 @@ def async_database_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def dialect_insert(bind: AsyncSession | AsyncConnection) -> Any:
+    """The dialect's own `insert` (SQLite's or PostgreSQL's), which has
+    `on_conflict_do_nothing` / `on_conflict_do_update`: the one place that chooses it."""
+    engine = bind.bind if isinstance(bind, AsyncSession) else bind
+    dialect = engine.dialect.name if engine is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -59,11 +59,10 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import LeadCount, Opportunity, Quota
 from bot.core.text import MAX_AMOUNT_CENTS, storable
@@ -825,10 +824,6 @@ class _Row:
 # --------------------------------------------------------------------------------------
 
 
-def _insert(connection: AsyncConnection) -> Any:
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-
-
 async def _upsert(
     session: AsyncSession,
     table: type[SQLModel],
@@ -842,7 +837,7 @@ async def _upsert(
     if not rows:
         return
     connection = await session.connection()
-    statement = _insert(connection)(table)
+    statement = dialect_insert(connection)(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
     )

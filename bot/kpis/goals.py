@@ -26,14 +26,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.windows import parse_quarter_label, quarter_of
+from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import Function, Goal
 from bot.core.text import escape_mrkdwn, format_money, parse_amount, truncate, unescape_slack
@@ -508,11 +508,6 @@ def format_scored(metric: str, value: float | None) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def _upsert(
     session: AsyncSession,
     *,
@@ -529,7 +524,7 @@ async def _upsert(
     Returns the row as this statement left it (RETURNING), not as a later read would find
     it: a concurrent save committing in between must not change what this caller saved.
     """
-    statement = _insert(session)(Goal).values(
+    statement = dialect_insert(session)(Goal).values(
         team_id=team_id,
         quarter=quarter,
         function=definition.function.value,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import Counter, RequestStatus, RequestType, Role, SupportRequest
 from bot.core.text import RequestDraft, check_due_date, format_reference, parse_amount, storable
@@ -124,8 +124,7 @@ def validate_draft(draft: RequestDraft, *, today: date) -> RequestDraft:
 
 async def _next_number(session: AsyncSession, *, team_id: str, name: str) -> int:
     """Increment a per-team counter atomically (an upsert; works on SQLite and PostgreSQL)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(Counter)
         .values(team_id=team_id, name=name, value=1)

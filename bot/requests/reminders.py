@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.sla import EscalationStep, due_escalations
+from bot.core.claims import insert_once
 from bot.core.models import RequestEscalation, RequestEvent, RequestType, SupportRequest
 from bot.requests.lifecycle import OPEN_STATES, Action
 from bot.requests.queue import events_of, paused_intervals
@@ -108,13 +108,9 @@ async def claim_escalation(
         if current != version:
             await session.rollback()
             return False
-    session.add(RequestEscalation(request_id=request_id, step=step.value, cycle=cycle, sent_at=now))
-    try:
-        await session.commit()
-    except sa.exc.IntegrityError:
-        await session.rollback()
-        return False
-    return True
+    return await insert_once(
+        session, RequestEscalation(request_id=request_id, step=step.value, cycle=cycle, sent_at=now)
+    )
 
 
 async def escalation_count(session: AsyncSession, *, request_id: int) -> int:

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.periods import Period, WeeklySchedule, send_time, zone
+from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import (
     DeliveryStatus,
@@ -60,17 +60,12 @@ FIELD_INFLUENCED_VALUE = "influenced_value"
 FIELD_ACTIVITIES = "activities"
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def get_or_create_run(
     session: AsyncSession, *, team_id: str, kind: SurveyKind, period: Period, now: datetime
 ) -> SurveyRun:
     """The run for this period, created once even when several processes race to create it."""
     statement = (
-        _insert(session)(SurveyRun)
+        dialect_insert(session)(SurveyRun)
         .values(
             team_id=team_id,
             kind=kind.value,
@@ -183,7 +178,7 @@ async def plan_deliveries(
     if not rows:
         await session.commit()
         return 0
-    statement = _insert(session)(SurveyDelivery).on_conflict_do_nothing(
+    statement = dialect_insert(session)(SurveyDelivery).on_conflict_do_nothing(
         index_elements=["run_id", "user_id"]
     )
     connection = await session.connection()

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.models import Role, RosterMember, SlackUser, Workspace
 from bot.workspace.settings import WorkspaceSettings, ensure_workspace, next_roster_generation
 
@@ -133,8 +133,7 @@ async def store_slack_users(
     ):
         await session.rollback()
         return None
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     connection = await session.connection()
     for start in range(0, len(rows), 500):
         statement = insert(SlackUser).values(rows[start : start + 500])

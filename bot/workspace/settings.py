@@ -42,7 +42,6 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,6 +53,7 @@ from bot.calendar.sla import (
     parse_holidays,
     parse_workdays,
 )
+from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import TeamSetting, Workspace
 from bot.requests.types import RequestType
@@ -376,8 +376,7 @@ async def _record_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
 ) -> None:
     """Insert the workspace's row unless it exists (another process may insert it at once)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     connection = await session.connection()
     await connection.execute(
         insert(Workspace)
