@@ -16,7 +16,6 @@ import math
 import os
 import secrets
 import signal
-import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -31,17 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakeslack import FakeSlack  # noqa: E402
-from tests.slack_payloads import SIGNING_SECRET  # noqa: E402
+from tests.support.fakeslack import FakeSlack  # noqa: E402
+from tests.support.process import free_port, start_alignbot  # noqa: E402
+from tests.support.slack_payloads import SIGNING_SECRET  # noqa: E402
 
 HEALTHY_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def backend_name(database_url: str | None) -> str:
@@ -76,16 +70,7 @@ async def wait_healthy(port: int, process: asyncio.subprocess.Process | None = N
 
 async def alignbot(env: dict[str, str], workdir: str, *args: str) -> str:
     """Run one `alignbot` CLI command; async because some (roster-sync) call the fake Slack."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=workdir,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await start_alignbot(*args, env=env, cwd=workdir)
     output, _ = await process.communicate()
     if process.returncode != 0:
         raise SystemExit(
@@ -196,16 +181,13 @@ async def alignbot_server(
                 await alignbot(env, workdir, *args)
             log_path = Path(workdir) / "server.log" if capture_log else None
             with open(log_path or os.devnull, "wb") as log:  # noqa: ASYNC230 (before start)
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    *python_args,
-                    "-m",
-                    "bot",
+                process = await start_alignbot(
                     "run",
                     env=env,
                     cwd=workdir,
                     stdout=log if capture_log else None,
                     stderr=log if capture_log else None,
+                    python_args=python_args,
                 )
                 try:
                     await wait_healthy(port, process)

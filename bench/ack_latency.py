@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import alignbot_server, backend_name, percentile
-from tests.fakeslack import FakeSlack
-from tests.slack_payloads import SlackSender
+from tests.support.fakeslack import FakeSlack
+from tests.support.slack_payloads import SlackSender
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"

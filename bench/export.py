@@ -18,7 +18,7 @@ Every measurement runs in a fresh interpreter, so peak memory is that run's own:
 
 The figures printed: both times, the export's speed as a share of bare openpyxl's (target
 >= 80%), and the memory figures (target < 200 MB). The workbook's KPIs are computed by
-`bot.kpis.metrics` as the digests compute them; the bench prints how long those calls take alone,
+`bot.kpis.support`, `pipeline` and `satisfaction` as the digests compute them; the bench prints how long those calls take alone,
 since they run in the time the writer is busy and are the floor of the export's time.
 
 Usage: `.venv/bin/python bench/export.py [--size full|tenth|both] [--keep DIR] [--no-trace]`
@@ -52,11 +52,24 @@ import sqlalchemy as sa  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
-from bot import workbook  # noqa: E402
 from bot.core.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from bot.core.models import Function, SurveyKind, SurveyResponse, SurveyRun  # noqa: E402
 from bot.demo.workspace import generate_demo  # noqa: E402
-from bot.kpis.metrics import pipeline_stats, request_stats, satisfaction_stats  # noqa: E402
+from bot.export.columns import (  # noqa: E402
+    Kind,
+    enablement_columns,
+    opportunity_columns,
+    pipeline_answer_columns,
+    request_columns,
+    scorecard_columns,
+    weekly_columns,
+)
+from bot.export.period import ExportPeriod  # noqa: E402
+from bot.export.plan import ExportPlan  # noqa: E402
+from bot.export.workbook import build_workbook  # noqa: E402
+from bot.kpis.pipeline import pipeline_stats  # noqa: E402
+from bot.kpis.satisfaction import satisfaction_stats  # noqa: E402
+from bot.kpis.support import request_stats  # noqa: E402
 from bot.workspace.settings import load_settings  # noqa: E402
 
 # Tuesday 24 November 2026, 15:00 UTC, like the tests and bench/digests.py.
@@ -65,7 +78,7 @@ TEAM = "TDEMO"
 REPS = 12
 WEEKS = 12
 # The 13 ISO weeks the demo's 12 survey weeks and its first requests fall in.
-PERIOD = workbook.ExportPeriod(date(2026, 8, 31), date(2026, 11, 29))
+PERIOD = ExportPeriod(date(2026, 8, 31), date(2026, 11, 29))
 # Per rep over 12 weeks the demo makes ~20 survey responses (2 surveys a week, ~83% answered).
 RESPONSES_PER_REP_WEEK = 2 * 0.835
 SIZES = {"full": 1_000_000, "tenth": 100_000}
@@ -114,7 +127,7 @@ async def child_export(database: Path, out: Path) -> dict[str, Any]:
         if tracemalloc.is_tracing():
             tracemalloc.reset_peak()
         started = time.perf_counter()
-        result = await workbook.build_workbook(
+        result = await build_workbook(
             session, team_id=TEAM, period=PERIOD, settings=settings, out=out, now=NOW
         )
         seconds = time.perf_counter() - started
@@ -159,7 +172,7 @@ async def child_kpis(database: Path) -> dict[str, Any]:
     started = time.perf_counter()
     async with make_session_factory(engine)() as session:
         plan_settings = await load_settings(session, TEAM)
-        plan = workbook._Plan.make(team_id=TEAM, period=PERIOD, settings=plan_settings, now=NOW)
+        plan = ExportPlan.make(team_id=TEAM, period=PERIOD, settings=plan_settings, now=NOW)
         calendar = plan_settings.calendar
         for monday, window in plan.weeks:
             await request_stats(session, team_id=TEAM, window=window, calendar=calendar)
@@ -195,19 +208,19 @@ async def child_kpis(database: Path) -> dict[str, Any]:
     }
 
 
-SAMPLES: dict[workbook.Kind, Any] = {
-    workbook.Kind.TEXT: "Enablement satisfaction",
-    workbook.Kind.USER: "Renewal pitch for the CFO with the ROI model",
-    workbook.Kind.INT: 3,
-    workbook.Kind.MONEY: 125_000.5,
-    workbook.Kind.PERCENT: 0.875,
-    workbook.Kind.WEIGHT: 0.75,
-    workbook.Kind.HOURS: 26.25,
-    workbook.Kind.SCORE: 4.0,
-    workbook.Kind.RATIO: 2.5,
-    workbook.Kind.DATE: date(2026, 11, 2),
-    workbook.Kind.DATETIME: datetime(2026, 11, 2, 9, 30),
-    workbook.Kind.VARIES: 1_500_000.0,
+SAMPLES: dict[Kind, Any] = {
+    Kind.TEXT: "Enablement satisfaction",
+    Kind.USER: "Renewal pitch for the CFO with the ROI model",
+    Kind.INT: 3,
+    Kind.MONEY: 125_000.5,
+    Kind.PERCENT: 0.875,
+    Kind.WEIGHT: 0.75,
+    Kind.HOURS: 26.25,
+    Kind.SCORE: 4.0,
+    Kind.RATIO: 2.5,
+    Kind.DATE: date(2026, 11, 2),
+    Kind.DATETIME: datetime(2026, 11, 2, 9, 30),
+    Kind.VARIES: 1_500_000.0,
 }
 
 
@@ -216,28 +229,28 @@ def shape_of(export: dict[str, Any]) -> list[tuple[str, list[tuple[int, int]]]]:
     rows = export["rows"]
     pipeline_answers = export["pipeline_answers"]
     return [
-        ("Weekly KPIs", [(rows["Weekly KPIs"], len(workbook.weekly_columns(5)))]),
-        ("Requests", [(rows["Requests"], len(workbook.request_columns("UTC")))]),
+        ("Weekly KPIs", [(rows["Weekly KPIs"], len(weekly_columns(5)))]),
+        ("Requests", [(rows["Requests"], len(request_columns("UTC")))]),
         (
             "Survey responses",
             [
-                (rows["Survey responses"] - pipeline_answers, len(workbook.enablement_columns(5))),
-                (pipeline_answers, len(workbook.pipeline_answer_columns())),
+                (rows["Survey responses"] - pipeline_answers, len(enablement_columns(5))),
+                (pipeline_answers, len(pipeline_answer_columns())),
             ],
         ),
-        ("Pipeline", [(rows["Pipeline"], len(workbook.opportunity_columns()))]),
-        ("Scorecard", [(rows["Scorecard"], len(workbook.scorecard_columns()))]),
+        ("Pipeline", [(rows["Pipeline"], len(opportunity_columns()))]),
+        ("Scorecard", [(rows["Scorecard"], len(scorecard_columns()))]),
     ]
 
 
 def _sample_row(sheet: str, section: int) -> list[Any]:
     layouts = {
-        ("Weekly KPIs", 0): workbook.weekly_columns(5),
-        ("Requests", 0): workbook.request_columns("UTC"),
-        ("Survey responses", 0): workbook.enablement_columns(5),
-        ("Survey responses", 1): workbook.pipeline_answer_columns(),
-        ("Pipeline", 0): workbook.opportunity_columns(),
-        ("Scorecard", 0): workbook.scorecard_columns(),
+        ("Weekly KPIs", 0): weekly_columns(5),
+        ("Requests", 0): request_columns("UTC"),
+        ("Survey responses", 0): enablement_columns(5),
+        ("Survey responses", 1): pipeline_answer_columns(),
+        ("Pipeline", 0): opportunity_columns(),
+        ("Scorecard", 0): scorecard_columns(),
     }
     return [SAMPLES[column.kind] for column in layouts[(sheet, section)]]
 

@@ -54,11 +54,12 @@ from bot.core.config import Settings  # noqa: E402
 from bot.core.db import upgrade  # noqa: E402
 from bot.core.deps import Deps  # noqa: E402
 from bot.core.models import DeliveryStatus, Role, SurveyDelivery, SurveyRun  # noqa: E402
+from bot.workspace.installs import ensure_workspace  # noqa: E402
 from bot.workspace.roster import replace_role_members  # noqa: E402
-from bot.workspace.settings import ensure_workspace, save_settings  # noqa: E402
+from bot.workspace.settings import save_settings  # noqa: E402
 from jobs.surveys import FAN_OUT_CONCURRENCY, run_team_surveys  # noqa: E402
-from tests.fakeslack import Call, FakeSlack  # noqa: E402
-from tests.slack_payloads import SIGNING_SECRET  # noqa: E402
+from tests.support.fakeslack import Call, FakeSlack  # noqa: E402
+from tests.support.slack_payloads import SIGNING_SECRET  # noqa: E402
 
 WORKSPACE_TZ = "America/Los_Angeles"
 SALES_GROUP = "S0SALES"

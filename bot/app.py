@@ -36,7 +36,7 @@ from bot.core.claims import first_delivery_of_event
 from bot.core.config import ConfigError
 from bot.core.db import current_revision, head_revision, ping, upgrade
 from bot.core.deps import Deps
-from bot.workspace.settings import ensure_workspace, mark_installed
+from bot.workspace.installs import ensure_workspace, mark_installed
 from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
 from jobs.scheduler import build_scheduler, run_on_demand
 

@@ -4,12 +4,17 @@ Dates and times typed here are the workspace's: `--week 2026-11-23`, `--quarter`
 `--to` name local dates, and an `--at` without an offset is the workspace's wall-clock time
 (one with an offset or `Z` means exactly that instant). Times printed back are shown in the
 workspace's zone, with its offset.
+
+What a command prints is its answer: only `run` and `db upgrade` log Alembic's migration lines,
+and digests and scorecards are Slack mrkdwn rendered for a terminal (`bot.blocks.terminal`).
+`jobs run NAME --team T` runs a job for one workspace of a multi-workspace install.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -22,15 +27,18 @@ from bot.core.config import ConfigError, Settings, configure_logging, get_settin
 from bot.core.db import upgrade
 from bot.core.deps import Deps
 from bot.core.errors import UserError
+from bot.workspace.installs import ensure_workspace, list_team_ids
 from bot.workspace.settings import (
     SETTING_KEYS,
     WorkspaceSettings,
-    ensure_workspace,
-    list_team_ids,
     load_settings,
     parse_setting_value,
     save_settings,
 )
+
+# Commands whose log keeps Alembic's migration lines: the server's start-up and `db upgrade`,
+# where what was migrated is the point. Every other command is one-shot.
+LOGS_MIGRATIONS = frozenset({"run", "db"})
 
 AT_HELP = (
     "as if at this time: 2026-12-04T10:00 is the workspace's local time, "
@@ -66,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = job_commands.add_parser("run", help="run one job now")
     run_job.add_argument("name")
     run_job.add_argument("--at", help=AT_HELP)
+    run_job.add_argument("--team", help="Slack team ID (T…); default: every workspace")
     retention = commands.add_parser(
         "retention", help="erase free text older than each workspace's retention_days"
     )
@@ -190,16 +199,23 @@ async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
     # zone; an instant with an offset means the same for all of them.
     async with deps.sessions() as session:
         team_ids = await list_team_ids(session, installed_only=job.needs_slack)
+        if args.team is not None:
+            if args.team not in team_ids:
+                which = "installed workspace" if job.needs_slack else "workspace"
+                known = ", ".join(team_ids) or "none"
+                raise UserError(f"No {which} {args.team} for {args.name}. Known: {known}")
+            team_ids = [args.team]
         zones = sorted({(await load_settings(session, team)).timezone for team in team_ids})
     if typed is not None and typed.tzinfo is None and len(zones) > 1:
         raise UserError(
             f"The workspaces are in different time zones ({', '.join(zones)}): give --at an "
-            f"offset, like {args.at}Z or {args.at}-05:00"
+            f"offset, like {args.at}Z or {args.at}-05:00, or run one workspace with --team"
         )
     shown = ZoneInfo(zones[0]) if len(zones) == 1 else ZoneInfo("UTC")
     at = _at(typed, shown) if typed is not None else deps.clock()
-    await run_now(deps, team_clients(deps, create_app(deps)), args.name, at)
-    print(f"{args.name} done at {at.astimezone(shown).isoformat()}")
+    await run_now(deps, team_clients(deps, create_app(deps)), args.name, at, team_id=args.team)
+    which = f" for {args.team}" if args.team else ""
+    print(f"{args.name} done{which} at {at.astimezone(shown).isoformat()}")
 
 
 async def _retention(deps: Deps, args: argparse.Namespace) -> None:
@@ -261,7 +277,10 @@ def _week_of(text: str, tz: ZoneInfo) -> date:
 async def _import(deps: Deps, args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from bot.crm.imports import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
+    from bot.crm.files import MAX_FILE_BYTES
+    from bot.crm.leads import import_leads
+    from bot.crm.opportunities import import_opportunities
+    from bot.crm.quotas import import_quotas
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=True)
@@ -283,7 +302,7 @@ async def _import(deps: Deps, args: argparse.Namespace) -> None:
 
 async def _quota(deps: Deps, args: argparse.Namespace) -> None:
     from bot.core.text import format_money, parse_amount
-    from bot.crm.imports import set_quota
+    from bot.crm.quotas import set_quota
     from bot.kpis.goals import parse_quarter
 
     await upgrade(deps.engine)
@@ -306,14 +325,8 @@ async def _quota(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _goals(deps: Deps, args: argparse.Namespace) -> None:
-    from bot.kpis.goals import (
-        METRICS,
-        format_value,
-        goals_for,
-        parse_quarter,
-        parse_target,
-        set_goal,
-    )
+    from bot.kpis.catalogue import METRICS, format_value
+    from bot.kpis.goals import goals_for, parse_quarter, parse_target, set_goal
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=args.goals_command == "set")
@@ -345,18 +358,15 @@ async def _goals(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _report(deps: Deps, args: argparse.Namespace) -> None:
-    from bot.blocks.digests import (
-        blocks_to_text,
-        build_demandgen_digest,
-        build_scorecard,
-        build_support_digest,
-    )
+    from bot.blocks.digests import build_digest, build_scorecard
+    from bot.blocks.terminal import blocks_to_terminal, mrkdwn_to_terminal
     from bot.core.models import Function
-    from bot.kpis.digests import demandgen_digest, scorecard_for, support_digest
+    from bot.kpis.digests import DigestKind, digest_for, scorecard_for
     from bot.kpis.goals import parse_quarter
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=False)
+    ansi = sys.stdout.isatty()  # bold for a person at a terminal, plain text into a file or pipe
     async with deps.sessions() as session:
         settings = await load_settings(session, team)
         if args.command == "digest":
@@ -365,14 +375,16 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
                 if args.week
                 else period_of(deps.clock(), settings.zone).start
             )
-            support = await support_digest(
-                session, team_id=team, week_start=week, settings=settings, now=deps.clock()
-            )
-            print(blocks_to_text(build_support_digest(support)[1]))
-            demand = await demandgen_digest(
-                session, team_id=team, week_start=week, settings=settings, now=deps.clock()
-            )
-            print(blocks_to_text(build_demandgen_digest(demand)[1]))
+            for kind in DigestKind.ALL:
+                digest = await digest_for(
+                    session,
+                    kind=kind,
+                    team_id=team,
+                    week_start=week,
+                    settings=settings,
+                    now=deps.clock(),
+                )
+                print(blocks_to_terminal(build_digest(digest)[1], ansi=ansi))
         else:
             quarter = parse_quarter(args.quarter, today=_today(deps, settings))
             for function in (Function.DEMAND_GEN, Function.SUPPORT):
@@ -384,14 +396,15 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
                     settings=settings,
                     now=deps.clock(),
                 )
-                print(build_scorecard(card).replace("*", ""))
+                print(mrkdwn_to_terminal(build_scorecard(card), ansi=ansi))
                 print()
 
 
 async def _export(deps: Deps, args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from bot.export.workbook import build_workbook, parse_export_period
+    from bot.export.period import parse_export_period
+    from bot.export.workbook import build_workbook
 
     await upgrade(deps.engine)
     team = await _resolve_team(deps, args.team, create=False)
@@ -470,6 +483,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging(settings.log_level, settings.log_format)
+        if args.command not in LOGS_MIGRATIONS:
+            # A one-shot command's output is its answer: Alembic's "Context impl SQLiteImpl." and
+            # "Running upgrade …" INFO lines would bury it. Warnings and errors still show.
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         asyncio.run(_main(settings, args))
     except (ConfigError, UserError) as error:
         print(f"alignbot: {error}", file=sys.stderr)

@@ -15,22 +15,14 @@ from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.text import escape_and_truncate
 from bot.requests.queue import open_queue
-from bot.workspace.settings import WorkspaceSettings, load_settings, save_settings
+from bot.workspace import access
+from bot.workspace.settings import save_settings
 from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
-from handlers.slack_io import actor_for, is_admin_user
+from handlers.slack_io import actor_for
 from handlers.surveys import SurveyHandlers
 
 logger = logging.getLogger(__name__)
-
-
-def not_admin_message(settings: WorkspaceSettings) -> str:
-    extra = ", ".join(f"<@{user}>" for user in settings.admins)
-    return (
-        "Only workspace admins and owners"
-        + (f" (or {extra})" if extra else "")
-        + " can change alignbot's settings. Ask one of them to run `/align settings`."
-    )
 
 
 class AdminHandlers:
@@ -78,12 +70,11 @@ class AdminHandlers:
     async def _open_settings(
         self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        async with self.deps.sessions() as session:
-            settings = await load_settings(session, body["team_id"])
-        if not await is_admin_user(
-            self.deps, client, settings, team_id=body["team_id"], user_id=body["user_id"]
-        ):
-            await respond(text=not_admin_message(settings), response_type="ephemeral")
+        actor, settings = await actor_for(
+            self.deps, client, team_id=body["team_id"], user_id=body["user_id"]
+        )
+        if refused := access.may_change_settings(actor, settings):
+            await respond(text=refused.message, response_type="ephemeral")
             return
         usergroups: list[tuple[str, str]] = []
         try:
@@ -106,12 +97,8 @@ class AdminHandlers:
     ) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
         actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if not (actor.in_support or actor.is_admin or user_id in settings.leaders):
-            await respond(
-                text="The queue is for Marketing Support, leaders and admins. Your own requests "
-                "are in `/mktg mine`.",
-                response_type="ephemeral",
-            )
+        if refused := access.may_see_queue(actor, settings):
+            await respond(text=refused.message, response_type="ephemeral")
             return
         async with self.deps.sessions() as session:
             requests = await open_queue(session, team_id=team_id)

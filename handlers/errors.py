@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-import traceback
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.core.db import is_database_unavailable
 
 logger = logging.getLogger("alignbot.errors")
 
@@ -25,36 +24,6 @@ DATABASE_DOWN = (
     ":warning: Sorry, I can't reach my database right now, so nothing was saved. "
     "Please try again in a minute."
 )
-# What SQLAlchemy raises when the database is down, locked or unreachable (any backend).
-DATABASE_UNAVAILABLE = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.TimeoutError,
-)
-
-
-_SQLALCHEMY_DIR = os.path.dirname(sa.__file__) + os.sep
-
-
-def _raised_by_the_database_layer(error: BaseException) -> bool:
-    """A connection error SQLAlchemy let through unwrapped: asyncpg's refused or reset
-    connection while connecting is re-raised as the plain OSError it is."""
-    return any(
-        frame.f_code.co_filename.startswith(_SQLALCHEMY_DIR)
-        for frame, _line in traceback.walk_tb(error.__traceback__)
-    )
-
-
-def _database_unavailable(error: BaseException | None) -> bool:
-    seen = 0
-    while error is not None and seen < 10:
-        if isinstance(error, DATABASE_UNAVAILABLE):
-            return True
-        if isinstance(error, OSError | TimeoutError) and _raised_by_the_database_layer(error):
-            return True
-        error, seen = error.__cause__ or error.__context__, seen + 1
-    return False
 
 
 async def handle_unexpected_error(
@@ -70,7 +39,7 @@ async def handle_unexpected_error(
             "request_refused_before_authorization kind=%s error=%s", kind, type(error).__name__
         )
         return BoltResponse(status=401, body="")
-    database_down = _database_unavailable(error)
+    database_down = is_database_unavailable(error)
     if database_down:
         logger.error("handler_failed kind=%s reason=database_unavailable", kind, exc_info=error)
     else:

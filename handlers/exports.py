@@ -16,7 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.text import escape_mrkdwn
-from bot.export.workbook import ExportPeriod, ExportResult, build_workbook, parse_export_period
+from bot.export.period import ExportPeriod, parse_export_period
+from bot.export.workbook import ExportResult, build_workbook
+from bot.workspace import access
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)
@@ -34,14 +36,8 @@ class ExportHandlers:
     ) -> None:
         team_id, user_id = body["team_id"], body["user_id"]
         actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if not (actor.is_admin or user_id in settings.leaders):
-            leaders = ", ".join(f"<@{leader}>" for leader in settings.leaders)
-            await respond(
-                text="Exports are for admins and leaders"
-                + (f" ({leaders})" if leaders else "")
-                + ". Ask one of them, or an admin to add you as a leader in `/align settings`.",
-                response_type="ephemeral",
-            )
+        if refused := access.may_export(actor, settings):
+            await respond(text=refused.message, response_type="ephemeral")
             return
         today = self.deps.clock().astimezone(settings.zone).date()
         try:

@@ -22,7 +22,7 @@ from bot.blocks.admin import build_settings_modal
 from bot.blocks.requests import build_request_modal
 from bot.core.deps import Deps
 from bot.requests.home import HomePaging, load_home
-from handlers.admin import not_admin_message
+from bot.workspace import access
 from handlers.slack_io import actor_for, tell
 
 logger = logging.getLogger(__name__)
@@ -157,8 +157,8 @@ class HomeHandlers:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if not actor.is_admin:
-            await tell(client, body, None, not_admin_message(settings))
+        if refused := access.may_change_settings(actor, settings):
+            await tell(client, body, None, refused.message)
             return
         usergroups = await _usergroups(client)
         await client.views_open(

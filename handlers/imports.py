@@ -12,7 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.text import escape_mrkdwn, truncate
-from bot.crm.imports import MAX_FILE_BYTES, import_leads, import_opportunities, import_quotas
+from bot.crm.files import MAX_FILE_BYTES
+from bot.crm.leads import import_leads
+from bot.crm.opportunities import import_opportunities
+from bot.crm.quotas import import_quotas
+from bot.workspace import access
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)
@@ -65,12 +69,9 @@ async def handle_dm_upload(
 ) -> None:
     user_id = str(event.get("user") or "")
     channel = str(event.get("channel") or user_id)
-    actor, _settings = await actor_for(deps, client, team_id=team_id, user_id=user_id)
-    if not actor.is_admin:
-        await client.chat_postMessage(
-            channel=channel,
-            text="Only admins can import CRM data. Ask one of them to DM me the export.",
-        )
+    actor, settings = await actor_for(deps, client, team_id=team_id, user_id=user_id)
+    if refused := access.may_import_crm(actor, settings):
+        await client.chat_postMessage(channel=channel, text=refused.message)
         return
     token = deps.settings.slack_bot_token
     for file in event.get("files") or []:

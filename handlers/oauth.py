@@ -20,7 +20,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
-from bot.workspace.settings import (
+from bot.workspace.installs import (
     mark_enterprise_installed,
     mark_enterprise_uninstalled,
     mark_installed,

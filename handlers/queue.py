@@ -9,19 +9,24 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import select
 
 from bot.blocks import queue as blocks
 from bot.blocks import requests as request_blocks
 from bot.core.deps import Deps
 from bot.core.errors import UserError
-from bot.core.models import RequestStatus, SupportRequest
+from bot.core.models import RequestStatus
 from bot.core.text import format_reference
-from bot.requests.lifecycle import ALLOWED_FROM, Action, check_permission, refusal
-from bot.requests.queue import Outcome, apply_action, events_of, find_request, load_actor, state_of
-from bot.workspace.settings import load_settings
+from bot.requests.answers import question_to_answer, request_answered_by_reply
+from bot.requests.lifecycle import Action
+from bot.requests.queue import (
+    Outcome,
+    apply_action,
+    check_may_begin,
+    find_request,
+    load_actor,
+)
 from handlers.home import FROM_HOME, clicked_in_home, opened_from_home, refresh_home
-from handlers.slack_io import actor_for, refresh_intake_post, tell
+from handlers.slack_io import actor_for, answer_click, refresh_intake_post, tell
 
 logger = logging.getLogger(__name__)
 
@@ -223,9 +228,7 @@ class QueueHandlers:
         try:
             async with self.deps.sessions() as session:
                 request = await find_request(session, team_id=team_id, request_id=request_id)
-            check_permission(kind, state_of(request), actor)
-            if request.status not in ALLOWED_FROM[kind]:
-                raise UserError(refusal(kind, state_of(request)))
+            check_may_begin(kind, request, actor)
         except UserError as error:
             await tell(client, body, respond, error.message)
             await self._refresh_after_refusal(client, team_id, request_id)
@@ -239,40 +242,28 @@ class QueueHandlers:
             trigger_id=body["trigger_id"], view=MODAL_BUILDERS[kind](request, **origin)
         )
 
-    async def _submit(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: AsyncWebClient,
-        action: Action,
-        *,
-        field: str,
-        note: str | None = None,
-        new_assignee_id: str | None = None,
-        deliverable_url: str | None = None,
+    async def submit(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        request_id = blocks.parse_metadata(view).get("request_id")
-        if not isinstance(request_id, int):
-            await ack(
-                response_action="errors",
-                errors={field: "This form lost its request; close it and click again."},
-            )
-            return
+        """Any action modal (deliver, decline, reassign, need info, answer): read, apply, tell."""
+        _action, field = blocks.ACTION_MODALS[str(view.get("callback_id"))]
         try:
+            form = blocks.parse_action_modal(view)
+            if form.request_id is None:
+                raise UserError("This form lost its request; close it and click again.")
             outcome = await apply_for_user(
                 self.deps,
                 client,
                 team_id=body["team"]["id"],
                 user_id=body["user"]["id"],
-                request_id=request_id,
-                action=action,
-                note=note,
-                new_assignee_id=new_assignee_id,
-                deliverable_url=deliverable_url,
+                request_id=form.request_id,
+                action=form.action,
+                note=form.note,
+                new_assignee_id=form.new_assignee_id,
+                deliverable_url=form.deliverable_url,
             )
         except UserError as error:
-            await ack(response_action="errors", errors={field: error.message})
+            await ack(response_action="errors", errors={error.field or field: error.message})
             return
         await ack()
         await announce(self.deps, client, outcome)
@@ -280,75 +271,6 @@ class QueueHandlers:
             await refresh_home(
                 self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
             )
-
-    async def submit_deliver(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        link = (blocks.text_value(view, blocks.FIELD_LINK) or "").strip()
-        if not link.startswith(("https://", "http://")) or any(char.isspace() for char in link):
-            await ack(
-                response_action="errors",
-                errors={blocks.FIELD_LINK: "Paste a link that starts with https://"},
-            )
-            return
-        await self._submit(
-            ack,
-            body,
-            view,
-            client,
-            Action.DELIVER,
-            field=blocks.FIELD_LINK,
-            note=blocks.text_value(view, blocks.FIELD_NOTE),
-            deliverable_url=link,
-        )
-
-    async def submit_decline(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        reason = (blocks.text_value(view, blocks.FIELD_NOTE) or "").strip()
-        if not reason:
-            await ack(
-                response_action="errors",
-                errors={blocks.FIELD_NOTE: "Say why, so the requester knows what to do next."},
-            )
-            return
-        await self._submit(
-            ack, body, view, client, Action.DECLINE, field=blocks.FIELD_NOTE, note=reason
-        )
-
-    async def submit_reassign(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        target = blocks.selected_user(view, blocks.FIELD_ASSIGNEE)
-        if not target:
-            await ack(
-                response_action="errors", errors={blocks.FIELD_ASSIGNEE: "Pick who should take it."}
-            )
-            return
-        await self._submit(
-            ack,
-            body,
-            view,
-            client,
-            Action.REASSIGN,
-            field=blocks.FIELD_ASSIGNEE,
-            note=blocks.text_value(view, blocks.FIELD_NOTE),
-            new_assignee_id=target,
-        )
-
-    async def submit_need_info(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        question = (blocks.text_value(view, blocks.FIELD_QUESTION) or "").strip()
-        if not question:
-            await ack(
-                response_action="errors",
-                errors={blocks.FIELD_QUESTION: "Write the question for the requester."},
-            )
-            return
-        await self._submit(
-            ack, body, view, client, Action.NEED_INFO, field=blocks.FIELD_QUESTION, note=question
-        )
 
     async def open_answer(
         self,
@@ -359,38 +281,19 @@ class QueueHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        request_id = request_id_of(action)
-        try:
-            if request_id is None:
-                raise UserError("That button doesn't point at a request any more.")
-            async with self.deps.sessions() as session:
-                request = await find_request(
-                    session, team_id=body["team"]["id"], request_id=request_id
-                )
-                if request.status != RequestStatus.WAITING:
-                    raise UserError("This request isn't waiting on you any more; no answer needed.")
-                events = await events_of(session, request_id=request_id)
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        question = next(
-            (event.note for event in reversed(events) if event.action == Action.NEED_INFO.value),
-            None,
-        )
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.build_answer_modal(request, question)
-        )
+        view = await answer_click(client, body, respond, self._answer_modal(body, action))
+        if view is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    async def submit_answer(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        answer = (blocks.text_value(view, blocks.FIELD_ANSWER) or "").strip()
-        if not answer:
-            await ack(response_action="errors", errors={blocks.FIELD_ANSWER: "Write your answer."})
-            return
-        await self._submit(
-            ack, body, view, client, Action.RESUME, field=blocks.FIELD_ANSWER, note=answer
-        )
+    async def _answer_modal(self, body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        request_id = request_id_of(action)
+        if request_id is None:
+            raise UserError("That button doesn't point at a request any more.")
+        async with self.deps.sessions() as session:
+            request, question = await question_to_answer(
+                session, team_id=body["team"]["id"], request_id=request_id
+            )
+        return blocks.build_answer_modal(request, question)
 
     async def thread_reply(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
@@ -401,34 +304,24 @@ class QueueHandlers:
             event.get("user"),
             event.get("channel"),
         )
-        if not thread_ts or not user_id or event.get("subtype") or event.get("bot_id"):
+        if not (thread_ts and user_id and channel) or event.get("subtype") or event.get("bot_id"):
             return
-        team_id = body.get("team_id") or event.get("team")
+        team_id = str(body.get("team_id") or event.get("team"))
         async with self.deps.sessions() as session:
-            settings = await load_settings(session, str(team_id))
-            if channel != settings.intake_channel:
-                return
-            request = (
-                await session.exec(
-                    select(SupportRequest).where(
-                        SupportRequest.team_id == team_id,
-                        SupportRequest.intake_channel == channel,
-                        SupportRequest.intake_ts == thread_ts,
-                    )
-                )
-            ).first()
-        if (
-            request is None
-            or request.id is None
-            or request.status != RequestStatus.WAITING
-            or user_id != request.requester_id
-        ):
+            request = await request_answered_by_reply(
+                session,
+                team_id=team_id,
+                channel=str(channel),
+                thread_ts=str(thread_ts),
+                user_id=str(user_id),
+            )
+        if request is None or request.id is None:
             return
         try:
             await perform(
                 self.deps,
                 client,
-                team_id=str(team_id),
+                team_id=team_id,
                 user_id=str(user_id),
                 request_id=request.id,
                 action=Action.RESUME,
@@ -443,8 +336,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(re.compile(f"^({'|'.join(DIRECT_ACTIONS)})$"))(handlers.click)
     app.action(re.compile(f"^({'|'.join(MODAL_ACTIONS)})$"))(handlers.open_action_modal)
     app.action(blocks.ACTION_ANSWER)(handlers.open_answer)
-    app.view(blocks.DELIVER_MODAL)(handlers.submit_deliver)
-    app.view(blocks.DECLINE_MODAL)(handlers.submit_decline)
-    app.view(blocks.REASSIGN_MODAL)(handlers.submit_reassign)
-    app.view(blocks.NEED_INFO_MODAL)(handlers.submit_need_info)
-    app.view(blocks.ANSWER_MODAL)(handlers.submit_answer)
+    for callback_id in blocks.ACTION_MODALS:
+        app.view(callback_id)(handlers.submit)

@@ -12,16 +12,7 @@ from bot.blocks import queue as blocks
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.requests.queue import find_request, latest_delivery_event, rate_delivery
-from handlers.slack_io import tell
-
-
-def _parse_value(action: dict[str, Any]) -> tuple[int, str, int | None] | None:
-    """`request:choice[:delivery]` from a rating button."""
-    parts = str(action.get("value") or "").split(":")
-    if len(parts) < 2 or not parts[0].isdigit() or not parts[1]:
-        return None
-    delivery = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
-    return int(parts[0]), parts[1], delivery
+from handlers.slack_io import answer_click
 
 
 class RatingHandlers:
@@ -58,24 +49,25 @@ class RatingHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        parsed = _parse_value(action)
-        if parsed is None or not parsed[1].isdigit():
-            await tell(client, body, respond, "That rating button is out of date.")
+        shown = await answer_click(client, body, respond, self._score(body, action))
+        if shown is None:
             return
-        request_id, score, delivery_id = parsed[0], int(parsed[1]), parsed[2]
-        try:
-            text, dm_blocks = await self._rate(
-                body, request_id, score=score, delivery_event_id=delivery_id
-            )
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
+        text, dm_blocks, request_id, score = shown
         await respond(text=text, blocks=dm_blocks, replace_original=True)
         if score <= 2:
             await client.views_open(
                 trigger_id=body["trigger_id"],
                 view=blocks.build_low_score_modal(request_id, score, **self._message_ref(body)),
             )
+
+    async def _score(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> tuple[str, list[dict[str, Any]], int, int]:
+        click, score = blocks.parse_rating_score(action)
+        text, dm_blocks = await self._rate(
+            body, click.request_id, score=score, delivery_event_id=click.delivery_event_id
+        )
+        return text, dm_blocks, click.request_id, score
 
     @staticmethod
     def _message_ref(body: dict[str, Any]) -> dict[str, str]:
@@ -94,18 +86,17 @@ class RatingHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        parsed = _parse_value(action)
-        if parsed is None:
-            await tell(client, body, respond, "That button is out of date.")
-            return
-        try:
-            text, dm_blocks = await self._rate(
-                body, parsed[0], helped=parsed[1], delivery_event_id=parsed[2]
-            )
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        await respond(text=text, blocks=dm_blocks, replace_original=True)
+        shown = await answer_click(client, body, respond, self._helped(body, action))
+        if shown is not None:
+            await respond(text=shown[0], blocks=shown[1], replace_original=True)
+
+    async def _helped(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        click = blocks.parse_rating_button(action)
+        return await self._rate(
+            body, click.request_id, helped=click.choice, delivery_event_id=click.delivery_event_id
+        )
 
     async def submit_reason(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient

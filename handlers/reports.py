@@ -9,23 +9,24 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.common import Block, context, input_block, modal, section, state_value
-from bot.blocks.digests import build_demandgen_digest, build_scorecard, build_support_digest
+from bot.blocks import goals as goal_blocks
+from bot.blocks.common import Block
+from bot.blocks.digests import build_digest, build_scorecard
 from bot.calendar.periods import period_of
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import Function
 from bot.core.text import escape_mrkdwn, unescape_slack
-from bot.kpis.digests import DigestKind, demandgen_digest, scorecard_for, support_digest
+from bot.kpis.digests import DigestKind, digest_for, scorecard_for
 from bot.kpis.feedback import record_action
-from bot.kpis.goals import METRICS, format_value, goals_for, parse_quarter, parse_target, set_goal
+from bot.kpis.goals import goals_for, parse_quarter, set_goal
 from bot.requests.lifecycle import Actor
+from bot.workspace import access
 from bot.workspace.settings import WorkspaceSettings
 from handlers.slack_io import actor_for
 
 logger = logging.getLogger(__name__)
 
-GOALS_MODAL = "align_goals"
 KIND_WORDS = {
     "support": DigestKind.SUPPORT,
     "mktg": DigestKind.SUPPORT,
@@ -35,38 +36,6 @@ KIND_WORDS = {
     "demand": DigestKind.DEMAND_GEN,
     "pipeline": DigestKind.DEMAND_GEN,
 }
-
-
-def can_read_numbers(actor: Actor, settings: WorkspaceSettings) -> bool:
-    return bool(actor.is_admin or actor.user_id in settings.leaders or actor.roles)
-
-
-def can_set_goals(actor: Actor, settings: WorkspaceSettings) -> bool:
-    return actor.is_admin or actor.user_id in settings.leaders
-
-
-def build_goals_modal(quarter: str, current: dict[str, float]) -> dict[str, Any]:
-    blocks: list[Block] = [
-        context(
-            "Every volume goal needs its conversion-rate goal: a volume target alone invites "
-            "gaming (for example loosening lead scoring). Leave a field empty to keep it unset."
-        )
-    ]
-    for function in (Function.DEMAND_GEN, Function.SUPPORT):
-        blocks.append(section(f"*{function.label}*"))
-        for key, metric in METRICS.items():
-            if metric.function != function or key == "campaign_effectiveness":
-                continue
-            element: dict[str, Any] = {
-                "type": "plain_text_input",
-                "action_id": "value",
-                "max_length": 30,
-            }
-            if key in current:
-                element["initial_value"] = format_value(key, current[key])
-            hint = f"Paired with {METRICS[metric.paired].label}." if metric.paired else None
-            blocks.append(input_block(key, metric.label, element, optional=True, hint=hint))
-    return modal(GOALS_MODAL, f"Goals {quarter}", blocks, submit="Save", private_metadata=quarter)
 
 
 class ReportHandlers:
@@ -104,10 +73,7 @@ class ReportHandlers:
         settings: WorkspaceSettings,
         respond: AsyncRespond,
     ) -> None:
-        if not can_read_numbers(actor, settings):
-            raise UserError(
-                "Digests are for the Sales, Marketing Support and Demand Gen groups, leaders and admins."
-            )
+        access.require(access.may_read_digests(actor, settings))
         kinds = list(DigestKind.ALL)
         week = period_of(self.deps.clock(), settings.zone).start
         for word in (w.lower() for w in words):
@@ -121,26 +87,16 @@ class ReportHandlers:
         texts: list[str] = []
         async with self.deps.sessions() as session:
             for kind in kinds:
-                if kind == DigestKind.SUPPORT:
-                    text, part = build_support_digest(
-                        await support_digest(
-                            session,
-                            team_id=team_id,
-                            week_start=week,
-                            settings=settings,
-                            now=self.deps.clock(),
-                        )
+                text, part = build_digest(
+                    await digest_for(
+                        session,
+                        kind=kind,
+                        team_id=team_id,
+                        week_start=week,
+                        settings=settings,
+                        now=self.deps.clock(),
                     )
-                else:
-                    text, part = build_demandgen_digest(
-                        await demandgen_digest(
-                            session,
-                            team_id=team_id,
-                            week_start=week,
-                            settings=settings,
-                            now=self.deps.clock(),
-                        )
-                    )
+                )
                 texts.append(text)
                 blocks.extend(part)
         await respond(text="\n".join(texts), blocks=blocks[:50], response_type="ephemeral")
@@ -153,13 +109,7 @@ class ReportHandlers:
         settings: WorkspaceSettings,
         respond: AsyncRespond,
     ) -> None:
-        if not (
-            actor.is_admin
-            or actor.user_id in settings.leaders
-            or actor.in_support
-            or actor.in_demand_gen
-        ):
-            raise UserError("Scorecards are for marketing, leaders and admins.")
+        access.require(access.may_read_scorecards(actor, settings))
         today = self.deps.clock().astimezone(settings.zone).date()
         quarter = parse_quarter(" ".join(words) or None, today=today)
         parts = []
@@ -185,81 +135,60 @@ class ReportHandlers:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        if not can_set_goals(actor, settings):
-            raise UserError("Goals are set by admins and the leaders listed in `/align settings`.")
+        access.require(access.may_set_goals(actor, settings))
         today = self.deps.clock().astimezone(settings.zone).date()
         quarter = parse_quarter(" ".join(words) or None, today=today)
         async with self.deps.sessions() as session:
             goals = await goals_for(session, team_id=body["team_id"], quarter=quarter)
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=build_goals_modal(quarter, {key: goal.target for key, goal in goals.items()}),
+            view=goal_blocks.build_goals_modal(
+                quarter, {key: goal.target for key, goal in goals.items()}
+            ),
         )
 
     async def submit_goals(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        """Save the typed goals; `set_goal` decides what each needs (a volume goal, its pair).
+
+        Volume goals missing their pair go first: the domain refuses those before writing
+        anything, so a refused form saves nothing."""
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        quarter = str(view.get("private_metadata") or "")
-        texts = {
-            key: str(state_value(view, key).get("value") or "").strip()
-            for key in METRICS
-            if state_value(view, key)
-        }
-        errors: dict[str, str] = {}
-        targets: dict[str, float] = {}
-        for key, text in texts.items():
-            if text:
-                try:
-                    targets[key] = parse_target(key, text, field=key)
-                except UserError as error:
-                    errors[key] = error.message
-        for key in targets:
-            paired = METRICS[key].paired
-            if METRICS[key].volume and paired and paired not in targets and paired not in errors:
-                errors[paired] = (
-                    f"{METRICS[key].label} needs this conversion-rate goal too: a volume target "
-                    "on its own invites gaming (for example loosening lead scoring)."
-                )
-        if errors:
-            await ack(response_action="errors", errors=errors)
+        form = goal_blocks.parse_goals_modal(view)
+        if form.errors:
+            await ack(response_action="errors", errors=form.errors)
             return
-        try:
-            async with self.deps.sessions() as session:
-                for key, target in targets.items():
-                    paired = METRICS[key].paired
+        errors: dict[str, str] = {}
+        async with self.deps.sessions() as session:
+            for goal in sorted(form.goals, key=lambda goal: not goal.missing_pair):
+                if errors and not goal.missing_pair:
+                    break
+                try:
                     await set_goal(
                         session,
                         team_id=team_id,
-                        quarter=quarter,
-                        metric=key,
-                        target=target,
-                        paired_target=targets.get(paired) if paired else None,
+                        quarter=form.quarter,
+                        metric=goal.metric,
+                        target=goal.target,
+                        paired_target=goal.paired_target,
                         set_by=user_id,
                         now=self.deps.clock(),
                     )
-        except UserError as error:
-            await ack(
-                response_action="errors",
-                errors={error.field if error.field in texts else next(iter(texts)): error.message},
-            )
+                except UserError as error:
+                    errors.setdefault(goal_blocks.goal_error_field(goal, error), error.message)
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
-        summary = ", ".join(
-            f"{METRICS[key].label} {format_value(key, value)}" for key, value in targets.items()
-        )
         await client.chat_postMessage(
-            channel=user_id,
-            text=f":dart: Goals for {quarter} saved: {summary or 'nothing changed'}.",
+            channel=user_id, text=goal_blocks.build_goals_saved(form.quarter, form.goals)
         )
 
     async def _wedid(
         self, body: dict[str, Any], actor: Actor, settings: WorkspaceSettings, respond: AsyncRespond
     ) -> None:
-        if not (actor.in_support or actor.is_admin or actor.user_id in settings.support_leads):
-            raise UserError(
-                "`/align wedid` is for Marketing Support to record what changed because of feedback."
-            )
+        access.require(access.may_record_feedback_action(actor, settings))
         # Slack delivers command text escaped (&lt; for a typed <); store what was typed.
         text = unescape_slack((body.get("text") or "").strip()[len("wedid") :].strip())
         now = self.deps.clock()
@@ -281,5 +210,5 @@ class ReportHandlers:
 
 def register(app: AsyncApp, deps: Deps) -> ReportHandlers:
     handlers = ReportHandlers(deps)
-    app.view(GOALS_MODAL)(handlers.submit_goals)
+    app.view(goal_blocks.GOALS_MODAL)(handlers.submit_goals)
     return handlers

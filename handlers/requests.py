@@ -18,8 +18,8 @@ from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import SupportRequest
 from bot.core.slack_errors import describe_channel_problem
-from bot.core.text import (
-    HELP_TEXT,
+from bot.core.text import format_reference, truncate, unescape_slack
+from bot.requests.command import (
     CancelRequest,
     FileRequest,
     ListMine,
@@ -27,10 +27,7 @@ from bot.core.text import (
     RequestDraft,
     ShowHelp,
     ShowStatus,
-    format_reference,
     parse_mktg_command,
-    truncate,
-    unescape_slack,
 )
 from bot.requests.filing import (
     FIELD_DETAILS,
@@ -41,6 +38,7 @@ from bot.requests.filing import (
     record_intake_failure,
     record_intake_post,
 )
+from bot.requests.keywords import HELP_TEXT
 from bot.requests.lifecycle import Action
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from handlers.home import opened_from_home, refresh_home

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.requests import build_intake_message
 from bot.core.deps import Deps
+from bot.core.errors import UserError
 from bot.core.models import SupportRequest
 from bot.requests.filing import record_intake_post
 from bot.requests.lifecycle import Actor
@@ -22,6 +24,8 @@ from bot.workspace.settings import WorkspaceSettings, load_settings
 logger = logging.getLogger(__name__)
 
 ADMIN_CACHE_SECONDS = 300
+
+T = TypeVar("T")
 
 
 async def is_slack_admin(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> bool:
@@ -81,6 +85,18 @@ async def tell(
             pass
     if user_id:
         await client.chat_postMessage(channel=user_id, text=text)
+
+
+async def answer_click(
+    client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond | None, step: Awaitable[T]
+) -> T | None:
+    """A button's work (parse its value, call the domain): its result, or None once the
+    clicker has been told, where they clicked, why it was refused."""
+    try:
+        return await step
+    except UserError as error:
+        await tell(client, body, respond, error.message)
+        return None
 
 
 async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: SupportRequest) -> None:

@@ -13,28 +13,21 @@ from bot.blocks import surveys as blocks
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.surveys.privacy import effective_minimum
-from bot.surveys.runs import (
+from bot.surveys.responses import (
     FIELD_NEW_COUNT,
     NO_NEW_PIPELINE,
-    check_open,
-    find_run,
-    open_runs,
     recent_deliveries_for,
     record_enablement,
     record_pipeline,
     response_of,
-    summarise_run,
     validate_pipeline_form,
 )
+from bot.surveys.runs import check_open, find_run, open_runs, summarise_run
+from bot.workspace import access
 from bot.workspace.settings import load_settings
-from handlers.slack_io import actor_for, tell
+from handlers.slack_io import actor_for, answer_click
 
 logger = logging.getLogger(__name__)
-
-
-def _run_and_choice(action: dict[str, Any]) -> tuple[int, str] | None:
-    run_part, _, choice = str(action.get("value") or "").partition(":")
-    return (int(run_part), choice) if run_part.isdigit() else None
 
 
 class SurveyHandlers:
@@ -51,30 +44,29 @@ class SurveyHandlers:
     ) -> None:
         """A 1–5 click: saved at once (last click wins), the DM shows what was recorded."""
         await ack()
-        parsed = _run_and_choice(action)
-        if parsed is None or not parsed[1].isdigit():
-            await tell(client, body, respond, "That button is out of date.")
-            return
+        shown = await answer_click(client, body, respond, self._score(body, action))
+        if shown is not None:
+            await respond(text=shown[0], blocks=shown[1], replace_original=True)
+
+    async def _score(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        run_id, score = blocks.parse_survey_score(action)
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        try:
-            async with self.deps.sessions() as session:
-                response = await record_enablement(
-                    session,
-                    team_id=team_id,
-                    run_id=parsed[0],
-                    user_id=user_id,
-                    now=self.deps.clock(),
-                    score=int(parsed[1]),
-                )
-                run = await find_run(session, team_id=team_id, run_id=parsed[0])
-                settings = await load_settings(session, team_id)
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        text, dm_blocks = blocks.build_enablement_dm(
+        async with self.deps.sessions() as session:
+            response = await record_enablement(
+                session,
+                team_id=team_id,
+                run_id=run_id,
+                user_id=user_id,
+                now=self.deps.clock(),
+                score=score,
+            )
+            run = await find_run(session, team_id=team_id, run_id=run_id)
+            settings = await load_settings(session, team_id)
+        return blocks.build_enablement_dm(
             run, minimum=effective_minimum(settings.survey_min_respondents), response=response
         )
-        await respond(text=text, blocks=dm_blocks, replace_original=True)
 
     async def open_comment(
         self,
@@ -85,21 +77,20 @@ class SurveyHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        parsed = _run_and_choice(action)
+        view = await answer_click(client, body, respond, self._enablement_modal(body, action))
+        if view is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _enablement_modal(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> dict[str, Any]:
+        run_id, _choice = blocks.parse_survey_button(action)
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        try:
-            if parsed is None:
-                raise UserError("That button is out of date.")
-            async with self.deps.sessions() as session:
-                run = await find_run(session, team_id=team_id, run_id=parsed[0])
-                check_open(run, self.deps.clock())
-                response = await response_of(session, run_id=parsed[0], user_id=user_id)
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.build_enablement_modal(run, response)
-        )
+        async with self.deps.sessions() as session:
+            run = await find_run(session, team_id=team_id, run_id=run_id)
+            check_open(run, self.deps.clock())
+            response = await response_of(session, run_id=run_id, user_id=user_id)
+        return blocks.build_enablement_modal(run, response)
 
     async def submit_enablement(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -139,25 +130,20 @@ class SurveyHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        parsed = _run_and_choice(action)
+        view = await answer_click(client, body, respond, self._pipeline_modal(body, action))
+        if view is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _pipeline_modal(self, body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        run_id, _choice = blocks.parse_survey_button(action)
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         now = self.deps.clock()
-        try:
-            if parsed is None:
-                raise UserError("That button is out of date.")
-            async with self.deps.sessions() as session:
-                run = await find_run(session, team_id=team_id, run_id=parsed[0])
-                check_open(run, now)
-                response = await response_of(session, run_id=parsed[0], user_id=user_id)
-                recent = await recent_deliveries_for(
-                    session, team_id=team_id, user_id=user_id, now=now
-                )
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.build_pipeline_modal(run, response, recent)
-        )
+        async with self.deps.sessions() as session:
+            run = await find_run(session, team_id=team_id, run_id=run_id)
+            check_open(run, now)
+            response = await response_of(session, run_id=run_id, user_id=user_id)
+            recent = await recent_deliveries_for(session, team_id=team_id, user_id=user_id, now=now)
+        return blocks.build_pipeline_modal(run, response, recent)
 
     async def no_new_pipeline(
         self,
@@ -168,26 +154,26 @@ class SurveyHandlers:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        parsed = _run_and_choice(action)
+        shown = await answer_click(client, body, respond, self._no_new_pipeline(body, action))
+        if shown is not None:
+            await respond(text=shown[0], blocks=shown[1], replace_original=True)
+
+    async def _no_new_pipeline(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        run_id, _choice = blocks.parse_survey_button(action)
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        try:
-            if parsed is None:
-                raise UserError("That button is out of date.")
-            async with self.deps.sessions() as session:
-                response = await record_pipeline(
-                    session,
-                    team_id=team_id,
-                    run_id=parsed[0],
-                    user_id=user_id,
-                    now=self.deps.clock(),
-                    answer=NO_NEW_PIPELINE,
-                )
-                run = await find_run(session, team_id=team_id, run_id=parsed[0])
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            return
-        text, dm_blocks = blocks.build_pipeline_dm(run, response=response)
-        await respond(text=text, blocks=dm_blocks, replace_original=True)
+        async with self.deps.sessions() as session:
+            response = await record_pipeline(
+                session,
+                team_id=team_id,
+                run_id=run_id,
+                user_id=user_id,
+                now=self.deps.clock(),
+                answer=NO_NEW_PIPELINE,
+            )
+            run = await find_run(session, team_id=team_id, run_id=run_id)
+        return blocks.build_pipeline_dm(run, response=response)
 
     async def submit_pipeline(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -229,17 +215,13 @@ class SurveyHandlers:
         """`/align survey [send]`, called by the /align command handler."""
         team_id, user_id = body["team_id"], body["user_id"]
         actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        allowed = actor.is_admin or user_id in settings.leaders or actor.in_support
-        if not allowed:
-            await respond(
-                text="Survey status is for Marketing Support, leaders and admins.",
-                response_type="ephemeral",
-            )
+        if refused := access.may_see_survey_status(actor, settings):
+            await respond(text=refused.message, response_type="ephemeral")
             return
         now = self.deps.clock()
         if send:
-            if not actor.is_admin:
-                await respond(text="Only admins can re-send surveys.", response_type="ephemeral")
+            if refused := access.may_resend_surveys(actor, settings):
+                await respond(text=refused.message, response_type="ephemeral")
                 return
             if not settings.sales_usergroup:
                 await respond(

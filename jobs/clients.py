@@ -9,7 +9,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
-from bot.workspace.settings import workspace_enterprise
+from bot.workspace.installs import workspace_enterprise
 
 logger = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digests import build_demandgen_digest, build_support_digest
+from bot.blocks.digests import build_digest
 from bot.calendar.periods import period_of, send_time
 from bot.core.deps import Deps
 from bot.core.slack_errors import error_code, is_transient
 from bot.kpis.digest_posts import claim_digest, finish_digest
-from bot.kpis.digests import DigestKind, demandgen_digest, support_digest
+from bot.kpis.digests import DigestKind, digest_for
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.runner import for_each_team
 
@@ -51,26 +51,16 @@ async def post_team_digests(
                 session, team_id=team_id, kind=kind, period_start=period.start, now=now
             ):
                 continue
-            if kind == DigestKind.SUPPORT:
-                text, blocks = build_support_digest(
-                    await support_digest(
-                        session,
-                        team_id=team_id,
-                        week_start=period.start,
-                        settings=settings,
-                        now=now,
-                    )
+            text, blocks = build_digest(
+                await digest_for(
+                    session,
+                    kind=kind,
+                    team_id=team_id,
+                    week_start=period.start,
+                    settings=settings,
+                    now=now,
                 )
-            else:
-                text, blocks = build_demandgen_digest(
-                    await demandgen_digest(
-                        session,
-                        team_id=team_id,
-                        week_start=period.start,
-                        settings=settings,
-                        now=now,
-                    )
-                )
+            )
         ts: str | None = None
         error: str | None = None
         try:

@@ -8,23 +8,21 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.requests import format_due, summary_line
-from bot.calendar.sla import EscalationStep
+from bot.blocks.reminders import build_reminder_message
 from bot.core.deps import Deps
-from bot.core.text import escape_mrkdwn, format_reference
-from bot.requests.reminders import DueEscalation, claim_escalation, due_escalations_for_team
+from bot.core.text import format_reference
+from bot.requests.reminders import (
+    DueEscalation,
+    assignee_to_check,
+    claim_escalation,
+    due_escalations_for_team,
+    reminders_for,
+    superseded,
+)
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
-
-
-def _link(escalation: DueEscalation) -> str:
-    request = escalation.request
-    reference = format_reference(request.number)
-    if request.intake_permalink:
-        return f"<{escape_mrkdwn(request.intake_permalink)}|{reference}>"
-    return f"*{reference}*"
 
 
 async def _assignee_gone(client: AsyncWebClient, user_id: str) -> bool:
@@ -38,41 +36,10 @@ async def _assignee_gone(client: AsyncWebClient, user_id: str) -> bool:
 async def _send(
     client: AsyncWebClient, settings: WorkspaceSettings, escalation: DueEscalation
 ) -> None:
-    request, step = escalation.request, escalation.step
-    link, summary = _link(escalation), summary_line(request)
-    if step == EscalationStep.UNCLAIMED_4H:
-        if settings.intake_channel:
-            await client.chat_postMessage(
-                channel=settings.intake_channel,
-                text=f":alarm_clock: {link} ({summary}) has waited more than 4 business hours "
-                "without an owner. Who can claim it?",
-                unfurl_links=False,
-            )
-        return
-    assignee = request.assignee_id
-    assert assignee is not None  # claimed steps only
-    if await _assignee_gone(client, assignee):
-        if settings.intake_channel:
-            await client.chat_postMessage(
-                channel=settings.intake_channel,
-                text=f":warning: {link} ({summary}) belongs to <@{assignee}>, who has left the "
-                "workspace. Someone from Marketing Support should reassign it.",
-            )
-        return
-    if step == EscalationStep.NUDGE_75:
-        await client.chat_postMessage(
-            channel=assignee,
-            text=f":hourglass: {link} ({summary}) has used 75% of its turnaround; "
-            f"it is due {format_due(request.due_date)}.",
-        )
-        return
-    text = f":rotating_light: {link} ({summary}) is overdue (due {format_due(request.due_date)})."
-    await client.chat_postMessage(
-        channel=assignee, text=text + " Deliver it or tell the requester."
-    )
-    for lead in settings.support_leads:
-        if lead != assignee:
-            await client.chat_postMessage(channel=lead, text=text + f" It is with <@{assignee}>.")
+    assignee = assignee_to_check(escalation)
+    gone = assignee is not None and await _assignee_gone(client, assignee)
+    for reminder in reminders_for(escalation, settings, assignee_gone=gone):
+        await client.chat_postMessage(**build_reminder_message(reminder))
 
 
 async def send_team_reminders(
@@ -83,7 +50,6 @@ async def send_team_reminders(
     async with deps.sessions() as session:
         settings = await load_settings(session, team_id)
         due = await due_escalations_for_team(session, team_id=team_id, settings=settings, now=now)
-    overdue = {e.request.id for e in due if e.step == EscalationStep.OVERDUE_100}
     for escalation in due:
         assert escalation.request.id is not None
         async with deps.sessions() as session:
@@ -97,8 +63,8 @@ async def send_team_reminders(
             )
         if not claimed:
             continue
-        if escalation.step == EscalationStep.NUDGE_75 and escalation.request.id in overdue:
-            continue  # already past due: the overdue message says it all
+        if superseded(escalation, due):
+            continue
         try:
             await _send(client, settings, escalation)
             logger.info(

@@ -84,9 +84,12 @@ async def run_scheduled(deps: Deps, clients: TeamClients, name: str, now: dateti
     )
 
 
-async def run_now(deps: Deps, clients: TeamClients, name: str, now: datetime) -> None:
-    """An operator's `alignbot jobs run NAME`: unclaimed (the work itself is still claimed item by
-    item, so nothing is sent twice), and the first error stops it with its message."""
+async def run_now(
+    deps: Deps, clients: TeamClients, name: str, now: datetime, *, team_id: str | None = None
+) -> None:
+    """An operator's `alignbot jobs run NAME [--team T]`: every workspace, or only `team_id`;
+    unclaimed (the work itself is still claimed item by item, so nothing is sent twice), and the
+    first error stops it with its message."""
     job = JOBS[name]
     await for_each_team(
         deps,
@@ -96,6 +99,7 @@ async def run_now(deps: Deps, clients: TeamClients, name: str, now: datetime) ->
         name=name,
         stop_on_error=True,
         needs_slack=job.needs_slack,
+        team_id=team_id,
     )
 
 

@@ -19,25 +19,23 @@ from bot.calendar.periods import period_of
 from bot.core.deps import Deps
 from bot.core.models import SurveyDelivery, SurveyKind, SurveyRun
 from bot.core.slack_errors import error_code, is_transient
-from bot.surveys.privacy import effective_minimum
-from bot.surveys.runs import (
+from bot.surveys.deliveries import (
     SentDM,
     StaleDelivery,
     claim_due_deliveries,
     claim_due_reminders,
     claim_stale_deliveries,
-    close_due_runs,
-    get_or_create_run,
     mark_failed,
     mark_reminder,
     mark_sent,
     mark_sent_many,
-    open_runs,
     plan_deliveries,
     reset_for_resend,
     return_to_pending,
     sales_recipients,
 )
+from bot.surveys.privacy import effective_minimum
+from bot.surveys.runs import close_due_runs, get_or_create_run, open_runs
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.pacing import RateLimits, fan_out_client, retry_after
 from jobs.runner import for_each_team
@@ -46,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 FAN_OUT_CONCURRENCY = 16
 # Deliveries are claimed a batch at a time, at most two batches ahead of the senders, so a claim
-# never waits long for its DM (far less than bot.surveys.runs.SENDING_LEASE) and a crash strands few.
+# never waits long for its DM (far less than bot.surveys.deliveries.SENDING_LEASE) and a crash strands few.
 CLAIM_BATCH = 100
 # Posted DMs are recorded in batches: this many, or every RECORD_EVERY seconds, or before a
 # rate-limit pause; a crash before that leaves them "sending", and the DM history resolves them.

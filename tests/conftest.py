@@ -1,57 +1,42 @@
-"""Shared fixtures: a real database, a fake Slack over HTTP, and the real app over HTTP."""
+"""Fixtures only: a real database, a fake Slack over HTTP, and the real app over HTTP.
+
+What tests share besides fixtures (ids, helpers, the fake Slack itself) is in `tests/support/`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp import web
-from sqlmodel import SQLModel
 
 from bot.app import create_app, create_web_app, make_client
 from bot.core.config import Settings
 from bot.core.db import make_engine, upgrade
 from bot.core.deps import Deps
-from bot.workspace.settings import ensure_workspace, save_settings
-from tests.fakeslack import FakeSlack
-from tests.slack_payloads import SIGNING_SECRET, SlackSender
-
-TEAM_ID = "T0TEAM"
-REP = "U0REP"
-REP_OUTSIDER = "U0STRANGER"
-MARKETER = "U0MKT"
-DEMANDGEN = "U0DG"
-ADMIN = "U0ADMIN"
-INTAKE = "C0INTAKE"
-GENERAL = "C0GENERAL"
-SALES_GROUP = "S0SALES"
-SUPPORT_GROUP = "S0SUPPORT"
-DEMANDGEN_GROUP = "S0DEMAND"
-
-TEST_DATABASE_URL = os.environ.get("ALIGNBOT_TEST_DATABASE_URL")
-# slack_sdk's installation and state stores: created by our migrations, not in SQLModel's metadata.
-OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
-
-
-@dataclass
-class FixedClock:
-    """Time that moves only when a test says so."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.support.fakeslack import FakeSlack
+from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
+from tests.support.workspace import (
+    ADMIN,
+    DEMANDGEN,
+    DEMANDGEN_GROUP,
+    GENERAL,
+    INTAKE,
+    MARKETER,
+    REP,
+    REP_OUTSIDER,
+    SALES_GROUP,
+    SUPPORT_GROUP,
+    TEAM_ID,
+    TEST_DATABASE_URL,
+    FixedClock,
+    configure,
+    wipe_postgres,
+)
 
 
 @pytest.fixture(scope="session")
@@ -77,15 +62,6 @@ def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
     target = tmp_path / "alignbot.db"
     shutil.copyfile(source, target)
     yield f"sqlite:///{target}"
-
-
-async def _wipe_postgres(url: str) -> None:
-    engine = make_engine(url)
-    names = [table.name for table in SQLModel.metadata.sorted_tables] + list(OAUTH_TABLES)
-    tables = ", ".join(f'"{name}"' for name in names)
-    async with engine.begin() as connection:
-        await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -133,7 +109,7 @@ def settings(fake_slack: FakeSlack, database_url: str) -> Settings:
 @pytest.fixture
 async def deps(settings: Settings, clock: FixedClock) -> AsyncIterator[Deps]:
     if TEST_DATABASE_URL:
-        await _wipe_postgres(settings.database_url)
+        await wipe_postgres(settings.database_url)
     deps = Deps.from_settings(settings, clock=clock)
     yield deps
     await deps.engine.dispose()
@@ -152,15 +128,6 @@ async def slack(deps: Deps) -> AsyncIterator[SlackSender]:
     yield sender
     await sender.close()
     await runner.cleanup()
-
-
-async def configure(deps: Deps, team_id: str = TEAM_ID, **changes: Any) -> None:
-    """Store workspace settings directly, as an admin would with /align settings."""
-    async with deps.sessions() as session:
-        await ensure_workspace(session, team_id=team_id, enterprise_id=None, now=deps.clock())
-        await save_settings(
-            session, team_id=team_id, changes=changes, updated_by=ADMIN, now=deps.clock()
-        )
 
 
 @pytest.fixture

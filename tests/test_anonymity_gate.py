@@ -26,16 +26,18 @@ from openpyxl import load_workbook
 from bot.blocks.digests import build_scorecard, build_support_digest
 from bot.core.deps import Deps
 from bot.core.models import Function, RunStatus, SurveyKind, SurveyResponse, SurveyRun
-from bot.export.workbook import ENABLEMENT_LABEL, ExportPeriod, build_workbook
+from bot.export.columns import ENABLEMENT_LABEL
+from bot.export.period import ExportPeriod
+from bot.export.workbook import build_workbook
 from bot.kpis.digests import scorecard_for, support_digest
 from bot.kpis.goals import set_goal
 from bot.kpis.scorecard import describe_line
-from bot.surveys.runs import HELP_OPTIONS
+from bot.surveys.responses import HELP_OPTIONS
 from bot.workspace.settings import load_settings
-from tests.conftest import ADMIN, MARKETER, TEAM_ID, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import block_texts
-from tests.slack_payloads import SlackSender
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.slack_payloads import SlackSender
+from tests.support.workspace import ADMIN, MARKETER, TEAM_ID, configure
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # the `clock` fixture's time: Tuesday, W48
 THIS_WEEK = date(2026, 11, 23)

@@ -24,17 +24,22 @@ from bot.blocks.home import (
 from bot.blocks.requests import ACTION_CLAIM, INTAKE_ACTION_IDS, REQUEST_MODAL
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus, RequestType, Role, SupportRequest
-from bot.core.text import RequestDraft
+from bot.requests.command import RequestDraft
 from bot.requests.filing import file_request, record_intake_post
 from bot.requests.home import MAX_PAGE, Home, HomeList, HomePaging, Page, WorkspaceSummary
 from bot.requests.lifecycle import Action
 from bot.requests.queue import apply_action, load_actor
 from bot.workspace.roster import replace_role_members
 from bot.workspace.settings import load_settings
-from tests.conftest import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, TEAM_ID
-from tests.fakeslack import FakeSlack
-from tests.helpers import stored_requests
-from tests.slack_payloads import SlackSender, app_home_opened, block_actions, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import stored_requests
+from tests.support.slack_payloads import (
+    SlackSender,
+    app_home_opened,
+    block_actions,
+    view_submission,
+)
+from tests.support.workspace import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, TEAM_ID
 
 _keys = itertools.count(1)
 
@@ -410,7 +415,7 @@ async def test_the_settings_button_refuses_someone_who_is_not_an_admin(
     await slack.action(block_actions(ACTION_OPEN_SETTINGS, "home", user_id=REP, view=view))
 
     [dm] = await fake_slack.wait_for("chat.postMessage", lambda c: c.params["channel"] == REP)
-    assert "Only workspace admins" in dm.params["text"]
+    assert "Only admins" in dm.params["text"]
     await fake_slack.assert_no_call("views.open")
 
 

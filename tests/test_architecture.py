@@ -44,3 +44,18 @@ def test_listeners_never_import_jobs() -> None:
     }
 
     assert {path: modules for path, modules in leaks.items() if modules} == {}
+
+
+def test_listeners_never_touch_the_database_directly() -> None:
+    """Queries, transactions and database errors belong to the domain: a listener asks a
+    `bot/` function (for example `bot.core.db.is_database_unavailable`) instead."""
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(
+            module
+            for module in imported_modules(path)
+            if module.split(".")[0] in ("sqlmodel", "sqlalchemy")
+        )
+        for path in (ROOT / "handlers").rglob("*.py")
+    }
+
+    assert {path: modules for path, modules in leaks.items() if modules} == {}

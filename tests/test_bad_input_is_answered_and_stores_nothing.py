@@ -7,10 +7,10 @@ import time
 import pytest
 
 from bot.core.deps import Deps
-from tests.conftest import INTAKE
-from tests.fakeslack import FakeSlack
-from tests.helpers import ack_text, everything_sent, stored_requests
-from tests.slack_payloads import SlackSender, sign, slash_command, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import ack_text, everything_sent, stored_requests
+from tests.support.slack_payloads import SlackSender, sign, slash_command, view_submission
+from tests.support.workspace import INTAKE
 from tests.test_filing_a_request import request_form_values
 
 

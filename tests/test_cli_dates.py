@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.core.db import make_engine, make_session_factory
 from bot.core.models import RequestStatus, SupportRequest
 from bot.requests.types import RequestType
-from tests.test_running_the_server import alignbot, bot_env
+from tests.support.process import alignbot, bot_env
 
 NEW_YORK = "America/New_York"
 AUCKLAND = "Pacific/Auckland"
@@ -130,7 +130,7 @@ def test_digest_counts_requests_filed_in_the_local_week(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     # This week: the midweek request and Sunday evening's; last week: Sunday evening's before.
-    assert "*Filed*: 2 (▲ 1 vs last week)" in result.stdout
+    assert "Filed: 2 (▲ 1 vs last week)" in result.stdout
 
 
 def test_a_week_that_is_not_a_date_is_refused_in_one_line(tmp_path: Path) -> None:

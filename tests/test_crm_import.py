@@ -14,17 +14,12 @@ from sqlmodel import col, select
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import LeadCount, Opportunity, Quota
-from bot.crm.imports import (
-    MAX_FILE_BYTES,
-    ImportReport,
-    RejectedRow,
-    import_leads,
-    import_opportunities,
-    import_quotas,
-    read_table,
-    set_quota,
-)
-from tests.conftest import TEAM_ID, FixedClock
+from bot.crm.files import MAX_FILE_BYTES, read_table
+from bot.crm.leads import import_leads
+from bot.crm.opportunities import import_opportunities
+from bot.crm.quotas import import_quotas, set_quota
+from bot.crm.report import ImportReport, RejectedRow
+from tests.support.workspace import TEAM_ID, FixedClock
 
 OTHER_TEAM = "T0OTHER"
 

@@ -10,14 +10,24 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from bot.blocks.queue import RatingClick, parse_rating_button, parse_rating_score
+from bot.blocks.surveys import parse_survey_button, parse_survey_score
 from bot.core.deps import Deps
+from bot.core.errors import UserError
 from bot.core.models import DeliveryRating, RequestEvent, RequestStatus, SupportRequest
 from bot.requests.queue import current_rating
-from tests.conftest import MARKETER, REP, REP_OUTSIDER, FixedClock
-from tests.fakeslack import Call, FakeSlack
-from tests.helpers import block_texts
-from tests.queue_helpers import click, current, file_one, modal_submission, text_value, url_value
-from tests.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.fakeslack import Call, FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.queue_helpers import (
+    click,
+    current,
+    file_one,
+    modal_submission,
+    text_value,
+    url_value,
+)
+from tests.support.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.workspace import MARKETER, REP, REP_OUTSIDER, FixedClock
 
 LINK = "https://drive.example.com/deck"
 
@@ -450,3 +460,32 @@ async def test_the_dm_of_an_earlier_delivery_cannot_rate_the_next_one(
 
     assert "earlier delivery" in answer.params["text"]
     assert await stored_ratings(configured) == []
+
+
+# ----------------------------------------------------------------------------- button values, unit
+
+
+def test_a_rating_button_names_the_request_the_choice_and_the_delivery() -> None:
+    assert parse_rating_button({"value": "12:yes:40"}) == RatingClick(12, "yes", 40)
+    assert parse_rating_button({"value": "12:too_early"}) == RatingClick(12, "too_early", None)
+    assert parse_rating_score({"value": "12:4:40"}) == (RatingClick(12, "4", 40), 4)
+
+
+@pytest.mark.parametrize("value", ["", "12", "x:4", "12:"])
+def test_a_rating_button_without_a_request_and_choice_is_out_of_date(value: str) -> None:
+    with pytest.raises(UserError, match="out of date"):
+        parse_rating_button({"value": value})
+
+
+def test_a_score_button_needs_a_number() -> None:
+    with pytest.raises(UserError, match="That rating button is out of date"):
+        parse_rating_score({"value": "12:yes"})
+
+
+def test_a_survey_button_names_its_run_and_choice() -> None:
+    assert parse_survey_button({"value": "3:open"}) == (3, "open")
+    assert parse_survey_score({"value": "3:5"}) == (3, 5)
+    with pytest.raises(UserError, match="out of date"):
+        parse_survey_button({"value": "run:5"})
+    with pytest.raises(UserError, match="out of date"):
+        parse_survey_score({"value": "3:five"})

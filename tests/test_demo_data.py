@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col, select
 
 from bot.calendar.periods import period_of
+from bot.calendar.windows import quarter_of
 from bot.core.deps import Deps
 from bot.core.models import (
     Counter,
@@ -40,9 +41,9 @@ from bot.core.models import (
     TeamSetting,
     Workspace,
 )
-from bot.demo.workspace import DEMO_TIMEZONE, generate_demo
+from bot.demo.people import DEMO_TIMEZONE
+from bot.demo.workspace import generate_demo
 from bot.kpis.digests import demandgen_digest, scorecard_for, support_digest
-from bot.kpis.goals import quarter_of
 from bot.requests.lifecycle import Action
 from bot.workspace.settings import load_settings
 

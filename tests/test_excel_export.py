@@ -34,21 +34,21 @@ from bot.core.models import (
     SurveyRun,
 )
 from bot.demo.workspace import generate_demo
-from bot.export.workbook import (
+from bot.export import reading
+from bot.export.cells import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     HOURS_FORMAT,
     MONEY_FORMAT,
     PERCENT_FORMAT,
-    SHEETS,
-    ExportPeriod,
-    ExportResult,
-    build_workbook,
-    parse_export_period,
+    SCORE_FORMAT,
 )
+from bot.export.columns import ENABLEMENT_LABEL, SHEETS
+from bot.export.period import ExportPeriod, export_filename, parse_export_period
+from bot.export.workbook import ExportResult, build_workbook
 from bot.kpis.digests import scorecard_for
 from bot.workspace.settings import load_settings
-from tests.conftest import TEAM_ID, configure
+from tests.support.workspace import TEAM_ID, configure
 
 DEMO_TEAM = "TDEMO"
 ZONE = "America/New_York"
@@ -271,10 +271,10 @@ def test_a_period_longer_than_a_year_is_refused() -> None:
 
 def test_a_quarter_period_is_labelled_and_named_as_the_quarter() -> None:
     assert Q4.quarter == "2026-Q4"
-    assert workbook.export_filename(Q4) == "alignbot-export-2026-Q4.xlsx"
+    assert export_filename(Q4) == "alignbot-export-2026-Q4.xlsx"
     partial = ExportPeriod(date(2026, 10, 1), date(2026, 11, 15))
     assert partial.quarter is None
-    assert workbook.export_filename(partial) == ("alignbot-export-2026-10-01_to_2026-11-15.xlsx")
+    assert export_filename(partial) == ("alignbot-export-2026-10-01_to_2026-11-15.xlsx")
 
 
 # --------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ async def test_the_demo_workbook_has_every_sheet_styled_typed_and_charted(
     assert column(weekly, "Marketing-sourced pipeline")[-2].number_format == MONEY_FORMAT
     satisfaction = column(weekly, "Enablement satisfaction")
     assert all(isinstance(cell.value, int | float) for cell in satisfaction[1:])
-    assert satisfaction[1].number_format == workbook.SCORE_FORMAT
+    assert satisfaction[1].number_format == SCORE_FORMAT
     assert column(weekly, "Satisfaction note")[0].value == "survey week began before the period"
 
     requests = book["Requests"]
@@ -463,7 +463,7 @@ async def test_every_row_comes_once_across_pages(
     """Keyset pagination with tiny pages: nothing skipped, nothing twice."""
     whole = await export(demo, tmp_path, team_id=DEMO_TEAM)
     before = load_workbook(whole.path)
-    monkeypatch.setattr(workbook, "PAGE_ROWS", 7)
+    monkeypatch.setattr(reading, "PAGE_ROWS", 7)
     paged = await export(demo, tmp_path / "paged", team_id=DEMO_TEAM)
     after = load_workbook(paged.path)
     assert paged.rows == whole.rows
@@ -664,7 +664,7 @@ async def test_enablement_answers_are_anonymous_and_thin_weeks_are_left_out(
     ws = load_workbook(result.path)["Survey responses"]
     rows = rows_of(ws)
     labels = [row[0] for row in rows]
-    enablement = [row for row in rows if row[0] == workbook.ENABLEMENT_LABEL]
+    enablement = [row for row in rows if row[0] == ENABLEMENT_LABEL]
     pipeline_header = labels.index("Survey", 1)
     assert all(index < pipeline_header for index, row in enumerate(rows) if row in enablement)
 

@@ -9,10 +9,10 @@ import openpyxl
 
 from bot.core.deps import Deps
 from handlers.exports import EXPORT_DIR
-from tests.conftest import ADMIN, REP, configure
-from tests.fakeslack import FakeSlack
-from tests.queue_helpers import file_one
-from tests.slack_payloads import SlackSender
+from tests.support.fakeslack import FakeSlack
+from tests.support.queue_helpers import file_one
+from tests.support.slack_payloads import SlackSender
+from tests.support.workspace import ADMIN, REP, configure
 
 
 async def test_an_admin_gets_the_workbook_in_their_dms(
@@ -47,7 +47,7 @@ async def test_people_who_may_not_export_are_told_who_can(
     )
 
     [answer] = await fake_slack.wait_for("response_url", lambda c: c.path.endswith("rep"))
-    assert "admins and leaders" in answer.params["text"]
+    assert "leaders and admins" in answer.params["text"]
     assert f"<@{ADMIN}>" in answer.params["text"]
     assert fake_slack.calls_to("files.getUploadURLExternal") == []
 

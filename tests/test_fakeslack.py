@@ -1,10 +1,11 @@
-"""Tests for the test infrastructure itself: tests/fakeslack.py and tests/slack_payloads.py.
+"""Tests for the test infrastructure itself: tests/support/fakeslack/ and slack_payloads.py.
 
 Why: every bot test trusts these two modules to behave like Slack. If the fake drifted from
 Slack's wire behaviour (shapes, error codes, 429 handling, Block Kit limits) or the payload
 builders from Slack's bytes, bot tests would pass against a Slack that does not exist. So
 the fake is exercised through the real slack_sdk AsyncWebClient (and Bolt), and the
-builders are checked byte for byte against tests/fixtures/slack/samples (a copy of the shared samples, with their sources).
+builders are checked byte for byte against tests/fixtures/slack/samples (a copy of the shared
+samples, with their sources).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakeslack import Call, FakeSlack, validate_blocks, validate_view
-from tests.slack_payloads import (
+from tests.support.fakeslack import Call, FakeSlack, validate_blocks, validate_view
+from tests.support.slack_payloads import (
     SIGNING_SECRET,
     SlackSender,
     app_home_opened,
@@ -670,17 +671,27 @@ async def test_wait_for_timeout_lists_calls(fake: FakeSlack, client: AsyncWebCli
 
 
 async def test_assert_no_call(fake: FakeSlack, client: AsyncWebClient) -> None:
-    await fake.assert_no_call("chat.postMessage", within=0.05)
+    await fake.assert_no_call("chat.postMessage")
     await client.chat_postMessage(channel="C0GENERAL", text="x")
-    await fake.assert_no_call(
-        "chat.postMessage", lambda c: c.params["channel"] == "U0REP", within=0.05
-    )
+    await fake.wait_for("chat.postMessage")  # the call that must come, then what must not
+    await fake.assert_no_call("chat.postMessage", lambda c: c.params["channel"] == "U0REP")
     with pytest.raises(AssertionError, match=r"expected no call to chat\.postMessage"):
-        await fake.assert_no_call("chat.postMessage", within=0.05)
-    # A predicate that cannot evaluate on a call (no thread_ts here) just does not match it.
-    await fake.assert_no_call(
-        "chat.postMessage", lambda c: c.params["thread_ts"] == "1.2", within=0
-    )
+        await fake.assert_no_call("chat.postMessage")
+    # Calls that do not carry what the predicate reads are ruled out by the predicate itself.
+    await fake.assert_no_call("chat.postMessage", lambda c: c.params.get("thread_ts") == "1.2")
+
+
+async def test_a_predicate_that_raises_fails_the_test_instead_of_not_matching(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    await client.chat_postMessage(channel="C0GENERAL", text="x")
+
+    with pytest.raises(KeyError, match="thread_ts") as waiting:
+        await fake.wait_for("chat.postMessage", lambda c: c.params["thread_ts"] == "1.2")
+    with pytest.raises(KeyError, match="thread_ts"):
+        await fake.assert_no_call("chat.postMessage", lambda c: c.params["thread_ts"] == "1.2")
+
+    assert "chat.postMessage -> 200 ok" in "\n".join(waiting.value.__notes__)
 
 
 async def test_response_url_records_posts(fake: FakeSlack) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,21 +20,15 @@ from bot.calendar.periods import period_of
 from bot.core.config import Settings
 from bot.core.deps import Deps
 from bot.core.models import DeliveryStatus, Role, SurveyDelivery, SurveyKind, SurveyRun
-from bot.surveys.runs import (
-    claim_due_deliveries,
-    get_or_create_run,
-    plan_deliveries,
-    sales_recipients,
-)
+from bot.surveys.deliveries import claim_due_deliveries, plan_deliveries, sales_recipients
+from bot.surveys.runs import get_or_create_run
 from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
 from bot.workspace.settings import load_settings
 from jobs.pacing import PacedRateLimitRetryHandler, Pacer, RateLimits, paced_handlers, retry_after
 from jobs.surveys import run_team_surveys, survey_message, survey_metadata
-from tests.conftest import ADMIN, REP, TEAM_ID, FixedClock, configure
-from tests.fakeslack import FakeSlack
-from tests.slack_payloads import SIGNING_SECRET
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.fakeslack import FakeSlack
+from tests.support.process import bot_env, start_alignbot
+from tests.support.workspace import ADMIN, REP, TEAM_ID, FixedClock, configure
 
 
 def survey_dms(fake_slack: FakeSlack) -> Counter[tuple[str, str]]:
@@ -300,37 +292,13 @@ AFTER_THE_LEASE = "2026-11-23T10:20:00Z"  # past bot.surveys.runs.SENDING_LEASE 
 PER_MINUTE = 12  # the first run sends 12 DMs, then Slack makes it wait a minute: killed there
 
 
-def cli_env(settings: Settings, fake_slack: FakeSlack) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_URL", "PORT", "LOG_LEVEL"))
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.url,
-        DATABASE_URL=settings.database_url,
-        LOG_LEVEL="INFO",
-    )
-    return env
+def cli_env(settings: Settings, fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+    return bot_env(tmp_path, SLACK_API_URL=fake_slack.url, DATABASE_URL=settings.database_url)
 
 
 async def start_job(at: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "jobs",
-        "run",
-        "surveys",
-        "--at",
-        at,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    return await start_alignbot(
+        "jobs", "run", "surveys", "--at", at, env=env, cwd=cwd, stderr=asyncio.subprocess.PIPE
     )
 
 
@@ -344,7 +312,7 @@ async def test_a_fan_out_killed_midway_resumes_and_everyone_gets_each_survey_onc
     deps: Deps, settings: Settings, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     await sales_team(deps, fake_slack, REPS)
-    env = cli_env(settings, fake_slack)
+    env = cli_env(settings, fake_slack, tmp_path)
     fake_slack.enforce_rate_limits({"chat.postMessage": PER_MINUTE})
 
     first = await start_job(FIRST_RUN, env, tmp_path)

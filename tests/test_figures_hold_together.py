@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import SQLModel
 
 from bot.blocks.digests import build_scorecard
-from bot.calendar.sla import BusinessCalendar
+from bot.calendar.business import BusinessCalendar
 from bot.calendar.windows import Window, quarter_window, week_window
 from bot.core.deps import Deps
 from bot.core.models import (
@@ -33,18 +33,20 @@ from bot.core.models import (
     SupportRequest,
 )
 from bot.demo.workspace import generate_demo
-from bot.export.workbook import ExportPeriod, build_workbook
+from bot.export.period import ExportPeriod
+from bot.export.workbook import build_workbook
+from bot.kpis.catalogue import format_scored
+from bot.kpis.coverage import coverage
 from bot.kpis.digests import scorecard_for
-from bot.kpis.goals import format_scored
-from bot.kpis.metrics import coverage, request_stats
 from bot.kpis.scorecard import Weighting, compute_scorecard, describe_line
+from bot.kpis.support import request_stats
 from bot.requests.deadlines import Promise
 from bot.requests.home import overdue_requests
 from bot.workspace.settings import load_settings
-from tests.conftest import ADMIN, MARKETER, TEAM_ID, FixedClock, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import block_texts
-from tests.slack_payloads import SlackSender
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.slack_payloads import SlackSender
+from tests.support.workspace import ADMIN, MARKETER, TEAM_ID, FixedClock, configure
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC_ZONE = ZoneInfo("UTC")

@@ -7,10 +7,18 @@ from datetime import date
 
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus, RequestType
-from tests.conftest import DEMANDGEN, GENERAL, INTAKE, REP, REP_OUTSIDER, TEAM_ID, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import ack_text, block_texts, stored_requests
-from tests.slack_payloads import SlackSender, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import ack_text, block_texts, stored_requests
+from tests.support.slack_payloads import SlackSender, view_submission
+from tests.support.workspace import (
+    DEMANDGEN,
+    GENERAL,
+    INTAKE,
+    REP,
+    REP_OUTSIDER,
+    TEAM_ID,
+    configure,
+)
 
 ONE_LINER = "deck Acme Corp $250k due 2026-12-04 Renewal pitch for the CFO"
 

@@ -12,10 +12,9 @@ from sqlmodel import select
 
 from bot.core.deps import Deps
 from bot.core.models import RequestEvent, RequestStatus
-from tests.conftest import INTAKE, MARKETER, REP
-from tests.fakeslack import FakeSlack
-from tests.helpers import stored_requests
-from tests.queue_helpers import (
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import stored_requests
+from tests.support.queue_helpers import (
     MARKETER_TWO,
     add_support_members,
     current,
@@ -23,7 +22,7 @@ from tests.queue_helpers import (
     modal_submission,
     text_value,
 )
-from tests.slack_payloads import (
+from tests.support.slack_payloads import (
     SlackSender,
     block_actions,
     event_callback,
@@ -33,6 +32,7 @@ from tests.slack_payloads import (
     slash_command,
     view_submission,
 )
+from tests.support.workspace import INTAKE, MARKETER, REP
 from tests.test_filing_a_request import ONE_LINER, request_form_values
 
 pytestmark = pytest.mark.timeout(20)

@@ -1,7 +1,7 @@
 """Quarterly goals (paired volume and rate goals) and the bonus scorecard (PRODUCT.md §4).
 
 Every expected scorecard number is worked out by hand; the comments show the arithmetic.
-Money is in cents and rates are fractions, as bot.kpis.goals stores them.
+Money is in cents and rates are fractions, as bot.kpis.catalogue defines them.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import func, select
 
+from bot.calendar.windows import quarter_of
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import Function, Goal
+from bot.kpis.catalogue import METRICS, Unit, format_value
 from bot.kpis.goals import (
     FIELD_PAIRED_TARGET,
-    METRICS,
-    Unit,
     delete_goal,
     format_quarter,
-    format_value,
     goals_for,
     parse_quarter,
     parse_target,
     quarter_bounds,
-    quarter_of,
     set_goal,
     targets_of,
 )
@@ -44,7 +42,7 @@ from bot.kpis.scorecard import (
     parse_cap,
     parse_weights,
 )
-from tests.conftest import ADMIN, TEAM_ID
+from tests.support.workspace import ADMIN, TEAM_ID
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -20,17 +20,24 @@ from bot.core.deps import Deps
 from bot.core.models import FeedbackAction, Opportunity, RequestEvent, RequestStatus, SurveyResponse
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
-from tests.conftest import ADMIN, GENERAL, INTAKE, MARKETER, REP, FixedClock, configure
-from tests.fakeslack import Call, FakeSlack, validate_blocks
-from tests.helpers import stored_requests
-from tests.queue_helpers import click, current, file_one, modal_submission, text_value, url_value
-from tests.slack_payloads import (
+from tests.support.fakeslack import Call, FakeSlack, validate_blocks
+from tests.support.helpers import stored_requests
+from tests.support.queue_helpers import (
+    click,
+    current,
+    file_one,
+    modal_submission,
+    text_value,
+    url_value,
+)
+from tests.support.slack_payloads import (
     SlackSender,
     app_home_opened,
     block_actions,
     event_callback,
     view_submission,
 )
+from tests.support.workspace import ADMIN, GENERAL, INTAKE, MARKETER, REP, FixedClock, configure
 from tests.test_filing_a_request import request_form_values
 from tests.test_weekly_digests import FRIDAY_AFTER_FOUR, dm_file
 
@@ -646,7 +653,7 @@ async def test_a_hostile_low_rating_comment_is_stored_bounded_and_shown_inert(
 async def test_a_hostile_reassign_note_is_echoed_inert(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, note: str
 ) -> None:
-    from tests.queue_helpers import MARKETER_TWO, add_support_members, user_value
+    from tests.support.queue_helpers import MARKETER_TWO, add_support_members, user_value
 
     await add_support_members(configured, fake_slack)
     request = await hostile_request(slack, fake_slack, configured)
@@ -668,7 +675,7 @@ async def test_a_hostile_reassign_note_is_echoed_inert(
 async def test_send_to_marketing_support_on_a_hostile_message_opens_a_valid_form(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, text: str
 ) -> None:
-    from tests.slack_payloads import message_shortcut
+    from tests.support.slack_payloads import message_shortcut
 
     fake_slack.messages.setdefault(GENERAL, []).append({"ts": "1764000000.000321", "text": text})
 

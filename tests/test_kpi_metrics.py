@@ -1,4 +1,4 @@
-"""The KPI definitions behind the digests and scorecards (bot/kpis/metrics.py, PRODUCT.md §3–4).
+"""The KPI definitions behind the digests and scorecards (bot/kpis/support, satisfaction, pipeline, coverage; PRODUCT.md §3–4).
 
 Rows are inserted straight into a fresh database and every expected figure is worked out by
 hand in the test, with the arithmetic in comments. Unless a test says otherwise the workspace
@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import SQLModel
 
-from bot.calendar.sla import BusinessCalendar
+from bot.calendar.business import BusinessCalendar
+from bot.calendar.windows import Window, quarter_of, quarter_window, week_window
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import (
@@ -37,27 +38,15 @@ from bot.core.models import (
     SurveyResponse,
     SurveyRun,
 )
-from bot.kpis import metrics
-from bot.kpis.metrics import (
-    ActivityImpact,
-    Durations,
-    TypeCount,
-    Window,
-    coverage,
-    delivered_on_time,
-    objection_themes,
-    pipeline_stats,
-    quarter_of,
-    quarter_window,
-    rank_activities,
-    request_stats,
-    satisfaction_stats,
-    split_evenly,
-    summarise_durations,
-    week_window,
-)
+from bot.kpis import durations, pipeline, support
+from bot.kpis.coverage import coverage
+from bot.kpis.durations import Durations, summarise_durations
+from bot.kpis.objections import objection_themes
+from bot.kpis.pipeline import ActivityImpact, pipeline_stats, rank_activities, split_evenly
+from bot.kpis.satisfaction import satisfaction_stats
+from bot.kpis.support import TypeCount, delivered_on_time, request_stats
 from bot.surveys.privacy import NO_RESPONSES_TEXT, WITHHELD_TEXT, Aggregate
-from tests.conftest import TEAM_ID, configure
+from tests.support.workspace import TEAM_ID, configure
 
 UTC_ZONE = ZoneInfo("UTC")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -1102,7 +1091,7 @@ async def test_paging_through_deliveries_and_claims_gives_the_same_figures(
     )
     whole_pages = await stats_for(deps)
 
-    monkeypatch.setattr(metrics, "_PAGE_ROWS", 2)
+    monkeypatch.setattr(support, "_PAGE_ROWS", 2)
     small_pages = await stats_for(deps)
 
     assert small_pages == whole_pages
@@ -1159,7 +1148,7 @@ def test_business_hours_from_prefix_sums_equal_the_calendars_walk_day_by_day() -
         end=time(17, 45),
         holidays=frozenset({date(2026, 10, 26), date(2026, 11, 11)}),
     )
-    clock = metrics._BusinessClock(calendar)
+    clock = durations.BusinessClock(calendar)
     rng = random.Random(20261201)
     base = datetime(2026, 10, 1, tzinfo=UTC)
     for _ in range(400):
@@ -1208,7 +1197,7 @@ async def test_activities_grouped_in_sql_split_like_each_answer_on_its_own(deps:
         ),
     )
     one_by_one = rank_activities(
-        (metrics._activity_keys(raw), (s or 0) + (i or 0)) for raw, s, i in answers
+        (pipeline._activity_keys(raw), (s or 0) + (i or 0)) for raw, s, i in answers
     )
 
     async with deps.sessions() as session:

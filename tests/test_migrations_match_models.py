@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 import bot.core.models  # noqa: F401  (registers the tables)
 from bot.core.deps import Deps
-from tests.conftest import OAUTH_TABLES
+from tests.support.workspace import OAUTH_TABLES
 
 
 def _table_name(change: Any) -> str | None:

@@ -13,13 +13,15 @@ from typing import Any
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.calendar.sla import EscalationStep
 from bot.core.deps import Deps
 from bot.core.models import RequestEscalation, RequestStatus, RequestType, Role, SupportRequest
 from bot.requests.reminders import claim_escalation
+from bot.requests.sla import EscalationStep
 from bot.workspace.roster import begin_roster_sync, replace_role_members, roles_of
 from jobs.roster_sync import sync_all_rosters
-from tests.conftest import (
+from tests.support.fakeslack import FakeSlack
+from tests.support.slack_payloads import SlackSender, view_submission
+from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,
     DEMANDGEN_GROUP,
@@ -31,8 +33,6 @@ from tests.conftest import (
     TEAM_ID,
     configure,
 )
-from tests.fakeslack import FakeSlack
-from tests.slack_payloads import SlackSender, view_submission
 
 
 def settings_form(**groups: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ FEATURES = "features"
 OTHER = "other"
 
 OBJECTIONS: list[tuple[str | None, list[str]]] = [
-    # What reps write in the demo workspace (bot/demo/workspace.py), competitor filled in.
+    # What reps write in the demo workspace (bot/demo/requests.py), competitor filled in.
     ("Prospect says we're too expensive vs. Globex; need a pricing rebuttal", [PRICE, COMPETITOR]),
     (
         "CFO pushing back on price: we're 20% over their budget. Talking points on payback?",

@@ -24,9 +24,9 @@ from bot.core.deps import Deps
 from bot.core.models import JobClaim
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
-from tests.conftest import TEAM_ID, TEST_DATABASE_URL, configure
-from tests.fakeslack import FakeSlack
-from tests.test_running_the_server import ROOT, alignbot_async, bot_env, free_port
+from tests.support.fakeslack import FakeSlack
+from tests.support.process import ROOT, alignbot_async, bot_env, free_port
+from tests.support.workspace import TEAM_ID, TEST_DATABASE_URL, configure
 
 TUESDAY = datetime(2026, 11, 24, 15, 7, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""How `/mktg` text, amounts, due dates and request references are read (bot/core/text.py)."""
+"""How `/mktg` text, amounts, due dates and request references are read (bot/requests/command.py)."""
 
 from datetime import date, timedelta
 
@@ -8,10 +8,13 @@ from hypothesis import strategies as st
 
 from bot.core.errors import UserError
 from bot.core.text import (
-    HELP_EXAMPLES,
-    HELP_TEXT,
     MAX_AMOUNT_CENTS,
-    TYPE_KEYWORDS,
+    format_money,
+    format_reference,
+    parse_amount,
+    parse_reference,
+)
+from bot.requests.command import (
     CancelRequest,
     FileRequest,
     ListMine,
@@ -20,14 +23,10 @@ from bot.core.text import (
     RequestDraft,
     ShowHelp,
     ShowStatus,
-    check_due_date,
-    format_money,
-    format_reference,
-    parse_amount,
-    parse_due_date,
     parse_mktg_command,
-    parse_reference,
 )
+from bot.requests.due_dates import check_due_date, parse_due_date
+from bot.requests.keywords import HELP_EXAMPLES, HELP_TEXT, TYPE_KEYWORDS
 from bot.requests.types import RequestType
 
 MONDAY = date(2026, 6, 1)

@@ -26,7 +26,7 @@ from bot.core.deps import Deps
 from bot.core.models import FeedbackAction, SupportRequest
 from bot.kpis.digests import support_digest
 from bot.workspace.settings import load_settings
-from tests.conftest import TEAM_ID
+from tests.support.workspace import TEAM_ID
 
 WEEK_48 = date(2026, 11, 23)
 

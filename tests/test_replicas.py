@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,28 +17,15 @@ from sqlmodel import func, select
 
 from bot.core.deps import Deps
 from bot.core.models import JobClaim
-from tests.conftest import GENERAL, MARKETER, REP, configure
-from tests.fakeslack import FakeSlack
-from tests.queue_helpers import click, file_one
-from tests.slack_payloads import SlackSender
-from tests.test_running_the_server import bot_env, free_port, wait_until_answering
+from tests.support.fakeslack import FakeSlack
+from tests.support.process import bot_env, free_port, start_alignbot, wait_until_answering
+from tests.support.queue_helpers import click, file_one
+from tests.support.slack_payloads import SlackSender
+from tests.support.workspace import GENERAL, MARKETER, REP, configure
 
 SUPPORT_DIGEST = "C0SUPDIGEST"
 DEMANDGEN_DIGEST = "C0DGDIGEST"
 TODAY_AT_MIDNIGHT = datetime.now(UTC).strftime("%a 00:00").lower()
-
-
-async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 @pytest.fixture
@@ -58,7 +44,7 @@ async def replicas(
         )
         workdir = tmp_path / name
         workdir.mkdir()
-        processes.append((await start_bot(env, workdir), port))
+        processes.append((await start_alignbot("run", env=env, cwd=workdir), port))
     for process, port in processes:
         await wait_until_answering(process, port, "/readyz")
     yield [process for process, _port in processes]

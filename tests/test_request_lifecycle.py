@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.blocks.reminders import build_reminder, build_reminder_message
 from bot.core.errors import UserError
-from bot.core.models import RequestEvent, RequestStatus, Role
+from bot.core.models import RequestEvent, RequestStatus, Role, SupportRequest
 from bot.requests.lifecycle import (
     ALLOWED_FROM,
     STATUS_WORDS,
@@ -19,6 +20,15 @@ from bot.requests.lifecycle import (
     plan_transition,
 )
 from bot.requests.queue import paused_intervals
+from bot.requests.reminders import (
+    DueEscalation,
+    ReminderKind,
+    assignee_to_check,
+    reminders_for,
+    superseded,
+)
+from bot.requests.sla import EscalationStep
+from bot.workspace.settings import WorkspaceSettings
 
 S = RequestStatus
 
@@ -529,3 +539,79 @@ def test_reassigning_a_waiting_request_keeps_the_clock_paused() -> None:
     spans = paused_intervals(events)
 
     assert spans == [(hours(2), hours(6))]
+
+
+# ----------------------------------------------------------------------------- SLA reminders
+
+
+LEAD = "U0LEAD"
+REMINDER_SETTINGS = WorkspaceSettings(intake_channel="CINTAKE", support_leads=(LEAD, HOLDER))
+
+
+def escalation(step: EscalationStep, assignee: str | None = HOLDER, id_: int = 1) -> DueEscalation:
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    request = SupportRequest(
+        id=id_,
+        team_id="T1",
+        number=12,
+        requester_id=REQUESTER,
+        assignee_id=assignee,
+        status=S.CLAIMED if assignee else S.OPEN,
+        request_type="deal_deck",
+        details="Renewal pitch",
+        created_at=at,
+        updated_at=at,
+    )
+    return DueEscalation(request, step, 1)
+
+
+def told(step: EscalationStep, assignee: str | None = HOLDER) -> list[tuple[str, ReminderKind]]:
+    found = reminders_for(escalation(step, assignee), REMINDER_SETTINGS)
+    return [(reminder.channel, reminder.kind) for reminder in found]
+
+
+def test_an_unclaimed_request_is_raised_in_the_intake_channel() -> None:
+    assert told(EscalationStep.UNCLAIMED_4H, assignee=None) == [("CINTAKE", ReminderKind.UNCLAIMED)]
+    assert reminders_for(escalation(EscalationStep.UNCLAIMED_4H, None), WorkspaceSettings()) == []
+    assert assignee_to_check(escalation(EscalationStep.UNCLAIMED_4H)) is None
+
+
+def test_the_assignee_is_nudged_at_75_percent() -> None:
+    assert told(EscalationStep.NUDGE_75) == [(HOLDER, ReminderKind.NUDGE)]
+    assert assignee_to_check(escalation(EscalationStep.NUDGE_75)) == HOLDER
+
+
+def test_overdue_tells_the_assignee_and_every_other_support_lead() -> None:
+    assert told(EscalationStep.OVERDUE_100) == [
+        (HOLDER, ReminderKind.OVERDUE),
+        (LEAD, ReminderKind.OVERDUE_TO_LEAD),
+    ]
+
+
+def test_a_departed_owner_is_reported_to_the_intake_channel_instead() -> None:
+    found = reminders_for(
+        escalation(EscalationStep.OVERDUE_100), REMINDER_SETTINGS, assignee_gone=True
+    )
+
+    assert [(r.channel, r.kind) for r in found] == [("CINTAKE", ReminderKind.ASSIGNEE_GONE)]
+    assert "has left the workspace" in build_reminder(found[0])
+
+
+def test_a_nudge_found_with_the_overdue_step_is_not_sent() -> None:
+    nudge, overdue = escalation(EscalationStep.NUDGE_75), escalation(EscalationStep.OVERDUE_100)
+    other = escalation(EscalationStep.OVERDUE_100, id_=2)
+
+    assert superseded(nudge, [nudge, overdue])
+    assert not superseded(nudge, [nudge, other])
+    assert not superseded(overdue, [nudge, overdue])
+
+
+def test_reminder_messages_say_what_is_due_and_what_to_do() -> None:
+    [overdue, to_lead] = reminders_for(escalation(EscalationStep.OVERDUE_100), REMINDER_SETTINGS)
+    [unclaimed] = reminders_for(escalation(EscalationStep.UNCLAIMED_4H, None), REMINDER_SETTINGS)
+
+    assert build_reminder(overdue).endswith("Deliver it or tell the requester.")
+    assert build_reminder(to_lead).endswith(f"It is with <@{HOLDER}>.")
+    assert "*MS-12*" in build_reminder(overdue)
+    assert build_reminder_message(unclaimed)["unfurl_links"] is False
+    assert "Who can claim it?" in build_reminder_message(unclaimed)["text"]

@@ -23,12 +23,12 @@ from bot.core.models import (
     SurveyResponseHistory,
     SurveyRun,
 )
+from bot.workspace.installs import mark_uninstalled
 from bot.workspace.retention import erase_old_free_text
-from bot.workspace.settings import mark_uninstalled
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import run_scheduled
-from tests.conftest import REP, TEAM_ID, configure
-from tests.test_running_the_server import alignbot_async, bot_env
+from tests.support.process import alignbot_async, bot_env
+from tests.support.workspace import REP, TEAM_ID, configure
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=400)

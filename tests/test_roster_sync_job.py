@@ -7,8 +7,8 @@ from bot.core.deps import Deps
 from bot.core.models import Role
 from bot.workspace.roster import roles_of
 from jobs.roster_sync import sync_all_rosters
-from tests.conftest import MARKETER, REP, SALES_GROUP, SUPPORT_GROUP, TEAM_ID, configure
-from tests.fakeslack import FakeSlack
+from tests.support.fakeslack import FakeSlack
+from tests.support.workspace import MARKETER, REP, SALES_GROUP, SUPPORT_GROUP, TEAM_ID, configure
 
 
 async def test_the_job_refreshes_members_who_joined_or_left_a_group(

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,46 +13,17 @@ import pytest
 from bot.app import create_app, create_web_app
 from bot.core.config import Settings
 from bot.core.deps import Deps
-from tests.conftest import INTAKE, TEAM_ID
-from tests.fakeslack import FakeSlack
-from tests.slack_payloads import SIGNING_SECRET, SlackSender
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def bot_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "DATABASE_URL", "PORT", "LOG_LEVEL"))
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'e2e.db'}",
-        LOG_LEVEL="INFO",
-    )
-    env.update(overrides)
-    return env
-
-
-def alignbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.support.fakeslack import FakeSlack
+from tests.support.process import (
+    alignbot,
+    alignbot_async,
+    bot_env,
+    free_port,
+    start_alignbot,
+    wait_until_answering,
+)
+from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
+from tests.support.workspace import INTAKE, TEAM_ID
 
 
 @pytest.mark.parametrize(
@@ -103,26 +70,6 @@ def test_config_set_and_get_from_the_command_line(tmp_path: Path) -> None:
     assert "time zone" in bad.stderr
 
 
-async def wait_until_answering(
-    process: asyncio.subprocess.Process, port: int, path: str = "/healthz"
-) -> None:
-    """Poll `path` until it answers 200; fail with the process's output if it never does.
-
-    Generous (60 s): interpreters starting together on a loaded 2-core machine take a while."""
-    async with aiohttp.ClientSession() as http:
-        for _ in range(1200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    output = (await process.communicate())[0].decode()
-    pytest.fail(f"alignbot run did not answer {path}:\n{output}")
-
-
 @pytest.fixture
 async def running_bot(
     tmp_path: Path, fake_slack: FakeSlack
@@ -133,16 +80,7 @@ async def running_bot(
         "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID, env=env, cwd=tmp_path
     )
     assert configured.returncode == 0, configured.stderr
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await start_alignbot("run", env=env, cwd=tmp_path)
     await wait_until_answering(process, port)
     yield process, port
     if process.returncode is None:
@@ -214,22 +152,6 @@ def test_jobs_list_shows_the_schedule(tmp_path: Path) -> None:
 
     assert "roster-sync" in result.stdout
     assert "surveys" in result.stdout
-
-
-async def alignbot_async(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    """Run the CLI without blocking the loop the fake Slack answers on."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def test_an_operator_runs_the_survey_job_as_if_at_a_given_time(

@@ -9,11 +9,11 @@ from bot.app import make_client
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus
 from jobs.reminders import send_reminders
-from tests.conftest import ADMIN, INTAKE, MARKETER, FixedClock, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import block_texts
-from tests.queue_helpers import click, current, file_one, modal_submission, text_value
-from tests.slack_payloads import SlackSender
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.queue_helpers import click, current, file_one, modal_submission, text_value
+from tests.support.slack_payloads import SlackSender
+from tests.support.workspace import ADMIN, INTAKE, MARKETER, FixedClock, configure
 
 # The clock fixture starts on Tuesday 24 November 2026, 15:00 UTC; the workspace is in UTC.
 

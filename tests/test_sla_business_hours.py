@@ -1,4 +1,6 @@
-"""SLAs count business hours only: nights, weekends, holidays and paused time are skipped (bot/calendar/sla.py).
+"""SLAs count business hours only: nights, weekends, holidays and paused time are skipped.
+
+The calendar is bot/calendar/business.py; the SLA rules on top of it, bot/requests/sla.py.
 
 Every expectation below is worked out by hand; the comments show the arithmetic.
 """
@@ -11,20 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar.sla import (
-    DEFAULT_SLA_BUSINESS_DAYS,
-    UNCLAIMED_ALERT_BUSINESS_SECONDS,
+from bot.calendar.business import (
     BusinessCalendar,
-    EscalationStep,
     Pause,
-    SlaProgress,
-    due_escalations,
     parse_business_hours,
     parse_holidays,
     parse_workdays,
-    sla_progress,
 )
 from bot.core.errors import UserError
+from bot.requests.sla import (
+    DEFAULT_SLA_BUSINESS_DAYS,
+    UNCLAIMED_ALERT_BUSINESS_SECONDS,
+    EscalationStep,
+    SlaProgress,
+    due_escalations,
+    sla_progress,
+)
 from bot.requests.types import RequestType
 
 HOUR = 3600.0

@@ -19,10 +19,10 @@ from bot.core.deps import Deps
 from bot.core.models import DeliveryStatus, DigestPost, SurveyDelivery
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
-from tests.conftest import ADMIN, GENERAL, INTAKE, REP, FixedClock, configure
-from tests.fakeslack import Call, FakeSlack
-from tests.helpers import stored_requests
-from tests.slack_payloads import SlackSender, view_submission
+from tests.support.fakeslack import Call, FakeSlack
+from tests.support.helpers import stored_requests
+from tests.support.slack_payloads import SlackSender, view_submission
+from tests.support.workspace import ADMIN, GENERAL, INTAKE, REP, FixedClock, configure
 from tests.test_filing_a_request import ONE_LINER, request_form_values
 from tests.test_weekly_surveys import sales_team, survey_dms
 

@@ -10,27 +10,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserError
+from bot.surveys.gate import Answer, Gated, WeekAnswers, gate, withheld_weeks_note
 from bot.surveys.privacy import (
     ABSOLUTE_MINIMUM,
     DEFAULT_MINIMUM,
     NO_RESPONSES_TEXT,
     WITHHELD_TEXT,
     Aggregate,
-    Answer,
     Cell,
-    Gated,
-    WeekAnswers,
     breakdown,
     check_minimum_setting,
     counts_can_be_shown,
     distribution,
     effective_minimum,
-    gate,
     mean_score,
     response_rate,
     safe_comments,
     trend,
-    withheld_weeks_note,
 )
 
 

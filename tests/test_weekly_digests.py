@@ -24,11 +24,20 @@ from bot.surveys.runs import get_or_create_run
 from jobs.clients import SingleTokenClients
 from jobs.digests import post_digests
 from jobs.scheduler import run_now
-from tests.conftest import ADMIN, DEMANDGEN, GENERAL, MARKETER, REP, TEAM_ID, FixedClock, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import block_texts
-from tests.queue_helpers import file_one
-from tests.slack_payloads import SlackSender, event_callback, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.queue_helpers import file_one
+from tests.support.slack_payloads import SlackSender, event_callback, view_submission
+from tests.support.workspace import (
+    ADMIN,
+    DEMANDGEN,
+    GENERAL,
+    MARKETER,
+    REP,
+    TEAM_ID,
+    FixedClock,
+    configure,
+)
 
 SUPPORT_CHANNEL = GENERAL
 DG_CHANNEL = "C0DEMAND"
@@ -299,7 +308,7 @@ async def test_goals_are_for_admins_and_leaders(
 
     [refused] = await fake_slack.wait_for("response_url", lambda c: c.path.endswith("rep"))
     [opened] = await fake_slack.wait_for("views.open")
-    assert "admins and the leaders" in refused.params["text"]
+    assert "leaders and admins" in refused.params["text"]
     assert opened.ok
     assert opened.params["view"]["callback_id"] == "align_goals"
 

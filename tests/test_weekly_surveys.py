@@ -21,10 +21,10 @@ from bot.core.models import (
 )
 from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
 from jobs.surveys import run_surveys
-from tests.conftest import ADMIN, MARKETER, REP, TEAM_ID, FixedClock, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import ack_text, block_texts
-from tests.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import ack_text, block_texts
+from tests.support.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.workspace import ADMIN, MARKETER, REP, TEAM_ID, FixedClock, configure
 
 REP_TOKYO = "U0TOKYO"
 REP_LA = "U0LA"

@@ -24,7 +24,9 @@ from bot.export.charts import (
     apply_page_setup,
     largest_print_scale,
 )
-from bot.export.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
+from bot.export.columns import SHEETS
+from bot.export.period import ExportPeriod
+from bot.export.workbook import ExportResult, build_workbook
 from bot.workspace.settings import load_settings
 
 DEMO_TEAM = "TDEMO"

@@ -25,7 +25,9 @@ from openpyxl import load_workbook
 from bot.core.deps import Deps
 from bot.core.models import Function
 from bot.demo.workspace import generate_demo
-from bot.export.workbook import SHEETS, ExportPeriod, ExportResult, build_workbook
+from bot.export.columns import SHEETS
+from bot.export.period import ExportPeriod
+from bot.export.workbook import ExportResult, build_workbook
 from bot.kpis.digests import scorecard_for
 from bot.workspace.settings import load_settings
 

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
 from bot.core.deps import Deps
-from bot.core.models import RequestEvent, RequestStatus
-from tests.conftest import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, configure
-from tests.fakeslack import FakeSlack
-from tests.helpers import block_texts
-from tests.queue_helpers import (
+from bot.core.errors import UserError
+from bot.core.models import RequestEvent, RequestStatus, Role, SupportRequest
+from bot.requests.answers import (
+    check_waiting,
+    is_answer,
+    open_question,
+    request_answered_by_reply,
+)
+from bot.requests.lifecycle import Action, Actor
+from bot.requests.queue import apply_action, check_may_begin, load_actor, parse_deliverable_url
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import block_texts
+from tests.support.queue_helpers import (
     BOTH_GROUPS,
     MARKETER_TWO,
     add_support_members,
@@ -24,7 +33,17 @@ from tests.queue_helpers import (
     url_value,
     user_value,
 )
-from tests.slack_payloads import SlackSender, event_callback
+from tests.support.slack_payloads import SlackSender, event_callback
+from tests.support.workspace import (
+    ADMIN,
+    DEMANDGEN,
+    INTAKE,
+    MARKETER,
+    REP,
+    REP_OUTSIDER,
+    TEAM_ID,
+    configure,
+)
 
 
 async def test_claiming_updates_the_post_threads_a_line_and_tells_the_requester(
@@ -344,7 +363,7 @@ async def test_a_request_id_from_another_workspace_reads_as_not_found(
 ) -> None:
     request = await file_one(slack, fake_slack, configured)
     await configure(configured, team_id="T0OTHER")
-    from tests.slack_payloads import block_actions
+    from tests.support.slack_payloads import block_actions
 
     await slack.action(
         block_actions(
@@ -417,7 +436,7 @@ async def test_align_queue_groups_open_requests_for_marketing_support(
 async def test_the_message_shortcut_opens_the_form_prefilled_from_the_message(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps
 ) -> None:
-    from tests.slack_payloads import message_shortcut
+    from tests.support.slack_payloads import message_shortcut
 
     fake_slack.messages.setdefault(INTAKE, []).append(
         {"type": "message", "user": "U0OTHER", "ts": "1764000000.000100", "text": "Customer asks"}
@@ -448,3 +467,125 @@ async def test_status_shows_the_owner(
 
     [answer] = await fake_slack.wait_for("response_url", lambda c: c.path.endswith("status"))
     assert f"<@{MARKETER}>" in answer.params["text"]
+
+
+# ----------------------------------------------------------------------------- the rules, unit
+
+
+def waiting_request(status: RequestStatus = RequestStatus.WAITING) -> SupportRequest:
+    return SupportRequest(
+        id=7,
+        team_id=TEAM_ID,
+        number=7,
+        requester_id=REP,
+        assignee_id=MARKETER,
+        status=status,
+        request_type="deal_deck",
+        details="Renewal pitch",
+        created_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+        updated_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "link", ["", "   ", "docs.example.com/deck", "https://docs/a deck", "ftp://files/deck"]
+)
+def test_a_deliverable_link_must_be_one_web_address(link: str) -> None:
+    with pytest.raises(UserError) as refused:
+        parse_deliverable_url(link, field="link")
+
+    assert refused.value.message == "Paste a link that starts with https://"
+    assert refused.value.field == "link"
+
+
+def test_a_deliverable_link_is_kept_without_surrounding_space() -> None:
+    assert parse_deliverable_url("  https://docs/deck \n") == "https://docs/deck"
+
+
+def test_only_the_requester_answers_a_request_waiting_on_them() -> None:
+    request = waiting_request()
+
+    assert is_answer(request, user_id=REP)
+    assert not is_answer(request, user_id=MARKETER)
+    assert not is_answer(waiting_request(RequestStatus.IN_PROGRESS), user_id=REP)
+    assert not is_answer(None, user_id=REP)
+
+
+def test_an_answer_is_only_wanted_while_the_request_waits() -> None:
+    check_waiting(waiting_request())
+
+    with pytest.raises(UserError, match="isn't waiting on you any more"):
+        check_waiting(waiting_request(RequestStatus.IN_PROGRESS))
+
+
+def test_the_question_to_answer_is_the_latest_one_asked() -> None:
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def event(action: Action, note: str | None) -> RequestEvent:
+        return RequestEvent(
+            request_id=7,
+            team_id=TEAM_ID,
+            actor_id=MARKETER,
+            action=action.value,
+            from_status=RequestStatus.IN_PROGRESS,
+            to_status=RequestStatus.WAITING,
+            note=note,
+            created_at=at,
+        )
+
+    events = [
+        event(Action.NEED_INFO, "Which region?"),
+        event(Action.RESUME, "EMEA"),
+        event(Action.NEED_INFO, "Which logo?"),
+    ]
+
+    assert open_question(events) == "Which logo?"
+    assert open_question([]) is None
+
+
+def test_opening_a_modal_is_refused_like_the_action_itself() -> None:
+    outsider = Actor(REP, frozenset())
+    support = Actor(MARKETER, frozenset({Role.SUPPORT}))
+
+    with pytest.raises(UserError, match="Only Marketing Support can deliver"):
+        check_may_begin(Action.DELIVER, waiting_request(), outsider)
+    with pytest.raises(UserError, match="Claim or start the request before delivering it"):
+        check_may_begin(Action.DELIVER, waiting_request(RequestStatus.OPEN), support)
+    check_may_begin(Action.DELIVER, waiting_request(), support)
+
+
+async def test_a_thread_reply_answers_only_in_the_intake_channel(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+) -> None:
+    request = await file_one(slack, fake_slack, configured)
+    assert request.id is not None
+    assert request.intake_ts is not None
+    async with configured.sessions() as session:
+        for user_id, action in ((MARKETER, Action.CLAIM), (MARKETER, Action.NEED_INFO)):
+            actor = await load_actor(session, team_id=TEAM_ID, user_id=user_id, is_admin=False)
+            await apply_action(
+                session,
+                team_id=TEAM_ID,
+                request_id=request.id,
+                action=action,
+                actor=actor,
+                now=configured.clock(),
+                note="Which region?",
+            )
+
+    async def answered(channel: str, user_id: str) -> SupportRequest | None:
+        assert request.intake_ts is not None
+        async with configured.sessions() as session:
+            return await request_answered_by_reply(
+                session,
+                team_id=TEAM_ID,
+                channel=channel,
+                thread_ts=request.intake_ts,
+                user_id=user_id,
+            )
+
+    found = await answered(INTAKE, REP)
+    assert found is not None
+    assert found.id == request.id
+    assert await answered(INTAKE, MARKETER) is None
+    assert await answered("COTHER", REP) is None

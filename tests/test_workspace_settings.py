@@ -8,7 +8,10 @@ from bot.core.deps import Deps
 from bot.core.models import Role
 from bot.workspace.roster import roles_of
 from bot.workspace.settings import load_settings
-from tests.conftest import (
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import ack_text
+from tests.support.slack_payloads import SlackSender, view_submission
+from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,
     DEMANDGEN_GROUP,
@@ -21,9 +24,6 @@ from tests.conftest import (
     TEAM_ID,
     configure,
 )
-from tests.fakeslack import FakeSlack
-from tests.helpers import ack_text
-from tests.slack_payloads import SlackSender, view_submission
 
 
 def settings_values(**overrides: object) -> dict:  # type: ignore[type-arg]

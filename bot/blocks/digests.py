@@ -7,14 +7,16 @@ from typing import Any
 from bot.blocks.common import Block, context, divider, fields_section, header, section
 from bot.core.models import Goal
 from bot.core.text import escape_and_truncate, format_money, truncate
+from bot.kpis.catalogue import METRICS, format_scored, format_value
 from bot.kpis.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
+from bot.kpis.durations import Durations
 from bot.kpis.feedback import THEMES
-from bot.kpis.goals import METRICS, format_scored, format_value
-from bot.kpis.metrics import Durations, RequestStats
 from bot.kpis.scorecard import Scorecard, format_attainment
+from bot.kpis.support import RequestStats
 from bot.requests.types import RequestType
-from bot.surveys.privacy import Aggregate, withheld_weeks_note
-from bot.surveys.runs import ACTIVITY_OPTIONS, HELP_OPTIONS
+from bot.surveys.gate import withheld_weeks_note
+from bot.surveys.privacy import Aggregate
+from bot.surveys.responses import ACTIVITY_OPTIONS, HELP_OPTIONS
 
 SPARK = "▁▂▃▄▅▆▇█"
 NO_DATA = "no data yet"
@@ -221,6 +223,13 @@ def build_demandgen_digest(digest: DemandGenDigest) -> tuple[str, list[Block]]:
         blocks.append(section(f"*Activities by pipeline contributed*\n{ranked}"))
     text = f"{title}: {format_money(sourced_cents(this))} marketing-sourced pipeline"
     return truncate(text, 3000), blocks[:50]
+
+
+def build_digest(digest: SupportDigest | DemandGenDigest) -> tuple[str, list[Block]]:
+    """Either weekly digest (see `bot.kpis.digests.digest_for`), as notification text and blocks."""
+    if isinstance(digest, SupportDigest):
+        return build_support_digest(digest)
+    return build_demandgen_digest(digest)
 
 
 def build_scorecard(scorecard: Scorecard) -> str:

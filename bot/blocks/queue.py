@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from bot.blocks.requests import (
     format_due,
     summary_line,
 )
+from bot.core.errors import UserError
 from bot.core.models import DeliveryRating, RequestStatus, SupportRequest
 from bot.core.text import (
     escape_and_truncate,
@@ -34,7 +36,7 @@ from bot.core.text import (
 )
 from bot.requests.deadlines import Promise
 from bot.requests.lifecycle import Action
-from bot.requests.queue import LOW_SCORE_REASONS, RATING_WINDOW
+from bot.requests.queue import LOW_SCORE_REASONS, RATING_WINDOW, parse_deliverable_url
 
 DELIVER_MODAL = "request_deliver_form"
 DECLINE_MODAL = "request_decline_form"
@@ -218,6 +220,91 @@ def selected_value(view: dict[str, Any], block_id: str) -> str | None:
     chosen = state_value(view, block_id).get("selected_option") or {}
     value = chosen.get("value")
     return str(value) if value else None
+
+
+# callback id -> the action its submission applies, and the field its refusals are shown on
+ACTION_MODALS: dict[str, tuple[Action, str]] = {
+    DELIVER_MODAL: (Action.DELIVER, FIELD_LINK),
+    DECLINE_MODAL: (Action.DECLINE, FIELD_NOTE),
+    REASSIGN_MODAL: (Action.REASSIGN, FIELD_ASSIGNEE),
+    NEED_INFO_MODAL: (Action.NEED_INFO, FIELD_QUESTION),
+    ANSWER_MODAL: (Action.RESUME, FIELD_ANSWER),
+}
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """A submitted action modal: what to do to which request, with the details it asked for."""
+
+    action: Action
+    field: str
+    request_id: int | None
+    note: str | None = None
+    new_assignee_id: str | None = None
+    deliverable_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingClick:
+    """A click on a rating button: `request:choice[:delivery event]`."""
+
+    request_id: int
+    choice: str
+    delivery_event_id: int | None
+
+
+def parse_rating_button(action: dict[str, Any]) -> RatingClick:
+    parts = str(action.get("value") or "").split(":")
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1]:
+        raise UserError("That button is out of date.")
+    delivery = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return RatingClick(int(parts[0]), parts[1], delivery)
+
+
+def parse_rating_score(action: dict[str, Any]) -> tuple[RatingClick, int]:
+    """A 1–5 rating click and its score."""
+    try:
+        click = parse_rating_button(action)
+    except UserError:
+        click = None
+    if click is None or not click.choice.isdigit():
+        raise UserError("That rating button is out of date.")
+    return click, int(click.choice)
+
+
+def _required(view: dict[str, Any], block_id: str, missing: str) -> str:
+    text = (text_value(view, block_id) or "").strip()
+    if not text:
+        raise UserError(missing, block_id)
+    return text
+
+
+def parse_action_modal(view: dict[str, Any]) -> ActionForm:
+    """Read any of the action modals; UserError on the field when something required is missing."""
+    action, field = ACTION_MODALS[str(view.get("callback_id"))]
+    request_id = parse_metadata(view).get("request_id")
+    form = ActionForm(action, field, request_id if isinstance(request_id, int) else None)
+    if action == Action.DELIVER:
+        link = parse_deliverable_url(text_value(view, FIELD_LINK), field=FIELD_LINK)
+        return ActionForm(
+            action, field, form.request_id, text_value(view, FIELD_NOTE), deliverable_url=link
+        )
+    if action == Action.DECLINE:
+        reason = _required(view, FIELD_NOTE, "Say why, so the requester knows what to do next.")
+        return ActionForm(action, field, form.request_id, reason)
+    if action == Action.REASSIGN:
+        target = selected_user(view, FIELD_ASSIGNEE)
+        if not target:
+            raise UserError("Pick who should take it.", FIELD_ASSIGNEE)
+        return ActionForm(
+            action, field, form.request_id, text_value(view, FIELD_NOTE), new_assignee_id=target
+        )
+    if action == Action.NEED_INFO:
+        question = _required(view, FIELD_QUESTION, "Write the question for the requester.")
+        return ActionForm(action, field, form.request_id, question)
+    return ActionForm(
+        action, field, form.request_id, _required(view, FIELD_ANSWER, "Write your answer.")
+    )
 
 
 def thread_line(action: Action, actor_id: str, request: SupportRequest, note: str | None) -> str:

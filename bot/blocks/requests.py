@@ -22,7 +22,6 @@ from bot.blocks.common import (
 )
 from bot.core.models import RequestStatus, SupportRequest
 from bot.core.text import (
-    RequestDraft,
     escape_and_truncate,
     escape_mrkdwn,
     format_money,
@@ -30,6 +29,7 @@ from bot.core.text import (
     slack_link,
     truncate,
 )
+from bot.requests.command import RequestDraft
 from bot.requests.filing import (
     ACCOUNT_MAX_CHARS,
     FIELD_ACCOUNT,

@@ -17,9 +17,10 @@ from bot.blocks.common import (
     section,
     state_value,
 )
+from bot.core.errors import UserError
 from bot.core.models import SupportRequest, SurveyKind, SurveyResponse, SurveyRun
 from bot.core.text import escape_mrkdwn, format_money, format_reference, truncate
-from bot.surveys.runs import (
+from bot.surveys.responses import (
     ACTIVITY_OPTIONS,
     FIELD_ACTIVITIES,
     FIELD_INFLUENCED_COUNT,
@@ -30,8 +31,8 @@ from bot.surveys.runs import (
     FIELD_SOURCED_VALUE,
     HELP_OPTIONS,
     PipelineForm,
-    RunSummary,
 )
+from bot.surveys.runs import RunSummary
 
 ACTION_SCORE = "survey_score"  # + _1 … _5
 ACTION_COMMENT = "survey_comment"
@@ -293,6 +294,22 @@ def run_metadata(view: dict[str, Any]) -> int | None:
         return None
     run_id = loaded.get("run_id") if isinstance(loaded, dict) else None
     return run_id if isinstance(run_id, int) else None
+
+
+def parse_survey_button(action: dict[str, Any]) -> tuple[int, str]:
+    """`run:choice` from a survey button (the run id, and the score or option clicked)."""
+    run_part, _, choice = str(action.get("value") or "").partition(":")
+    if not run_part.isdigit():
+        raise UserError("That button is out of date.")
+    return int(run_part), choice
+
+
+def parse_survey_score(action: dict[str, Any]) -> tuple[int, int]:
+    """A 1–5 click on the enablement question: the run id and the score."""
+    run_id, choice = parse_survey_button(action)
+    if not choice.isdigit():
+        raise UserError("That button is out of date.")
+    return run_id, int(choice)
 
 
 def build_survey_status(summaries: list[RunSummary], *, admin: bool) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -198,3 +200,28 @@ async def ping(engine: AsyncEngine) -> bool:
         logger.warning("database_ping_failed", exc_info=True)
         return False
     return True
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Whether a failure means the database is down, locked or unreachable (any backend),
+    looking through the chain of causes: SQLAlchemy's connection errors, and the plain
+    OSError or TimeoutError a driver lets through unwrapped while connecting (asyncpg's
+    refused or reset connection), recognised by being raised from inside SQLAlchemy."""
+    unavailable = (
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sa.exc.DisconnectionError,
+        sa.exc.TimeoutError,
+    )
+    sqlalchemy_dir = os.path.dirname(sa.__file__) + os.sep
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, unavailable):
+            return True
+        if isinstance(error, OSError | TimeoutError) and any(
+            frame.f_code.co_filename.startswith(sqlalchemy_dir)
+            for frame, _line in traceback.walk_tb(error.__traceback__)
+        ):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False

@@ -1,3 +1,8 @@
-"""The Excel workbook: the export period, its sheets, cells and charts, written with openpyxl's
-write-only mode.
+"""The Excel workbook, written with openpyxl's write-only mode.
+
+`workbook.build_workbook` is the entry point. `period` reads the dates an export covers;
+`plan` fixes its windows and holds the KPIs that `kpis` gathers; `reading` pages through the
+database; `sheets/` turns each sheet's rows into cell values (`cells`) laid out by `columns`;
+`writer` owns the book in a thread or process and writes each `table`; `charts` draws the
+weekly charts.
 """

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.calendar.windows import Window, quarter_of, quarter_window, week_window
 from bot.core.db import read_only
 from bot.core.models import (
     FeedbackAction,
@@ -17,25 +18,15 @@ from bot.core.models import (
     RequestStatus,
     SupportRequest,
 )
+from bot.kpis.coverage import Coverage, coverage
 from bot.kpis.feedback import recent_actions
 from bot.kpis.goals import goals_for
-from bot.kpis.metrics import (
-    Coverage,
-    PipelineStats,
-    RequestStats,
-    SatisfactionStats,
-    Window,
-    coverage,
-    delivered_on_time,
-    pipeline_stats,
-    quarter_of,
-    quarter_window,
-    request_stats,
-    satisfaction_stats,
-    week_window,
-)
+from bot.kpis.pipeline import PipelineStats, pipeline_stats
+from bot.kpis.satisfaction import SatisfactionStats, satisfaction_stats
 from bot.kpis.scorecard import DEFAULT_CAP, DEFAULT_WEIGHTS, Scorecard, Weighting, compute_scorecard
-from bot.surveys.privacy import Aggregate, effective_minimum, withheld_weeks_note
+from bot.kpis.support import RequestStats, delivered_on_time, request_stats
+from bot.surveys.gate import withheld_weeks_note
+from bot.surveys.privacy import Aggregate, effective_minimum
 from bot.surveys.satisfaction import window_satisfaction
 from bot.workspace.settings import WorkspaceSettings
 
@@ -326,3 +317,24 @@ async def scorecard_for(
             settings=settings,
             now=now,
         )
+
+
+async def digest_for(
+    session: AsyncSession,
+    *,
+    kind: str,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime,
+) -> SupportDigest | DemandGenDigest:
+    """The weekly digest of one kind (`DigestKind.SUPPORT` or `DigestKind.DEMAND_GEN`)."""
+    if kind == DigestKind.SUPPORT:
+        return await support_digest(
+            session, team_id=team_id, week_start=week_start, settings=settings, now=now
+        )
+    if kind == DigestKind.DEMAND_GEN:
+        return await demandgen_digest(
+            session, team_id=team_id, week_start=week_start, settings=settings, now=now
+        )
+    raise ValueError(f"unknown digest kind {kind!r}")

@@ -4,14 +4,14 @@ Bonus attainment = Σ weight × min(attainment, cap), where attainment = actual 
 The cap stops one runaway metric (a single huge deal) from paying for everything else, which
 is how well-aligned companies keep a 75/25 revenue/qualitative split meaningful.
 
-Pure: no session, no Slack, no clock. The caller gathers actuals (from bot.kpis.metrics, in the
-units bot.kpis.goals stores: money in cents, rates as fractions) and targets (from
+Pure: no session, no Slack, no clock. The caller gathers actuals (from bot.kpis.support, pipeline,
+coverage and satisfaction, in the units of bot.kpis.catalogue: money in cents, rates as fractions) and targets (from
 `bot.kpis.goals.targets_of(await goals_for(...))`), and says which actuals the anonymity rule
 withheld. A line that cannot be computed is kept, with a note saying why, and the total then
 counts only the lines that could be, flagged `complete=False`: a partial number shown as
 partial is more useful to a leader mid-quarter than no number at all.
 
-`campaign_effectiveness` is read from `lead_to_opportunity_rate` (its alias in bot.kpis.goals):
+`campaign_effectiveness` is read from `lead_to_opportunity_rate` (its alias in bot.kpis.catalogue):
 its attainment is conversion ÷ the conversion goal. An explicit `campaign_effectiveness`
 entry in `actuals` or `targets` wins over the alias, should a caller ever measure it apart.
 """
@@ -26,7 +26,8 @@ from typing import Final
 
 from bot.core.errors import UserError
 from bot.core.models import Function
-from bot.kpis.goals import METRICS, as_scored, canonical_metric, format_scored, quote_input
+from bot.core.text import quote_input
+from bot.kpis.catalogue import METRICS, as_scored, canonical_metric, format_scored
 
 __all__ = [
     "DEFAULT_CAP",

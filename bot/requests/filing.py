@@ -13,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import Counter, RequestStatus, RequestType, Role, SupportRequest
-from bot.core.text import RequestDraft, check_due_date, format_reference, parse_amount, storable
+from bot.core.text import format_reference, parse_amount, storable
+from bot.requests.command import RequestDraft
+from bot.requests.due_dates import check_due_date
 from bot.workspace.roster import roles_of
 from bot.workspace.settings import WorkspaceSettings
 

@@ -17,18 +17,19 @@ from bot.core.models import (
     DeliveryRating,
     RequestEvent,
     RequestStatus,
-    Role,
-    RosterMember,
     SupportRequest,
 )
 from bot.core.text import format_reference, storable
 from bot.requests.lifecycle import (
+    ALLOWED_FROM,
     OPEN_STATES,
     Action,
     Actor,
     RequestState,
     Transition,
+    check_permission,
     plan_transition,
+    refusal,
 )
 from bot.workspace.roster import roles_of
 
@@ -66,6 +67,24 @@ def state_of(request: SupportRequest) -> RequestState:
         requester_id=request.requester_id,
         assignee_id=request.assignee_id,
     )
+
+
+def check_may_begin(action: Action, request: SupportRequest, actor: Actor) -> None:
+    """Whether `actor` may start `action` on the request as it is now, before being asked for
+    its details (the deliver, decline, reassign and need-info modals); UserError saying why not.
+    """
+    state = state_of(request)
+    check_permission(action, state, actor)
+    if state.status not in ALLOWED_FROM[action]:
+        raise UserError(refusal(action, state))
+
+
+def parse_deliverable_url(text: str | None, *, field: str | None = None) -> str:
+    """The link a delivery points at: one web address, no spaces."""
+    link = (text or "").strip()
+    if not link.startswith(("https://", "http://")) or any(char.isspace() for char in link):
+        raise UserError("Paste a link that starts with https://", field)
+    return link
 
 
 async def apply_action(
@@ -212,15 +231,6 @@ async def open_queue(
         .limit(limit)
     )
     return list(result.all())
-
-
-async def support_member_ids(session: AsyncSession, *, team_id: str) -> set[str]:
-    result = await session.exec(
-        select(RosterMember.user_id).where(
-            RosterMember.team_id == team_id, col(RosterMember.role) == Role.SUPPORT
-        )
-    )
-    return set(result.all())
 
 
 async def latest_delivery_event(session: AsyncSession, *, request_id: int) -> RequestEvent | None:

@@ -1,18 +1,21 @@
-"""SLA escalations: which step is due for which request, each recorded once per request."""
+"""SLA escalations: which step is due for which request, each recorded once per request, and
+who is told what about it (the words are `bot.blocks.reminders`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.calendar.sla import EscalationStep, due_escalations
 from bot.core.claims import insert_once
 from bot.core.models import RequestEscalation, RequestEvent, RequestType, SupportRequest
 from bot.requests.lifecycle import OPEN_STATES, Action
 from bot.requests.queue import events_of, paused_intervals
+from bot.requests.sla import EscalationStep, due_escalations
 from bot.workspace.settings import WorkspaceSettings
 
 
@@ -21,6 +24,64 @@ class DueEscalation:
     request: SupportRequest
     step: EscalationStep
     cycle: int  # 1 + the number of reopens: a reopened request escalates afresh
+
+
+class ReminderKind(StrEnum):
+    UNCLAIMED = "unclaimed"  # to the intake channel: nobody has claimed it
+    ASSIGNEE_GONE = "assignee_gone"  # to the intake channel: its owner left the workspace
+    NUDGE = "nudge"  # to the assignee: 75% of the turnaround used
+    OVERDUE = "overdue"  # to the assignee: past due
+    OVERDUE_TO_LEAD = "overdue_to_lead"  # to each Marketing Support lead but the assignee
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message about one escalation, to one channel or person."""
+
+    channel: str
+    kind: ReminderKind
+    escalation: DueEscalation
+
+
+def assignee_to_check(escalation: DueEscalation) -> str | None:
+    """The owner whose presence in the workspace decides who is told (claimed steps only)."""
+    if escalation.step == EscalationStep.UNCLAIMED_4H:
+        return None
+    return escalation.request.assignee_id
+
+
+def superseded(escalation: DueEscalation, due: Sequence[DueEscalation]) -> bool:
+    """A 75% nudge found in the same run as the overdue step is not sent: the overdue
+    message says it all."""
+    return escalation.step == EscalationStep.NUDGE_75 and any(
+        other.step == EscalationStep.OVERDUE_100 and other.request.id == escalation.request.id
+        for other in due
+    )
+
+
+def reminders_for(
+    escalation: DueEscalation, settings: WorkspaceSettings, *, assignee_gone: bool = False
+) -> list[Reminder]:
+    """Who is told about an escalation step, in sending order.
+
+    Nobody owns it yet: the intake channel asks who can claim it. Its owner has left the
+    workspace: the intake channel is asked to reassign it. Otherwise the owner is nudged at
+    75%, and at 100% told it is overdue, together with every Marketing Support lead."""
+    step, assignee = escalation.step, escalation.request.assignee_id
+    intake = settings.intake_channel
+    if step == EscalationStep.UNCLAIMED_4H:
+        return [Reminder(intake, ReminderKind.UNCLAIMED, escalation)] if intake else []
+    if assignee is None:
+        return []
+    if assignee_gone:
+        return [Reminder(intake, ReminderKind.ASSIGNEE_GONE, escalation)] if intake else []
+    if step == EscalationStep.NUDGE_75:
+        return [Reminder(assignee, ReminderKind.NUDGE, escalation)]
+    return [Reminder(assignee, ReminderKind.OVERDUE, escalation)] + [
+        Reminder(lead, ReminderKind.OVERDUE_TO_LEAD, escalation)
+        for lead in settings.support_leads
+        if lead != assignee
+    ]
 
 
 def deadline_of(request: SupportRequest, settings: WorkspaceSettings) -> datetime:
@@ -111,10 +172,3 @@ async def claim_escalation(
     return await insert_once(
         session, RequestEscalation(request_id=request_id, step=step.value, cycle=cycle, sent_at=now)
     )
-
-
-async def escalation_count(session: AsyncSession, *, request_id: int) -> int:
-    result = await session.exec(
-        select(func.count()).where(RequestEscalation.request_id == request_id)
-    )
-    return int(result.one())

@@ -2,7 +2,7 @@
 through the one privacy gate, `bot.surveys.privacy.gate` (PRODUCT.md §2).
 
 Every figure made of enablement answers comes from here: the digest's week and 8-week trend
-(`bot.kpis.metrics.satisfaction_stats`), the scorecard's quarter (`bot.kpis.digests.quarter_satisfaction`),
+(`bot.kpis.satisfaction.satisfaction_stats`), the scorecard's quarter (`bot.kpis.digests.quarter_satisfaction`),
 the export's Summary, Weekly KPIs and Survey responses sheets. A figure over several weeks is
 therefore always made of the weeks shown on their own, and a withheld week's answers cannot be
 recovered by subtracting the shown weeks from it.
@@ -30,7 +30,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.windows import Window
 from bot.core.models import SurveyKind, SurveyResponse, SurveyRun
-from bot.surveys.privacy import Aggregate, Gated, GatedWeek, WeekAnswers, counts_can_be_shown, gate
+from bot.surveys.gate import Gated, GatedWeek, WeekAnswers, gate
+from bot.surveys.privacy import Aggregate, counts_can_be_shown
 
 __all__ = ["Satisfaction", "SurveyWeek", "weeks_satisfaction", "window_satisfaction"]
 

@@ -19,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.db import dialect_insert
 from bot.core.models import Role, RosterMember, SlackUser, Workspace
-from bot.workspace.settings import WorkspaceSettings, ensure_workspace, next_roster_generation
+from bot.workspace.installs import ensure_workspace
+from bot.workspace.settings import WorkspaceSettings, next_roster_generation
 
 
 def usergroup_roles(settings: WorkspaceSettings) -> dict[Role, str | None]:
@@ -149,8 +150,3 @@ async def store_slack_users(
         await connection.execute(statement)
     await session.commit()
     return len(rows)
-
-
-def is_admin(settings: WorkspaceSettings, *, user_id: str, slack_admin: bool) -> bool:
-    """Workspace admins and owners, plus anyone listed in the `admins` setting."""
-    return slack_admin or user_id in settings.admins

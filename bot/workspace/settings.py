@@ -15,8 +15,8 @@ by timing or by a flag in one process's memory:
   transaction and is dropped when no row matched (a newer sync or save exists).
 - Installed or not (`workspace.uninstalled_at`): an uninstall wins over every request that
   arrives or is still being handled after it. Requests only insert a missing row
-  (`ensure_workspace`, insert-or-ignore); only an install clears `uninstalled_at`
-  (`mark_installed`), and the uninstall is `UPDATE … WHERE uninstalled_at IS NULL`.
+  (`bot.workspace.installs.ensure_workspace`, insert-or-ignore); only an install clears
+  `uninstalled_at` (`mark_installed`), and the uninstall is `UPDATE … WHERE uninstalled_at IS NULL`.
 - Request state (`support_request`): only people move a request (`bot.requests.queue.apply_action`,
   conditional on the version read). Jobs never update it: reminders insert one
   `request_escalation` row per step (its primary key makes it once); retention blanks the
@@ -24,8 +24,9 @@ by timing or by a flag in one process's memory:
   re-checks against a reopen committed meanwhile, and a reopen writes none of those columns.
 - Survey runs and deliveries: the job opens a run insert-or-ignore and closes it with
   `UPDATE … WHERE status = 'open'`; the close wins over an answer, which checks the run is
-  open in the transaction that stores it (on SQLite that transaction holds the write lock;
-  on PostgreSQL it does not lock the run yet: `bot.surveys.runs._save_response`). DMs are claimed
+  open in the transaction that stores it, with the run's row locked (SQLite's write lock; on
+  PostgreSQL `SELECT … FOR UPDATE` in `bot.surveys.responses`), so an answer never lands in a
+  week already closed. DMs are claimed
   (`pending → sending` with a token) and recorded only while the claim holds, so a person's
   answer (`answered`, written unconditionally) is never turned back into `sent`, and a resend
   only reopens `failed` deliveries.
@@ -45,17 +46,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.calendar.periods import WeeklySchedule, parse_weekly_schedule
-from bot.calendar.sla import (
-    DEFAULT_SLA_BUSINESS_DAYS,
+from bot.calendar.business import (
     BusinessCalendar,
     parse_business_hours,
     parse_holidays,
     parse_workdays,
 )
-from bot.core.db import dialect_insert
+from bot.calendar.periods import WeeklySchedule, parse_weekly_schedule
 from bot.core.errors import UserError
-from bot.core.models import TeamSetting, Workspace
+from bot.core.models import Function, TeamSetting, Workspace
+from bot.kpis.scorecard import parse_weights
+from bot.requests.keywords import TYPE_KEYWORDS
+from bot.requests.sla import DEFAULT_SLA_BUSINESS_DAYS
 from bot.requests.types import RequestType
 
 logger = logging.getLogger(__name__)
@@ -121,9 +123,6 @@ class WorkspaceSettings(BaseModel):
 
     @model_validator(mode="after")
     def _weights_parse(self) -> WorkspaceSettings:
-        from bot.core.models import Function
-        from bot.kpis.scorecard import parse_weights
-
         for function, text in (
             (Function.DEMAND_GEN, self.demandgen_weights),
             (Function.SUPPORT, self.support_weights),
@@ -261,7 +260,7 @@ class WorkspaceSettings(BaseModel):
 
 
 def _user_value(parse: Callable[[str], T], text: str) -> T:
-    """Run a bot.calendar.sla parser, turning its UserError into the ValueError pydantic reports."""
+    """Run a bot.calendar.business parser, turning its UserError into the ValueError pydantic reports."""
     try:
         return parse(text)
     except UserError as error:
@@ -353,8 +352,6 @@ def parse_setting_value(key: str, text: str) -> Any:
 
 def _parse_sla_days(text: str) -> dict[str, int]:
     """`deal_deck=3, objection=1` (type names or /mktg keywords) -> {type value: days}."""
-    from bot.core.text import TYPE_KEYWORDS
-
     result: dict[str, int] = {}
     for part in text.replace(";", ",").split(","):
         if not part.strip():
@@ -370,106 +367,6 @@ def _parse_sla_days(text: str) -> dict[str, int]:
             )
         result[request_type.value] = int(days)
     return result
-
-
-async def _record_workspace(
-    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
-) -> None:
-    """Insert the workspace's row unless it exists (another process may insert it at once)."""
-    insert = dialect_insert(session)
-    connection = await session.connection()
-    await connection.execute(
-        insert(Workspace)
-        .values(team_id=team_id, enterprise_id=enterprise_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["team_id"])
-    )
-    if enterprise_id is not None:
-        # A row first written without its org (the CLI) learns it: the org's bot speaks for it.
-        await session.exec(
-            update(Workspace)
-            .where(col(Workspace.team_id) == team_id, col(Workspace.enterprise_id).is_(None))
-            .values(enterprise_id=enterprise_id)
-        )
-
-
-async def ensure_workspace(
-    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
-) -> None:
-    """Record a workspace the first time it is seen. Never marks it installed again: a request
-    still arriving after an uninstall must not undo it (only `mark_installed` does)."""
-    await _record_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
-    await session.commit()
-
-
-async def list_team_ids(session: AsyncSession, *, installed_only: bool = True) -> list[str]:
-    """Workspaces the scheduled jobs serve: every one seen, less those that uninstalled us."""
-    query = select(Workspace.team_id).order_by(Workspace.team_id)
-    if installed_only:
-        query = query.where(col(Workspace.uninstalled_at).is_(None))
-    result = await session.exec(query)
-    return list(result.all())
-
-
-async def workspace_enterprise(session: AsyncSession, team_id: str) -> str | None:
-    workspace = await session.get(Workspace, team_id)
-    return workspace.enterprise_id if workspace is not None else None
-
-
-async def mark_installed(
-    session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
-) -> None:
-    """An install or reinstall (OAuth, or a bot token Slack accepted at start-up): the
-    workspace is served again, its data intact. Requests call `ensure_workspace` instead."""
-    await _record_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
-    await session.exec(
-        update(Workspace).where(col(Workspace.team_id) == team_id).values(uninstalled_at=None)
-    )
-    await session.commit()
-
-
-async def mark_enterprise_installed(session: AsyncSession, *, enterprise_id: str) -> int:
-    """An org-wide (re)install: every workspace of the org already seen is served again."""
-    result = await session.exec(
-        update(Workspace)
-        .where(
-            col(Workspace.enterprise_id) == enterprise_id,
-            col(Workspace.uninstalled_at).is_not(None),
-        )
-        .values(uninstalled_at=None)
-    )
-    await session.commit()
-    return int(result.rowcount)
-
-
-async def mark_uninstalled(session: AsyncSession, *, team_id: str, now: datetime) -> bool:
-    """app_uninstalled: jobs stop serving the workspace; its data stays until retention.
-    False when it was not installed (unknown, or already uninstalled)."""
-    result = await session.exec(
-        update(Workspace)
-        .where(col(Workspace.team_id) == team_id, col(Workspace.uninstalled_at).is_(None))
-        .values(uninstalled_at=now)
-    )
-    await session.commit()
-    return int(result.rowcount) == 1
-
-
-async def mark_enterprise_uninstalled(
-    session: AsyncSession, *, enterprise_id: str, now: datetime
-) -> list[str]:
-    """An org-wide uninstall (its event names no workspace): every workspace of the org that
-    was served stops being served. Returns their team ids."""
-    result = await session.exec(
-        update(Workspace)
-        .where(
-            col(Workspace.enterprise_id) == enterprise_id,
-            col(Workspace.uninstalled_at).is_(None),
-        )
-        .values(uninstalled_at=now)
-        .returning(col(Workspace.team_id))
-    )
-    teams = [str(team_id) for team_id in result.scalars().all()]
-    await session.commit()
-    return teams
 
 
 async def next_roster_generation(session: AsyncSession, *, team_id: str) -> int | None:

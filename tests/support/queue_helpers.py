@@ -7,10 +7,10 @@ from typing import Any
 from bot.core.deps import Deps
 from bot.core.models import Role, SupportRequest
 from bot.workspace.roster import replace_role_members
-from tests.conftest import INTAKE, MARKETER, REP, TEAM_ID
-from tests.fakeslack import FakeSlack
-from tests.helpers import stored_requests
-from tests.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.fakeslack import FakeSlack
+from tests.support.helpers import stored_requests
+from tests.support.slack_payloads import SlackSender, block_actions, view_submission
+from tests.support.workspace import DEMANDGEN, INTAKE, MARKETER, REP, TEAM_ID
 
 MARKETER_TWO = "U0MKT2"
 BOTH_GROUPS = "U0BOTH"  # in Marketing Support and in Demand Gen
@@ -27,8 +27,6 @@ async def add_support_members(deps: Deps, fake_slack: FakeSlack) -> None:
             user_ids=[MARKETER, MARKETER_TWO, BOTH_GROUPS],
             now=deps.clock(),
         )
-        from tests.conftest import DEMANDGEN
-
         await replace_role_members(
             session,
             team_id=TEAM_ID,

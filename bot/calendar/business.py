@@ -1,23 +1,15 @@
-"""Turnaround (SLA) arithmetic for Marketing Support requests, in business time.
+"""The business calendar: when Marketing Support works, and arithmetic in business time.
 
-Marketing Support promises a turnaround per request type, counted in *business* days: a deck
-filed on Friday afternoon is not late on Saturday. So everything here counts only the
-workspace's business hours (default Mon–Fri 09:00–17:00 in the workspace time zone, minus a
-holiday list) and skips the time a request spent "waiting on requester" (the clock is not
-Marketing's while it waits on sales).
-
-From that we derive:
-
-* the default due date of a request (`BusinessCalendar.due_date_for`) and the exact moment
-  its SLA runs out (`BusinessCalendar.sla_deadline`);
-* how much of the SLA has been used (`sla_progress`) and which reminders are due
-  (`due_escalations`: a nudge at 75%, an overdue alert at 100%, and an "unclaimed" alert to the
-  intake channel after 4 business hours nobody picked it up).
+A workspace works certain weekdays, certain hours (default Mon–Fri 09:00–17:00 in its time
+zone), minus a holiday list. `BusinessCalendar` answers "is this business time?", "how much
+business time lies between these moments, outside these pauses?" and "when will N business
+days have passed?"; `merge_pauses` is the one definition of how "waiting on requester" time
+is taken out of a span; the `parse_*` functions read an admin's settings. What turnaround a
+request type gets and when reminders fire is the requests' business (`bot.requests.sla`).
 
 Conventions, chosen so callers cannot get them subtly wrong:
 
-* Everything is pure: no I/O and no clock; `now` is always an argument, so the reminder job
-  and the tests decide what time it is.
+* Everything is pure: no I/O and no clock; `now` is always an argument.
 * Datetimes passed in must be timezone-aware (a naive one raises `ValueError`: silently
   guessing a zone is how SLAs end up off by hours). Datetimes returned are in UTC.
 * Business time is the half-open window `[opening, closing)` of each business day, measured
@@ -34,48 +26,23 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.errors import UserError
-from bot.requests.types import RequestType
 
 __all__ = [
-    "DEFAULT_SLA_BUSINESS_DAYS",
-    "UNCLAIMED_ALERT_BUSINESS_SECONDS",
     "BusinessCalendar",
-    "EscalationStep",
     "Pause",
-    "SlaProgress",
-    "due_escalations",
+    "merge_pauses",
     "parse_business_hours",
     "parse_holidays",
     "parse_workdays",
-    "sla_progress",
+    "require_aware",
 ]
 
 Pause: TypeAlias = tuple[datetime, datetime | None]
 """A "waiting on requester" interval; `(since, None)` means it is still going on."""
-
-DEFAULT_SLA_BUSINESS_DAYS: dict[RequestType, int] = {
-    RequestType.OBJECTION_HELP: 1,
-    RequestType.COMPETITIVE_INTEL: 2,
-    RequestType.DEAL_DECK: 3,
-    RequestType.ROI_CASE: 5,
-    RequestType.CASE_STUDY: 10,
-    RequestType.CUSTOM_CONTENT: 5,
-    RequestType.EVENT_SUPPORT: 5,
-    RequestType.OTHER: 3,
-}
-"""Turnaround per request type in business days; workspaces may override these.
-
-Objection help blocks a live conversation, so it is fastest; a case study needs a customer's
-sign-off, so it is slowest.
-"""
-
-UNCLAIMED_ALERT_BUSINESS_SECONDS: Final = 4 * 3600
-"""How long a request may sit in the queue, in business seconds, before the channel is told."""
 
 _DEFAULT_WORKDAYS: Final = frozenset({0, 1, 2, 3, 4})
 _DEFAULT_START: Final = time(9, 0)
@@ -84,8 +51,9 @@ _ONE_SECOND: Final = timedelta(seconds=1)
 _ZERO: Final = timedelta(0)
 
 
-def _require_aware(moment: datetime, name: str) -> None:
-    """Refuse naive datetimes: which zone they mean is a guess, and a wrong guess moves SLAs."""
+def require_aware(moment: datetime, name: str) -> None:
+    """Refuse naive datetimes (`ValueError` naming `name`): which zone they mean is a guess,
+    and a wrong guess moves SLAs."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
 
@@ -188,22 +156,26 @@ class BusinessCalendar:
 
     def is_business_time(self, moment: datetime) -> bool:
         """Whether `moment` falls in business hours (opening inclusive, closing exclusive)."""
-        _require_aware(moment, "moment")
+        require_aware(moment, "moment")
         day = self._local_date(moment)
         if not self.is_business_day(day):
             return False
         opening, closing = self._window(day)
         return opening <= moment < closing
 
-    def _business_time_between(
+    def business_time_between(
         self, start: datetime, end: datetime, paused: Sequence[Pause] = ()
     ) -> timedelta:
-        """Exact (microsecond) business time in `[start, end)` outside the pauses."""
-        _require_aware(start, "start")
-        _require_aware(end, "end")
+        """Exact (microsecond) business time in `[start, end)` outside the pauses.
+
+        The timedelta behind `business_seconds_between`, for callers that compare against
+        thresholds and must not lose an exact 75% to float rounding.
+        """
+        require_aware(start, "start")
+        require_aware(end, "end")
         if end <= start:
             return _ZERO
-        gaps = _merge_pauses(paused, start, end)
+        gaps = merge_pauses(paused, start, end)
         total = _ZERO
         # A window lies within its own local date; one spare day each side costs nothing.
         first = self._local_date(start) - timedelta(days=1)
@@ -229,7 +201,7 @@ class BusinessCalendar:
         people flagging "waiting on requester" must not pause the clock twice). Returns 0 when
         `end <= start`.
         """
-        return _as_seconds(self._business_time_between(start, end, paused))
+        return _as_seconds(self.business_time_between(start, end, paused))
 
     # -- moving forward in business time ---------------------------------------------------
 
@@ -241,7 +213,7 @@ class BusinessCalendar:
         the answer is that closing time (not the next opening), so a one-day SLA filed at
         Monday's opening ends Monday evening and is due that day.
         """
-        _require_aware(start, "start")
+        require_aware(start, "start")
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"seconds must be finite and non-negative, got {seconds!r}")
         remaining = timedelta(seconds=seconds)
@@ -287,17 +259,23 @@ class BusinessCalendar:
         return self.add_business_days(filed_at, days)
 
 
-def _merge_pauses(
+def merge_pauses(
     paused: Sequence[Pause], start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """Pauses clipped to `[start, end)`, sorted and merged so overlaps count once."""
+    """Pauses clipped to `[start, end)`, sorted and merged so overlaps count once.
+
+    The one definition of how "waiting on requester" time is taken out of a span: a pause
+    still going on (`until` None) runs to `end`; a pause ending before it starts raises
+    `ValueError`. Used by the calendar itself and by the KPIs' business clock, so both
+    subtract exactly the same time.
+    """
     clipped: list[tuple[datetime, datetime]] = []
     for since, until in paused:
-        _require_aware(since, "pause start")
+        require_aware(since, "pause start")
         if until is None:
             until = end
         else:
-            _require_aware(until, "pause end")
+            require_aware(until, "pause end")
             if until < since:
                 raise ValueError(f"pause ends before it starts: {since!r} > {until!r}")
         lo, hi = max(since, start), min(until, end)
@@ -427,113 +405,3 @@ def parse_workdays(text: str) -> frozenset[int]:
     if not days:
         raise UserError(f"Pick at least one working day. {_WORKDAYS_HINT}")
     return frozenset(days)
-
-
-# --------------------------------------------------------------------------------------
-# Progress and escalations
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlaProgress:
-    """How much of a request's SLA has been used, in business seconds."""
-
-    elapsed_seconds: float
-    """Business seconds since filing, not counting "waiting on requester" time."""
-    budget_seconds: float
-    """Business seconds between filing and the deadline."""
-
-    @property
-    def fraction(self) -> float:
-        """Share of the budget used (1.0 = due now; above 1 = overdue).
-
-        A zero budget (a requester's due date that had already closed when they filed) counts
-        as fully used as soon as any business time passes, and unused until then.
-        """
-        if self.budget_seconds <= 0:
-            return 1.0 if self.elapsed_seconds > 0 else 0.0
-        return self.elapsed_seconds / self.budget_seconds
-
-
-def _progress(
-    calendar: BusinessCalendar,
-    filed_at: datetime,
-    deadline: datetime,
-    now: datetime,
-    paused: Sequence[Pause],
-) -> tuple[timedelta, timedelta]:
-    """Elapsed and budget as exact timedeltas, so thresholds can be compared without floats."""
-    _require_aware(now, "now")
-    budget = calendar._business_time_between(filed_at, deadline)
-    elapsed = calendar._business_time_between(filed_at, now, paused)
-    return elapsed, budget
-
-
-def sla_progress(
-    calendar: BusinessCalendar,
-    *,
-    filed_at: datetime,
-    deadline: datetime,
-    now: datetime,
-    paused: Sequence[Pause] = (),
-) -> SlaProgress:
-    """How far through its SLA a request is at `now`.
-
-    The budget is the business time from filing to the deadline, computed without pauses;
-    pauses are subtracted from the elapsed time instead. Pausing therefore stretches the
-    real-world finish line without anyone recomputing the deadline, and a pause that is still
-    open stops the clock at `now`.
-    """
-    elapsed, budget = _progress(calendar, filed_at, deadline, now, paused)
-    return SlaProgress(elapsed_seconds=_as_seconds(elapsed), budget_seconds=_as_seconds(budget))
-
-
-class EscalationStep(StrEnum):
-    """Reminders the reminder job sends, each at most once per request."""
-
-    NUDGE_75 = "nudge_75"
-    """75% of the SLA used: remind the assignee."""
-    OVERDUE_100 = "overdue_100"
-    """The SLA is used up: tell the assignee it is overdue."""
-    UNCLAIMED_4H = "unclaimed_4h"
-    """Nobody has claimed it for more than 4 business hours: tell the intake channel."""
-
-
-def due_escalations(
-    calendar: BusinessCalendar,
-    *,
-    filed_at: datetime,
-    deadline: datetime,
-    now: datetime,
-    claimed: bool,
-    paused: Sequence[Pause] = (),
-) -> list[EscalationStep]:
-    """Every escalation whose threshold has passed at `now`, in the order they fall due.
-
-    The caller records which steps it already sent and sends only new ones, so this returns
-    all passed steps rather than "the" current one: a job that missed a run still catches up,
-    and OVERDUE_100 always comes with NUDGE_75.
-
-    An unclaimed request only ever gets UNCLAIMED_4H (once more than 4 business hours have
-    passed since filing, pauses excluded): there is no assignee to nudge, and the intake
-    channel has already been told. A claimed one gets NUDGE_75 at 75% and OVERDUE_100 at 100%
-    of its SLA, both inclusive.
-    """
-    elapsed, budget = _progress(calendar, filed_at, deadline, now, paused)
-    if not claimed:
-        if elapsed > timedelta(seconds=UNCLAIMED_ALERT_BUSINESS_SECONDS):
-            return [EscalationStep.UNCLAIMED_4H]
-        return []
-    if budget <= _ZERO:
-        # Mirrors SlaProgress.fraction: a zero budget is used up by any business time at all.
-        used_75 = used_100 = elapsed > _ZERO
-    else:
-        # Integer timedelta arithmetic: exactly 75% must count as 75%, not 74.99999%.
-        used_75 = elapsed * 4 >= budget * 3
-        used_100 = elapsed >= budget
-    steps: list[EscalationStep] = []
-    if used_75:
-        steps.append(EscalationStep.NUDGE_75)
-    if used_100:
-        steps.append(EscalationStep.OVERDUE_100)
-    return steps

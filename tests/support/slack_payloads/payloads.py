@@ -1,151 +1,24 @@
-"""Signed Slack requests, built byte for byte the way Slack sends them.
-
-Why this exists: the bot's HTTP entry point (Bolt's request verification, body parsing,
-`ack()` timing, retries) is part of what we ship, so tests must exercise it with the same
-bytes Slack puts on the wire rather than by calling handler functions directly. Every builder
-here is modelled on a sample in ``tests/fixtures/slack/samples`` (named in each docstring), and
-`tests/test_fakeslack.py` checks the encodings against those samples byte for byte.
-
-Conventions shared with :mod:`tests.fakeslack`:
-
-* default IDs: team ``T0TEAM``, acting user ``U0REP``, channel ``C0GENERAL``, bot ``UBOT``;
-* the bot's DM with a user ``U…`` is ``dm_channel_id(user) == "D" + user`` in both modules,
-  so an ``app_home_opened`` event names the same channel the fake Web API hands out.
-"""
+"""What Slack POSTs to the app, built as Slack builds it: commands, actions, views, events."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
-import json
 import secrets
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-
-__all__ = [
-    "API_APP_ID",
-    "SIGNING_SECRET",
-    "UNSET_RESPONSE_URL",
-    "VERIFICATION_TOKEN",
-    "Response",
-    "SlackSender",
-    "app_home_opened",
-    "block_actions",
-    "dm_channel_id",
-    "event_callback",
-    "form_body",
-    "json_body",
-    "message_shortcut",
-    "sign",
-    "slack_json_dumps",
-    "slash_command",
-    "view_submission",
-]
-
-SIGNING_SECRET = "test-signing-secret"
-# The deprecated verification token Slack still puts in every payload; apps must not rely on it.
-VERIFICATION_TOKEN = "fake-verification-token"
-API_APP_ID = "A0ALIGNBOT"
-TEAM_DOMAIN = "alignbot-test"
-BOT_USER_ID = "UBOT"
-# When a test does not say where `respond()` should go, point it at a closed localhost port:
-# the app fails fast and loudly instead of reaching for hooks.slack.com.
-UNSET_RESPONSE_URL = "http://127.0.0.1:9/response_url/unset"
-# Slack's crawler identity; some frameworks log or branch on it.
-SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
-
-_counter = itertools.count(1)
-
-
-def _next() -> int:
-    return next(_counter)
-
-
-def dm_channel_id(user_id: str) -> str:
-    """The bot's DM channel with `user_id`.
-
-    Deterministic (and readable in failure output) so event payloads and the fake Web API agree
-    without sharing state: ``U0REP`` -> ``DU0REP``.
-    """
-    return f"D{user_id}"
-
-
-def _now_ts() -> str:
-    """A Slack-style ``seconds.micros`` timestamp string, unique within this process."""
-    return f"{int(time.time())}.{_next() % 1_000_000:06d}"
-
-
-def _trigger_id() -> str:
-    """A fresh trigger id in Slack's ``<n>.<n>.<hex>`` shape (request.slash_command.form.txt)."""
-    return f"{int(time.time() * 1000)}{_next():03d}.47445629121.{secrets.token_hex(16)}"
-
-
-def _unset_response_url() -> str:
-    """A unique placeholder response_url that fails fast if the app ever uses it."""
-    return f"{UNSET_RESPONSE_URL}/{_next()}"
-
-
-def slack_json_dumps(value: Any) -> str:
-    """JSON the way Slack's servers write it: compact, ASCII-only, with ``\\/`` escapes.
-
-    Slack is a PHP/Hack shop and its JSON escapes forward slashes and non-ASCII characters
-    (see error.chat.postMessage.invalid_blocks.json, "kept in Slack's wire form"). Parsers
-    handle it; code that greps raw bodies for URLs does not, which is exactly what tests
-    should catch. ``/`` only ever occurs inside JSON strings, so the replace is safe.
-    """
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
-
-
-# --------------------------------------------------------------------------- signing
-
-
-def sign(
-    body: bytes | str,
-    *,
-    secret: str = SIGNING_SECRET,
-    timestamp: int | None = None,
-) -> dict[str, str]:
-    """Headers Slack sends with `body`: timestamp, ``v0=`` HMAC-SHA256 signature, content type.
-
-    The signature covers ``v0:{timestamp}:{raw body}`` (request.signing_vector.json), so the
-    body must be sent exactly as signed. `timestamp` defaults to now; pass an old one to test
-    replay protection (Bolt rejects anything more than five minutes off).
-    """
-    raw = body.encode() if isinstance(body, str) else body
-    ts = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), b"v0:%d:" % ts + raw, hashlib.sha256).hexdigest()
-    content_type = (
-        "application/json" if raw.lstrip()[:1] == b"{" else "application/x-www-form-urlencoded"
-    )
-    return {
-        "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": content_type,
-    }
-
-
-# --------------------------------------------------------------------------- bodies
-
-
-def form_body(payload: Mapping[str, Any]) -> bytes:
-    """Interactivity body: ``payload=`` + URL-encoded JSON of the payload.
-
-    Encoded exactly like request.block_actions.form.txt / request.view_submission.form.txt
-    (``json.dumps`` defaults, ``urllib.parse.quote`` with ``/`` left bare); a test asserts the
-    samples round-trip byte for byte.
-    """
-    return ("payload=" + urllib.parse.quote(json.dumps(payload))).encode()
-
-
-def json_body(payload: Mapping[str, Any]) -> bytes:
-    """Events API body: the JSON document itself, in Slack's wire style (see slack_json_dumps)."""
-    return slack_json_dumps(payload).encode()
+from tests.support.slack_payloads.wire import (
+    API_APP_ID,
+    BOT_USER_ID,
+    TEAM_DOMAIN,
+    VERIFICATION_TOKEN,
+    dm_channel_id,
+    new_trigger_id,
+    next_number,
+    now_ts,
+    unset_response_url,
+)
 
 
 def slash_command(
@@ -193,8 +66,8 @@ def slash_command(
     fields += [
         ("api_app_id", API_APP_ID),
         ("is_enterprise_install", "true" if is_enterprise_install else "false"),
-        ("response_url", response_url or _unset_response_url()),
-        ("trigger_id", trigger_id or _trigger_id()),
+        ("response_url", response_url or unset_response_url()),
+        ("trigger_id", trigger_id or new_trigger_id()),
     ]
     return urllib.parse.urlencode(fields).encode()
 
@@ -253,7 +126,7 @@ def block_actions(
         state_entry.update(extra)
     elif action_type == "plain_text_input" and value is not None:
         state_entry["value"] = value
-    action["action_ts"] = _now_ts()
+    action["action_ts"] = now_ts()
 
     payload: dict[str, Any] = {
         "type": "block_actions",
@@ -269,7 +142,7 @@ def block_actions(
             "type": "view",
             "view_id": view.get("id", "V0000000000"),
         }
-        payload["trigger_id"] = trigger_id or _trigger_id()
+        payload["trigger_id"] = trigger_id or new_trigger_id()
         payload["team"] = _team(team_id)
         payload["enterprise"] = None
         payload["is_enterprise_install"] = False
@@ -280,7 +153,7 @@ def block_actions(
         payload["view"] = view_copy
     else:
         if message is None:
-            ts = message_ts or _now_ts()
+            ts = message_ts or now_ts()
             message = {
                 "user": BOT_USER_ID,
                 "type": "message",
@@ -298,14 +171,14 @@ def block_actions(
             "channel_id": channel_id,
             "is_ephemeral": False,
         }
-        payload["trigger_id"] = trigger_id or _trigger_id()
+        payload["trigger_id"] = trigger_id or new_trigger_id()
         payload["team"] = _team(team_id)
         payload["enterprise"] = None
         payload["is_enterprise_install"] = False
         payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
         payload["message"] = message
         payload["state"] = {"values": state_values}
-        payload["response_url"] = response_url or _unset_response_url()
+        payload["response_url"] = response_url or unset_response_url()
     payload["actions"] = [action]
     return payload
 
@@ -352,7 +225,7 @@ def view_submission(
     ``selected_option``, date pickers ``selected_date``, ...). When `blocks` is omitted,
     matching input blocks are synthesised so handlers that read labels still work.
     """
-    vid = view_id or f"V{_next():010d}"
+    vid = view_id or f"V{next_number():010d}"
     view: dict[str, Any] = {
         "id": vid,
         "team_id": team_id,
@@ -380,7 +253,7 @@ def view_submission(
         "user": _user(user_id, team_id, user_name),
         "api_app_id": API_APP_ID,
         "token": VERIFICATION_TOKEN,
-        "trigger_id": trigger_id or _trigger_id(),
+        "trigger_id": trigger_id or new_trigger_id(),
         "view": view,
         "response_urls": [],
         "is_enterprise_install": False,
@@ -409,15 +282,15 @@ def message_shortcut(
     return {
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
-        "action_ts": _now_ts(),
+        "action_ts": now_ts(),
         "team": _team(team_id),
         "user": _user(user_id, team_id, user_name),
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "is_enterprise_install": False,
         "enterprise": None,
         "callback_id": callback_id,
-        "trigger_id": trigger_id or _trigger_id(),
-        "response_url": response_url or _unset_response_url(),
+        "trigger_id": trigger_id or new_trigger_id(),
+        "response_url": response_url or unset_response_url(),
         "message_ts": message_ts,
         "message": {
             "client_msg_id": secrets.token_hex(16),
@@ -468,7 +341,7 @@ def event_callback(
         "api_app_id": API_APP_ID,
         "event": event,
         "type": "event_callback",
-        "event_id": event_id or f"Ev{_next():010d}",
+        "event_id": event_id or f"Ev{next_number():010d}",
         "event_time": event_time,
         "authorizations": [
             {
@@ -502,129 +375,8 @@ def app_home_opened(
         "user": user_id,
         "channel": dm_channel_id(user_id),
         "tab": tab,
-        "event_ts": _now_ts(),
+        "event_ts": now_ts(),
     }
     if view is not None:
         event["view"] = view
     return event_callback(event, team_id=team_id)
-
-
-# --------------------------------------------------------------------------- sender
-
-
-@dataclass
-class Response:
-    """What the app answered: status, raw body, parsed JSON (if it was JSON), seconds taken.
-
-    `elapsed` lets tests assert the three-second ``ack()`` budget Slack enforces.
-    """
-
-    status: int
-    body: str
-    json: Any | None
-    elapsed: float
-
-    @property
-    def message(self) -> dict[str, Any] | None:
-        """What Slack would show for this answer: the JSON object, or ``{"text": body}``.
-
-        Slack treats a non-JSON body answering a slash command as the message text, and
-        Bolt's ``ack("...")`` with only text sends exactly that (text/plain), so ``json`` is
-        None there; use this to read the reply either way.
-        """
-        if isinstance(self.json, dict):
-            return self.json
-        return {"text": self.body} if self.body else None
-
-
-class SlackSender:
-    """Sends signed requests to a running app over real HTTP (aiohttp.ClientSession).
-
-    Plays Slack's side of the Events API / interactivity / slash-command contract so the
-    app's whole HTTP stack (signature check, parsing, ack) is under test.
-    `response_url_factory` (e.g. ``fake.response_url``) is used for slash commands that do
-    not pass ``response_url`` explicitly, so ``respond()`` lands on the fake server.
-    """
-
-    def __init__(
-        self,
-        events_url: str,
-        *,
-        secret: str = SIGNING_SECRET,
-        response_url_factory: Callable[[str], str] | None = None,
-    ) -> None:
-        self.events_url = events_url
-        self.secret = secret
-        self.response_url_factory = response_url_factory
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> SlackSender:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    async def command(self, command: str, text: str = "", **kw: Any) -> Response:
-        """Build a slash command (see slash_command for keywords), sign it and POST it."""
-        if kw.get("response_url") is None and self.response_url_factory is not None:
-            kw["response_url"] = self.response_url_factory(f"command-{_next()}")
-        return await self._send_signed(slash_command(command, text, **kw))
-
-    async def action(self, payload: Mapping[str, Any]) -> Response:
-        """POST an interactivity payload (block_actions, ...) form-encoded, as Slack does."""
-        return await self._send_signed(form_body(payload))
-
-    async def submit(self, payload: Mapping[str, Any]) -> Response:
-        """POST a view_submission payload (form-encoded)."""
-        return await self._send_signed(form_body(payload))
-
-    async def shortcut(self, payload: Mapping[str, Any]) -> Response:
-        """POST a shortcut / message_action payload (form-encoded)."""
-        return await self._send_signed(form_body(payload))
-
-    async def event(
-        self,
-        payload: Mapping[str, Any],
-        *,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-    ) -> Response:
-        """POST an Events API payload as JSON; `retry_num` adds Slack's retry headers."""
-        extra: dict[str, str] = {}
-        if retry_num is not None:
-            extra["X-Slack-Retry-Num"] = str(retry_num)
-            extra["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
-        return await self._send_signed(json_body(payload), extra)
-
-    async def _send_signed(self, body: bytes, extra: Mapping[str, str] | None = None) -> Response:
-        headers = sign(body, secret=self.secret)
-        headers["User-Agent"] = SLACK_USER_AGENT
-        if extra:
-            headers.update(extra)
-        return await self.post_raw(body, headers)
-
-    async def post_raw(self, body: bytes, headers: dict[str, str]) -> Response:
-        """POST `body` with exactly `headers` (for bad-signature / stale-timestamp tests)."""
-        session = self._get_session()
-        started = time.perf_counter()
-        async with session.post(self.events_url, data=body, headers=headers) as resp:
-            text = await resp.text()
-            elapsed = time.perf_counter() - started
-            parsed: Any | None = None
-            if resp.content_type == "application/json" or text.lstrip()[:1] in ("{", "["):
-                try:
-                    parsed = json.loads(text)
-                except ValueError:
-                    parsed = None
-            return Response(status=resp.status, body=text, json=parsed, elapsed=elapsed)
-
-    async def close(self) -> None:
-        """Close the HTTP session (safe to call twice)."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None

@@ -1,0 +1,1 @@
+"""What tests share: the fake Slack, signed Slack requests, the test workspace, running alignbot."""
