@@ -59,3 +59,36 @@ def test_listeners_never_touch_the_database_directly() -> None:
     }
 
     assert {path: modules for path, modules in leaks.items() if modules} == {}
+
+
+def imported_test_modules(path: Path) -> set[str]:
+    """Every module `path` imports, with `from tests import test_x` and relative imports
+    spelled out in full (``tests.test_x``), so none of them slips past a prefix check."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = (
+                package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            )
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            modules.add(module)
+            modules.update(f"{module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def test_no_test_file_imports_another_test_module_or_conftest() -> None:
+    """What tests share lives in tests/support/: a test module or conftest.py is never
+    imported (pytest loads conftest itself; importing it twice runs it twice)."""
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(
+            module
+            for module in imported_test_modules(path)
+            if module == "tests.conftest" or module.startswith(("tests.test_", "tests.conftest."))
+        )
+        for path in (ROOT / "tests").rglob("*.py")
+    }
+
+    assert {path: modules for path, modules in leaks.items() if modules} == {}

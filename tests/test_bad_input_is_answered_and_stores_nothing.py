@@ -9,9 +9,10 @@ import pytest
 from bot.core.deps import Deps
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import ack_text, everything_sent, stored_requests
+from tests.support.queue_helpers import file_one
+from tests.support.requests import request_form_values
 from tests.support.slack_payloads import SlackSender, sign, slash_command, view_submission
-from tests.support.workspace import INTAKE
-from tests.test_filing_a_request import request_form_values
+from tests.support.workspace import INTAKE, REP
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,12 @@ async def test_bad_one_liners_are_answered_ephemerally_and_store_nothing(
     assert expected in ack_text(response)
     assert (response.json or {}).get("response_type", "ephemeral") == "ephemeral"
     assert await stored_requests(configured) == []
-    await fake_slack.assert_no_call("chat.postMessage")
+    # The answer is the ack; what must come after it: a good command, sent once it arrived.
+    later = await file_one(slack, fake_slack, configured, "deck Later Corp $5k Later pitch")
+    await fake_slack.assert_no_call(
+        "chat.postMessage", lambda c: c.response.get("ts") != later.intake_ts
+    )
+    assert [r.id for r in await stored_requests(configured)] == [later.id]
 
 
 async def test_ten_thousand_characters_are_stored_whole_and_shown_within_block_kit_limits(
@@ -123,8 +129,22 @@ async def test_modal_errors_come_back_on_the_field(
     assert response.json["response_action"] == "errors"
     assert expected in response.json["errors"][field]
     assert await stored_requests(configured) == []
+    # The errors are the ack; what must come after it: a good form, sent once it arrived.
+    await slack.submit(
+        view_submission(
+            "request_form", request_form_values(account="Later Corp"), view_id="V0LATER"
+        )
+    )
+    [confirmation] = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: c.params["channel"] == REP
+    )
+    assert "MS-1" in confirmation.params["text"]
+    [later] = await stored_requests(configured)
     await fake_slack.assert_no_call(
-        "chat.postMessage", lambda call: call.params["channel"] == INTAKE
+        "chat.postMessage",
+        lambda call: (
+            call.params["channel"] == INTAKE and call.response.get("ts") != later.intake_ts
+        ),
     )
 
 

@@ -34,10 +34,11 @@ from jobs.surveys import run_surveys
 from tests.support.fakeslack import Call, FakeSlack
 from tests.support.helpers import stored_requests
 from tests.support.queue_helpers import click, current, file_one
+from tests.support.requests import request_form_values
 from tests.support.slack_payloads import SlackSender
+from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import INTAKE, MARKETER, REP, TEST_DATABASE_URL, FixedClock
 from tests.support.workspace import wipe_postgres as _wipe_postgres
-from tests.test_weekly_surveys import sales_team, survey_dms
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -244,7 +245,6 @@ async def test_a_modal_submitted_during_the_outage_is_answered_and_not_filed(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, database_down: Outage
 ) -> None:
     from tests.support.slack_payloads import view_submission
-    from tests.test_filing_a_request import request_form_values
 
     await file_one(slack, fake_slack, configured)
     payload = view_submission("request_form", request_form_values(details="During outage"))

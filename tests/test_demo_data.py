@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections import Counter as Tally
 from collections import defaultdict
 from datetime import timedelta
@@ -46,8 +45,8 @@ from bot.demo.workspace import generate_demo
 from bot.kpis.digests import demandgen_digest, scorecard_for, support_digest
 from bot.requests.lifecycle import Action
 from bot.workspace.settings import load_settings
+from tests.support.process import ROOT, alignbot_command
 
-ROOT = Path(__file__).resolve().parent.parent
 TEAM = "TDEMO"
 FILLED_TABLES = (
     Workspace,
@@ -305,7 +304,7 @@ def test_the_demo_command_prints_both_digests_and_scorecards(tmp_path: Path) -> 
     env["PYTHONPATH"] = str(ROOT)
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--database", str(tmp_path / "demo.db")],
+        alignbot_command("demo", "--database", str(tmp_path / "demo.db")),
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -9,6 +9,7 @@ from bot.core.deps import Deps
 from bot.core.models import RequestStatus, RequestType
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import ack_text, block_texts, stored_requests
+from tests.support.requests import ONE_LINER, request_form_values
 from tests.support.slack_payloads import SlackSender, view_submission
 from tests.support.workspace import (
     DEMANDGEN,
@@ -19,32 +20,6 @@ from tests.support.workspace import (
     TEAM_ID,
     configure,
 )
-
-ONE_LINER = "deck Acme Corp $250k due 2026-12-04 Renewal pitch for the CFO"
-
-
-def request_form_values(
-    *,
-    request_type: str | None = "deal_deck",
-    account: str | None = "Acme Corp",
-    amount: str | None = "$250k",
-    due: str | None = "2026-12-04",
-    details: str | None = "Renewal pitch for the CFO",
-    crm_link: str | None = None,
-) -> dict:  # type: ignore[type-arg]
-    selected = (
-        {"text": {"type": "plain_text", "text": "x"}, "value": request_type}
-        if request_type
-        else None
-    )
-    return {
-        "type": {"value": {"type": "static_select", "selected_option": selected}},
-        "account": {"value": {"type": "plain_text_input", "value": account}},
-        "amount": {"value": {"type": "plain_text_input", "value": amount}},
-        "due": {"value": {"type": "datepicker", "selected_date": due}},
-        "details": {"value": {"type": "plain_text_input", "value": details}},
-        "crm_link": {"value": {"type": "url_text_input", "value": crm_link}},
-    }
 
 
 async def test_one_line_command_stores_the_request_and_posts_it_to_intake(

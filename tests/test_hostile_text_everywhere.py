@@ -20,6 +20,7 @@ from bot.core.deps import Deps
 from bot.core.models import FeedbackAction, Opportunity, RequestEvent, RequestStatus, SurveyResponse
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
+from tests.support.digests import FRIDAY_AFTER_FOUR, dm_file
 from tests.support.fakeslack import Call, FakeSlack, validate_blocks
 from tests.support.helpers import stored_requests
 from tests.support.queue_helpers import (
@@ -30,6 +31,8 @@ from tests.support.queue_helpers import (
     text_value,
     url_value,
 )
+from tests.support.ratings import delivered_request, press, reason_values
+from tests.support.requests import request_form_values
 from tests.support.slack_payloads import (
     SlackSender,
     app_home_opened,
@@ -37,9 +40,8 @@ from tests.support.slack_payloads import (
     event_callback,
     view_submission,
 )
+from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import ADMIN, GENERAL, INTAKE, MARKETER, REP, FixedClock, configure
-from tests.test_filing_a_request import request_form_values
-from tests.test_weekly_digests import FRIDAY_AFTER_FOUR, dm_file
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -172,26 +174,37 @@ def test_the_check_itself_finds_raw_pings_in_mrkdwn_and_skips_literal_text() -> 
 # --------------------------------------------------------------------------- filing
 
 
+# Each case with the answer it must get: filed or refused by response_url, the form opened,
+# or refused in the ack itself.
 @pytest.mark.parametrize(
-    "text",
+    ("text", "answer"),
     [
-        pytest.param(f'deck "Acme {PINGS[0]} {ODD[:40]}" $5k {HOSTILE}', id="quoted-account"),
-        pytest.param(f"deck account: Acme <!here> \u202eroC;  $5k due fri {HOSTILE}", id="label"),
-        pytest.param(f"roi Acme <@U123> Corp $1.2m {HOSTILE}", id="mention-in-account"),
-        pytest.param(f"deck Acme $5k {HUGE}", id="100k-details"),
-        pytest.param(f"deck {HOSTILE}", id="no-marker-opens-the-form"),
-        pytest.param(f"deck {HUGE}", id="100k-opens-the-form"),
-        pytest.param(f"{PINGS[0]} {ODD}", id="unknown-type"),
-        pytest.param(f"status {PINGS[1]}", id="status-of-a-ping"),
+        pytest.param(
+            f'deck "Acme {PINGS[0]} {ODD[:40]}" $5k {HOSTILE}', "response_url", id="quoted-account"
+        ),
+        pytest.param(
+            f"deck account: Acme <!here> \u202eroC;  $5k due fri {HOSTILE}",
+            "response_url",
+            id="label",
+        ),
+        pytest.param(
+            f"roi Acme <@U123> Corp $1.2m {HOSTILE}", "response_url", id="mention-in-account"
+        ),
+        pytest.param(f"deck Acme $5k {HUGE}", "response_url", id="100k-details"),
+        pytest.param(f"deck {HOSTILE}", "views.open", id="no-marker-opens-the-form"),
+        pytest.param(f"deck {HUGE}", "views.open", id="100k-opens-the-form"),
+        pytest.param(f"{PINGS[0]} {ODD}", "ack", id="unknown-type"),
+        pytest.param(f"status {PINGS[1]}", "ack", id="status-of-a-ping"),
         pytest.param(
             "deck Acme $5k <https://crm.example/x?a=1&amp;b=%3C!channel%3E|https://crm.example/x> "
             + HOSTILE,
+            "response_url",
             id="crm-link",
         ),
     ],
 )
 async def test_a_hostile_mktg_one_liner_is_filed_or_refused_and_echoed_inert(
-    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, text: str
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, text: str, answer: str
 ) -> None:
     response = await slack.command(
         "/mktg", text, user_id=REP, response_url=fake_slack.response_url("hostile")
@@ -202,11 +215,17 @@ async def test_a_hostile_mktg_one_liner_is_filed_or_refused_and_echoed_inert(
         shown = json.dumps(response.json) if response.json else response.body
         for ping in PINGS:
             assert ping not in shown
+    if answer == "ack":
+        assert response.json or response.body
+        # Nothing of its own comes after the ack: wait for a good command sent after it.
+        await file_one(slack, fake_slack, configured, "deck Later Corp $5k Later pitch")
+    else:
+        await fake_slack.wait_for(answer)  # its answer: the last thing the command does
     await fake_slack.assert_no_call("chat.postMessage", lambda c: "went wrong" in c.params["text"])
     for request in await stored_requests(configured):
         assert "\x00" not in (request.account or "") + (request.details or "")
         assert request.account is None or len(request.account) <= 150
-    assert_slack_saw_nothing_raw(fake_slack, expect_calls=False)
+    assert_slack_saw_nothing_raw(fake_slack)
 
 
 @pytest.mark.parametrize(
@@ -413,7 +432,6 @@ async def test_every_list_of_hostile_requests_is_inert(
 async def test_a_hostile_survey_comment_is_saved_bounded_and_shown_inert_in_the_digest(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock, comment: str
 ) -> None:
-    from tests.test_weekly_surveys import sales_team, survey_dms
 
     reps = {REP: "America/New_York", **{f"U0REP{i}": "America/New_York" for i in range(5)}}
     await sales_team(configured, fake_slack, reps)
@@ -628,7 +646,6 @@ async def test_the_export_of_hostile_text_from_every_field_keeps_it_all_as_text(
 async def test_a_hostile_low_rating_comment_is_stored_bounded_and_shown_inert(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, comment: str
 ) -> None:
-    from tests.test_delivery_ratings import delivered_request, press, reason_values
 
     request, dm = await delivered_request(slack, fake_slack, configured)
     await press(slack, fake_slack, request, dm, "rating_score_1", "1", tag="low")

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from bot.core.models import JobClaim
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
 from tests.support.fakeslack import FakeSlack
-from tests.support.process import ROOT, alignbot_async, bot_env, free_port
+from tests.support.process import ROOT, alignbot_async, bot_env, free_port, start_alignbot
 from tests.support.workspace import TEAM_ID, TEST_DATABASE_URL, configure
 
 TUESDAY = datetime(2026, 11, 24, 15, 7, tzinfo=UTC)
@@ -182,16 +181,7 @@ async def test_a_token_slack_refuses_stops_start_up_with_one_line(
 async def test_sigterm_while_idle_stops_at_once(tmp_path: Path, fake_slack: FakeSlack) -> None:
     port = free_port()
     env = bot_env(tmp_path, SLACK_API_URL=fake_slack.url, PORT=str(port), LOG_FORMAT="json")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await start_alignbot("run", env=env, cwd=tmp_path)
     assert process.stdout is not None
     while b"listening" not in (line := await asyncio.wait_for(process.stdout.readline(), 30)):
         assert line, "alignbot run exited before listening"

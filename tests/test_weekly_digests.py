@@ -24,6 +24,7 @@ from bot.surveys.runs import get_or_create_run
 from jobs.clients import SingleTokenClients
 from jobs.digests import post_digests
 from jobs.scheduler import run_now
+from tests.support.digests import FRIDAY_AFTER_FOUR, dm_file
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import block_texts
 from tests.support.queue_helpers import file_one
@@ -41,7 +42,6 @@ from tests.support.workspace import (
 
 SUPPORT_CHANNEL = GENERAL
 DG_CHANNEL = "C0DEMAND"
-FRIDAY_AFTER_FOUR = datetime(2026, 11, 27, 16, 5, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -367,31 +367,6 @@ CSV = (
     b'006X1,Big deal,Acme,"$120,000",Prospecting,2026-12-15,2026-11-20,Webinar\n'
     b"006X2,Bad row,Globex,-5,Prospecting,2026-12-15,2026-11-20,Web\n"
 )
-
-
-async def dm_file(
-    slack: SlackSender,
-    fake_slack: FakeSlack,
-    user: str,
-    name: str,
-    data: bytes,
-    file_id: str = "F0CSV",
-) -> None:
-    file = fake_slack.add_user_file(file_id, name, data, user=user)
-    await slack.event(
-        event_callback(
-            {
-                "type": "message",
-                "subtype": "file_share",
-                "channel": f"D{user}",
-                "channel_type": "im",
-                "user": user,
-                "text": "",
-                "ts": "1764000000.000500",
-                "files": [file],
-            }
-        )
-    )
 
 
 async def test_an_admin_dms_a_crm_export_and_gets_an_import_report(

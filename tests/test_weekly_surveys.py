@@ -13,56 +13,27 @@ from bot.app import make_client
 from bot.core.deps import Deps
 from bot.core.models import (
     DeliveryStatus,
-    Role,
     SurveyDelivery,
     SurveyKind,
     SurveyResponse,
     SurveyRun,
 )
-from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
+from bot.workspace.roster import SlackUserFacts, store_slack_users
 from jobs.surveys import run_surveys
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import ack_text, block_texts
 from tests.support.slack_payloads import SlackSender, block_actions, view_submission
-from tests.support.workspace import ADMIN, MARKETER, REP, TEAM_ID, FixedClock, configure
+from tests.support.surveys import sales_team, survey_dms
+from tests.support.workspace import ADMIN, MARKETER, REP, TEAM_ID, FixedClock
 
 REP_TOKYO = "U0TOKYO"
 REP_LA = "U0LA"
-
-
-async def sales_team(deps: Deps, fake_slack: FakeSlack, members: dict[str, str]) -> None:
-    """Sales reps with their time zones, as roster sync would have stored them."""
-    for user_id, tz in members.items():
-        fake_slack.add_user(user_id, name=user_id.lower(), tz=tz)
-    await configure(deps, sales_usergroup="S0SALES", admins=(ADMIN,))
-    async with deps.sessions() as session:
-        await replace_role_members(
-            session, team_id=TEAM_ID, role=Role.SALES, user_ids=list(members), now=deps.clock()
-        )
-        await store_slack_users(
-            session,
-            team_id=TEAM_ID,
-            users=[SlackUserFacts(user, tz, False, False) for user, tz in members.items()],
-            now=deps.clock(),
-        )
 
 
 async def run_job(deps: Deps, clock: FixedClock, when: datetime | None = None) -> None:
     if when is not None:
         clock.now = when
     await run_surveys(deps, make_client(deps), clock.now)
-
-
-def survey_dms(fake_slack: FakeSlack, user: str, kind: str | None = None) -> list:  # type: ignore[type-arg]
-    words = {"enablement": "enablement support", "pipeline": "new pipeline"}
-    return [
-        call
-        for call in fake_slack.calls_to("chat.postMessage")
-        if call.ok
-        and call.params.get("channel") == user
-        and "Weekly pulse" in str(call.params.get("text"))
-        and (kind is None or words[kind] in str(call.params.get("text")))
-    ]
 
 
 async def runs(deps: Deps) -> dict[SurveyKind, SurveyRun]:

@@ -78,24 +78,15 @@ class CallLog(SlackState):
         self,
         method: str,
         predicate: Callable[[Call], bool] | None = None,
-        *,
-        within: float = 0.0,
     ) -> None:
-        """Fail if a matching call has been received.
+        """Fail if a matching call has been received so far.
 
         Event-driven, no watching for a while: first wait (`wait_for`) for the call that must
-        come — the bot's answer, or the last thing it does — then assert here what must not
-        have come. Calls made before are checked too; narrow with `predicate` if needed. A
-        predicate that raises fails the test, as in `wait_for`.
-
-        `within` (seconds) is kept only for callers not yet converted: it keeps watching that
-        long, which proves nothing about a slow bot. Do not use it in new tests.
+        come — the bot's answer, or the last thing it does, or the answer to a later request
+        sent once this one was acked — then assert here what must not have come. Calls made
+        before are checked too; narrow with `predicate` if needed. A predicate that raises
+        fails the test, as in `wait_for`.
         """
-        if within > 0:
-            try:
-                await self.wait_for(method, predicate, timeout=within)
-            except AssertionError:
-                return
         found = [
             c for c in self.calls if c.method == method and (predicate is None or predicate(c))
         ]
