@@ -11,6 +11,7 @@ start from the same empty schema. Nothing here talks to anything but 127.0.0.1.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import os
@@ -18,7 +19,7 @@ import secrets
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,3 +202,17 @@ async def alignbot_server(
 @asynccontextmanager
 async def _sqlite_file(url: str) -> AsyncIterator[str]:
     yield url
+
+
+def run_counted(
+    main: Callable[[int, str | None], Awaitable[None]], description: str | None
+) -> None:
+    """The command line of the benchmarks that repeat one interaction: `--count` times, on
+    SQLite or on the PostgreSQL database `--database-url` names."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--database-url", help="e.g. postgresql://… (default: a temp SQLite file)")
+    arguments = parser.parse_args()
+    if arguments.count < 1:
+        parser.error("--count must be at least 1")
+    asyncio.run(main(arguments.count, arguments.database_url))

@@ -10,7 +10,6 @@ first and not counted. Usage: `.venv/bin/python bench/click_to_update.py [--coun
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -21,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import alignbot_server, backend_name, percentile
+from bench._harness import alignbot_server, backend_name, percentile, run_counted
 from tests.support.fakeslack import Call, FakeSlack
 from tests.support.slack_payloads import SlackSender, block_actions
 
@@ -180,10 +179,4 @@ async def main(count: int, database_url: str | None) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--database-url", help="e.g. postgresql://… (default: a temp SQLite file)")
-    arguments = parser.parse_args()
-    if arguments.count < 1:
-        parser.error("--count must be at least 1")
-    asyncio.run(main(arguments.count, arguments.database_url))
+    run_counted(main, __doc__)

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -360,8 +360,7 @@ async def _goals(deps: Deps, args: argparse.Namespace) -> None:
 async def _report(deps: Deps, args: argparse.Namespace) -> None:
     from bot.blocks.digests import build_digest, build_scorecard
     from bot.blocks.terminal import blocks_to_terminal, mrkdwn_to_terminal
-    from bot.core.models import Function
-    from bot.kpis.digests import DigestKind, digest_for, scorecard_for
+    from bot.kpis.digests import digests_for, scorecards_for
     from bot.kpis.goals import parse_quarter
 
     await upgrade(deps.engine)
@@ -375,27 +374,15 @@ async def _report(deps: Deps, args: argparse.Namespace) -> None:
                 if args.week
                 else period_of(deps.clock(), settings.zone).start
             )
-            for kind in DigestKind.ALL:
-                digest = await digest_for(
-                    session,
-                    kind=kind,
-                    team_id=team,
-                    week_start=week,
-                    settings=settings,
-                    now=deps.clock(),
-                )
+            for digest in await digests_for(
+                session, team_id=team, week_start=week, settings=settings, now=deps.clock()
+            ):
                 print(blocks_to_terminal(build_digest(digest)[1], ansi=ansi))
         else:
             quarter = parse_quarter(args.quarter, today=_today(deps, settings))
-            for function in (Function.DEMAND_GEN, Function.SUPPORT):
-                card = await scorecard_for(
-                    session,
-                    team_id=team,
-                    quarter=quarter,
-                    function=function,
-                    settings=settings,
-                    now=deps.clock(),
-                )
+            for card in await scorecards_for(
+                session, team_id=team, quarter=quarter, settings=settings, now=deps.clock()
+            ):
                 print(mrkdwn_to_terminal(build_scorecard(card), ansi=ansi))
                 print()
 
@@ -445,6 +432,21 @@ async def _demo(deps: Deps, args: argparse.Namespace) -> None:
     await _report(deps, args)
 
 
+# The one-shot commands, by name (`run` and `db` are `_main`'s own).
+COMMANDS: dict[str, Callable[[Deps, argparse.Namespace], Awaitable[None]]] = {
+    "config": _config,
+    "jobs": _jobs,
+    "retention": _retention,
+    "import": _import,
+    "quota": _quota,
+    "goals": _goals,
+    "digest": _report,
+    "scorecard": _report,
+    "export": _export,
+    "demo": _demo,
+}
+
+
 async def _main(settings: Settings, args: argparse.Namespace) -> None:
     deps = Deps.from_settings(settings)
     try:
@@ -456,24 +458,8 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
         elif args.command == "db":
             await upgrade(deps.engine)
             print("database is up to date")
-        elif args.command == "config":
-            await _config(deps, args)
-        elif args.command == "jobs":
-            await _jobs(deps, args)
-        elif args.command == "retention":
-            await _retention(deps, args)
-        elif args.command == "import":
-            await _import(deps, args)
-        elif args.command == "quota":
-            await _quota(deps, args)
-        elif args.command == "goals":
-            await _goals(deps, args)
-        elif args.command in ("digest", "scorecard"):
-            await _report(deps, args)
-        elif args.command == "export":
-            await _export(deps, args)
-        elif args.command == "demo":
-            await _demo(deps, args)
+        else:
+            await COMMANDS[args.command](deps, args)
     finally:
         await deps.engine.dispose()
 

@@ -19,7 +19,7 @@ from bot.workspace import access
 from bot.workspace.settings import save_settings
 from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
-from handlers.slack_io import actor_for
+from handlers.slack_io import actor_for, permitted
 from handlers.surveys import SurveyHandlers
 
 logger = logging.getLogger(__name__)
@@ -95,13 +95,13 @@ class AdminHandlers:
     async def _show_queue(
         self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        team_id, user_id = body["team_id"], body["user_id"]
-        actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if refused := access.may_see_queue(actor, settings):
-            await respond(text=refused.message, response_type="ephemeral")
+        if (
+            allowed := await permitted(self.deps, client, body, respond, access.may_see_queue)
+        ) is None:
             return
+        _actor, settings = allowed
         async with self.deps.sessions() as session:
-            requests = await open_queue(session, team_id=team_id)
+            requests = await open_queue(session, team_id=body["team_id"])
         await respond(
             text=build_queue(requests, now=self.deps.clock(), tz=settings.zone),
             response_type="ephemeral",

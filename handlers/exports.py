@@ -19,7 +19,7 @@ from bot.core.text import escape_mrkdwn
 from bot.export.period import ExportPeriod, parse_export_period
 from bot.export.workbook import ExportResult, build_workbook
 from bot.workspace import access
-from handlers.slack_io import actor_for
+from handlers.slack_io import permitted
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,12 @@ class ExportHandlers:
     async def export(
         self, words: list[str], body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        team_id, user_id = body["team_id"], body["user_id"]
-        actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if refused := access.may_export(actor, settings):
-            await respond(text=refused.message, response_type="ephemeral")
+        if (
+            allowed := await permitted(self.deps, client, body, respond, access.may_export)
+        ) is None:
             return
+        _actor, settings = allowed
+        team_id, user_id = body["team_id"], body["user_id"]
         today = self.deps.clock().astimezone(settings.zone).date()
         try:
             period = parse_export_period(

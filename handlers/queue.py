@@ -26,7 +26,7 @@ from bot.requests.queue import (
     load_actor,
 )
 from handlers.home import FROM_HOME, clicked_in_home, opened_from_home, refresh_home
-from handlers.slack_io import actor_for, answer_click, refresh_intake_post, tell
+from handlers.slack_io import actor_for, click_listener, refresh_intake_post, tell
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ async def announce(deps: Deps, client: AsyncWebClient, outcome: Outcome) -> None
         )
 
 
-async def apply_for_user(
+async def perform(
     deps: Deps,
     client: AsyncWebClient,
     *,
@@ -110,8 +110,11 @@ async def apply_for_user(
     note: str | None = None,
     new_assignee_id: str | None = None,
     deliverable_url: str | None = None,
+    announced: bool = True,
 ) -> Outcome:
-    """Apply one action for a Slack user (no announcing); UserError when refused."""
+    """Apply one action for a Slack user and announce it; UserError when refused.
+
+    A modal passes `announced=False`: it must ack Slack before anything else is said."""
     actor, _settings = await actor_for(deps, client, team_id=team_id, user_id=user_id)
     async with deps.sessions() as session:
         new_assignee = (
@@ -130,40 +133,15 @@ async def apply_for_user(
             new_assignee=new_assignee,
             deliverable_url=deliverable_url,
         )
-    return outcome
-
-
-async def perform(
-    deps: Deps,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    request_id: int,
-    action: Action,
-    note: str | None = None,
-    new_assignee_id: str | None = None,
-    deliverable_url: str | None = None,
-) -> Outcome:
-    """Apply one action for a Slack user and announce it; UserError when refused."""
-    outcome = await apply_for_user(
-        deps,
-        client,
-        team_id=team_id,
-        user_id=user_id,
-        request_id=request_id,
-        action=action,
-        note=note,
-        new_assignee_id=new_assignee_id,
-        deliverable_url=deliverable_url,
-    )
-    await announce(deps, client, outcome)
+    if announced:
+        await announce(deps, client, outcome)
     return outcome
 
 
 class QueueHandlers:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.open_answer = click_listener(self._answer_modal, opens_modal=True)
 
     async def _refresh_after_refusal(
         self, client: AsyncWebClient, team_id: str, request_id: int
@@ -184,21 +162,28 @@ class QueueHandlers:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
+        """Claim, Start, Cancel…: applied at once. Deliver, Decline, Reassign, Need info: checked
+        first, then a modal asks for the details (its submission refreshes what it changes)."""
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         request_id = request_id_of(action)
         if request_id is None:
             await tell(client, body, respond, "That button doesn't point at a request any more.")
             return
-        kind = DIRECT_ACTIONS[action["action_id"]]
+        direct = DIRECT_ACTIONS.get(action["action_id"])
         try:
+            if direct is None:
+                await self._ask_details(
+                    client, body, request_id, MODAL_ACTIONS[action["action_id"]]
+                )
+                return
             await perform(
                 self.deps,
                 client,
                 team_id=team_id,
                 user_id=user_id,
                 request_id=request_id,
-                action=kind,
+                action=direct,
             )
         except UserError as error:
             await tell(client, body, respond, error.message)
@@ -208,35 +193,15 @@ class QueueHandlers:
                 self.deps, client, team_id=team_id, user_id=user_id, view=body["view"]
             )
 
-    async def open_action_modal(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
+    async def _ask_details(
+        self, client: AsyncWebClient, body: dict[str, Any], request_id: int, kind: Action
     ) -> None:
-        """Deliver, Decline, Reassign, Need info: check first, then ask for the details."""
-        await ack()
+        """Open the action's modal, or UserError when the clicker may not begin it."""
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        request_id = request_id_of(action)
-        if request_id is None:
-            await tell(client, body, respond, "That button doesn't point at a request any more.")
-            return
-        kind = MODAL_ACTIONS[action["action_id"]]
         actor, _settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        try:
-            async with self.deps.sessions() as session:
-                request = await find_request(session, team_id=team_id, request_id=request_id)
-            check_may_begin(kind, request, actor)
-        except UserError as error:
-            await tell(client, body, respond, error.message)
-            await self._refresh_after_refusal(client, team_id, request_id)
-            if clicked_in_home(body):
-                await refresh_home(
-                    self.deps, client, team_id=team_id, user_id=user_id, view=body["view"]
-                )
-            return
+        async with self.deps.sessions() as session:
+            request = await find_request(session, team_id=team_id, request_id=request_id)
+        check_may_begin(kind, request, actor)
         origin = FROM_HOME if clicked_in_home(body) else {}
         await client.views_open(
             trigger_id=body["trigger_id"], view=MODAL_BUILDERS[kind](request, **origin)
@@ -251,7 +216,7 @@ class QueueHandlers:
             form = blocks.parse_action_modal(view)
             if form.request_id is None:
                 raise UserError("This form lost its request; close it and click again.")
-            outcome = await apply_for_user(
+            outcome = await perform(
                 self.deps,
                 client,
                 team_id=body["team"]["id"],
@@ -261,6 +226,7 @@ class QueueHandlers:
                 note=form.note,
                 new_assignee_id=form.new_assignee_id,
                 deliverable_url=form.deliverable_url,
+                announced=False,
             )
         except UserError as error:
             await ack(response_action="errors", errors={error.field or field: error.message})
@@ -271,19 +237,6 @@ class QueueHandlers:
             await refresh_home(
                 self.deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"]
             )
-
-    async def open_answer(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        view = await answer_click(client, body, respond, self._answer_modal(body, action))
-        if view is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _answer_modal(self, body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         request_id = request_id_of(action)
@@ -333,8 +286,7 @@ class QueueHandlers:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     handlers = QueueHandlers(deps)
-    app.action(re.compile(f"^({'|'.join(DIRECT_ACTIONS)})$"))(handlers.click)
-    app.action(re.compile(f"^({'|'.join(MODAL_ACTIONS)})$"))(handlers.open_action_modal)
+    app.action(re.compile(f"^({'|'.join([*DIRECT_ACTIONS, *MODAL_ACTIONS])})$"))(handlers.click)
     app.action(blocks.ACTION_ANSWER)(handlers.open_answer)
     for callback_id in blocks.ACTION_MODALS:
         app.view(callback_id)(handlers.submit)

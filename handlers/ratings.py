@@ -12,12 +12,13 @@ from bot.blocks import queue as blocks
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.requests.queue import find_request, latest_delivery_event, rate_delivery
-from handlers.slack_io import answer_click
+from handlers.slack_io import answer_click, click_listener
 
 
 class RatingHandlers:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.helped = click_listener(self._helped)
 
     async def _rate(
         self, body: dict[str, Any], request_id: int, **answer: Any
@@ -76,19 +77,6 @@ class RatingHandlers:
             "channel": str(container.get("channel_id") or ""),
             "ts": str(container.get("message_ts") or ""),
         }
-
-    async def helped(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        shown = await answer_click(client, body, respond, self._helped(body, action))
-        if shown is not None:
-            await respond(text=shown[0], blocks=shown[1], replace_original=True)
 
     async def _helped(
         self, body: dict[str, Any], action: dict[str, Any]

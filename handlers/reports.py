@@ -15,9 +15,8 @@ from bot.blocks.digests import build_digest, build_scorecard
 from bot.calendar.periods import period_of
 from bot.core.deps import Deps
 from bot.core.errors import UserError
-from bot.core.models import Function
 from bot.core.text import escape_mrkdwn, unescape_slack
-from bot.kpis.digests import DigestKind, digest_for, scorecard_for
+from bot.kpis.digests import DigestKind, digests_for, scorecards_for
 from bot.kpis.feedback import record_action
 from bot.kpis.goals import goals_for, parse_quarter, set_goal
 from bot.requests.lifecycle import Actor
@@ -86,19 +85,18 @@ class ReportHandlers:
         blocks: list[Block] = []
         texts: list[str] = []
         async with self.deps.sessions() as session:
-            for kind in kinds:
-                text, part = build_digest(
-                    await digest_for(
-                        session,
-                        kind=kind,
-                        team_id=team_id,
-                        week_start=week,
-                        settings=settings,
-                        now=self.deps.clock(),
-                    )
-                )
-                texts.append(text)
-                blocks.extend(part)
+            digests = await digests_for(
+                session,
+                kinds=kinds,
+                team_id=team_id,
+                week_start=week,
+                settings=settings,
+                now=self.deps.clock(),
+            )
+        for digest in digests:
+            text, part = build_digest(digest)
+            texts.append(text)
+            blocks.extend(part)
         await respond(text="\n".join(texts), blocks=blocks[:50], response_type="ephemeral")
 
     async def _scorecard(
@@ -112,18 +110,11 @@ class ReportHandlers:
         access.require(access.may_read_scorecards(actor, settings))
         today = self.deps.clock().astimezone(settings.zone).date()
         quarter = parse_quarter(" ".join(words) or None, today=today)
-        parts = []
         async with self.deps.sessions() as session:
-            for function in (Function.DEMAND_GEN, Function.SUPPORT):
-                card = await scorecard_for(
-                    session,
-                    team_id=team_id,
-                    quarter=quarter,
-                    function=function,
-                    settings=settings,
-                    now=self.deps.clock(),
-                )
-                parts.append(build_scorecard(card))
+            cards = await scorecards_for(
+                session, team_id=team_id, quarter=quarter, settings=settings, now=self.deps.clock()
+            )
+        parts = [build_scorecard(card) for card in cards]
         await respond(text="\n\n".join(parts), response_type="ephemeral")
 
     async def _open_goals(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 300
 
 T = TypeVar("T")
+
+# A button's work: from the click's body and action to what the listener shows.
+ClickWork = Callable[[dict[str, Any], dict[str, Any]], Awaitable[T]]
+Listener = Callable[..., Awaitable[None]]
+Rule = Callable[[Actor, WorkspaceSettings], UserError | None]
 
 
 async def is_slack_admin(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str) -> bool:
@@ -97,6 +102,43 @@ async def answer_click(
     except UserError as error:
         await tell(client, body, respond, error.message)
         return None
+
+
+def click_listener(work: ClickWork[Any], *, opens_modal: bool = False) -> Listener:
+    """A Bolt listener for a button: ack, do its work, then open the modal it built or, by
+    default, put the (text, blocks) it built in place of the message clicked."""
+
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        shown = await answer_click(client, body, respond, work(body, action))
+        if shown is None:
+            return
+        if opens_modal:
+            await client.views_open(trigger_id=body["trigger_id"], view=shown)
+        else:
+            await respond(text=shown[0], blocks=shown[1], replace_original=True)
+
+    return listener
+
+
+async def permitted(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond, rule: Rule
+) -> tuple[Actor, WorkspaceSettings] | None:
+    """The slash-command user and their workspace's settings, or None once `rule` refused them
+    and they have been told why."""
+    actor, settings = await actor_for(
+        deps, client, team_id=body["team_id"], user_id=body["user_id"]
+    )
+    if refused := rule(actor, settings):
+        await respond(text=refused.message, response_type="ephemeral")
+        return None
+    return actor, settings
 
 
 async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: SupportRequest) -> None:

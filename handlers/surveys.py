@@ -25,7 +25,7 @@ from bot.surveys.responses import (
 from bot.surveys.runs import check_open, find_run, open_runs, summarise_run
 from bot.workspace import access
 from bot.workspace.settings import load_settings
-from handlers.slack_io import actor_for, answer_click
+from handlers.slack_io import click_listener, permitted
 
 logger = logging.getLogger(__name__)
 
@@ -33,20 +33,11 @@ logger = logging.getLogger(__name__)
 class SurveyHandlers:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-
-    async def score(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        """A 1–5 click: saved at once (last click wins), the DM shows what was recorded."""
-        await ack()
-        shown = await answer_click(client, body, respond, self._score(body, action))
-        if shown is not None:
-            await respond(text=shown[0], blocks=shown[1], replace_original=True)
+        # A 1–5 click is saved at once (last click wins); the DM shows what was recorded.
+        self.score = click_listener(self._score)
+        self.open_comment = click_listener(self._enablement_modal, opens_modal=True)
+        self.open_pipeline = click_listener(self._pipeline_modal, opens_modal=True)
+        self.no_new_pipeline = click_listener(self._no_new_pipeline)
 
     async def _score(
         self, body: dict[str, Any], action: dict[str, Any]
@@ -67,19 +58,6 @@ class SurveyHandlers:
         return blocks.build_enablement_dm(
             run, minimum=effective_minimum(settings.survey_min_respondents), response=response
         )
-
-    async def open_comment(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        view = await answer_click(client, body, respond, self._enablement_modal(body, action))
-        if view is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _enablement_modal(
         self, body: dict[str, Any], action: dict[str, Any]
@@ -121,19 +99,6 @@ class SurveyHandlers:
             return
         await ack()
 
-    async def open_pipeline(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        view = await answer_click(client, body, respond, self._pipeline_modal(body, action))
-        if view is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-
     async def _pipeline_modal(self, body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         run_id, _choice = blocks.parse_survey_button(action)
         team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -144,19 +109,6 @@ class SurveyHandlers:
             response = await response_of(session, run_id=run_id, user_id=user_id)
             recent = await recent_deliveries_for(session, team_id=team_id, user_id=user_id, now=now)
         return blocks.build_pipeline_modal(run, response, recent)
-
-    async def no_new_pipeline(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        shown = await answer_click(client, body, respond, self._no_new_pipeline(body, action))
-        if shown is not None:
-            await respond(text=shown[0], blocks=shown[1], replace_original=True)
 
     async def _no_new_pipeline(
         self, body: dict[str, Any], action: dict[str, Any]
@@ -213,11 +165,14 @@ class SurveyHandlers:
         self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, *, send: bool
     ) -> None:
         """`/align survey [send]`, called by the /align command handler."""
-        team_id, user_id = body["team_id"], body["user_id"]
-        actor, settings = await actor_for(self.deps, client, team_id=team_id, user_id=user_id)
-        if refused := access.may_see_survey_status(actor, settings):
-            await respond(text=refused.message, response_type="ephemeral")
+        team_id = body["team_id"]
+        if (
+            allowed := await permitted(
+                self.deps, client, body, respond, access.may_see_survey_status
+            )
+        ) is None:
             return
+        actor, settings = allowed
         now = self.deps.clock()
         if send:
             if refused := access.may_resend_surveys(actor, settings):

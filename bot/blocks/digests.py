@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.blocks.common import Block, context, divider, fields_section, header, section
 from bot.core.models import Goal
 from bot.core.text import escape_and_truncate, format_money, truncate
@@ -255,26 +253,3 @@ def build_scorecard(scorecard: Scorecard) -> str:
         + ("" if scorecard.complete else " _(incomplete: see the notes above)_")
     )
     return truncate("\n".join(lines), 3000)
-
-
-def blocks_to_text(blocks: list[Block]) -> str:
-    """The digest as plain text, for the terminal (`alignbot demo`)."""
-    out: list[str] = []
-
-    def text_of(part: dict[str, Any]) -> str:
-        return str(part.get("text", ""))
-
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            out.append(f"\n== {text_of(block['text'])} ==")
-        elif kind == "section":
-            if "text" in block:
-                out.append(text_of(block["text"]))
-            for field in block.get("fields", []):
-                out.append("  " + text_of(field).replace("\n", ": ", 1))
-        elif kind == "context":
-            out.append("  " + " ".join(text_of(element) for element in block.get("elements", [])))
-        elif kind == "divider":
-            out.append("-" * 40)
-    return "\n".join(out).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -90,54 +90,51 @@ def _heading(request: SupportRequest) -> Block:
     return section(f"*{format_reference(request.number)}* {summary_line(request)}")
 
 
-def build_deliver_modal(request: SupportRequest, **metadata: str) -> dict[str, Any]:
-    blocks = [
-        _heading(request),
-        input_block(
-            FIELD_LINK,
-            "Link to the deliverable",
-            {"type": "url_text_input", "action_id": "value"},
-        ),
-        input_block(
-            FIELD_NOTE,
-            "Note for the requester",
-            _text_input(multiline=True, placeholder="What's in it, how to use it"),
-            optional=True,
-        ),
-    ]
+def _request_modal(
+    request: SupportRequest,
+    callback_id: str,
+    title: str,
+    submit: str,
+    inputs: list[Block],
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    """A modal about one request: its heading over `inputs`, the request in its metadata."""
     return modal(
-        DELIVER_MODAL,
-        "Deliver",
-        blocks,
-        submit="Deliver",
+        callback_id,
+        title,
+        [_heading(request), *inputs],
+        submit=submit,
         private_metadata=_metadata(request.id or 0, **metadata),
     )
+
+
+def build_deliver_modal(request: SupportRequest, **metadata: str) -> dict[str, Any]:
+    link = input_block(
+        FIELD_LINK, "Link to the deliverable", {"type": "url_text_input", "action_id": "value"}
+    )
+    note = input_block(
+        FIELD_NOTE,
+        "Note for the requester",
+        _text_input(multiline=True, placeholder="What's in it, how to use it"),
+        optional=True,
+    )
+    return _request_modal(request, DELIVER_MODAL, "Deliver", "Deliver", [link, note], metadata)
 
 
 def build_decline_modal(request: SupportRequest, **metadata: str) -> dict[str, Any]:
-    blocks = [
-        _heading(request),
-        input_block(
-            FIELD_NOTE,
-            "Why are you declining it?",
-            _text_input(multiline=True, placeholder="The requester sees this"),
-        ),
-    ]
-    return modal(
-        DECLINE_MODAL,
-        "Decline",
-        blocks,
-        submit="Decline",
-        private_metadata=_metadata(request.id or 0, **metadata),
+    why = input_block(
+        FIELD_NOTE,
+        "Why are you declining it?",
+        _text_input(multiline=True, placeholder="The requester sees this"),
     )
+    return _request_modal(request, DECLINE_MODAL, "Decline", "Decline", [why], metadata)
 
 
 def build_reassign_modal(request: SupportRequest, **metadata: str) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "users_select", "action_id": "value"}
     if request.assignee_id:
         element["initial_user"] = request.assignee_id
-    blocks = [
-        _heading(request),
+    inputs = [
         input_block(
             FIELD_ASSIGNEE,
             "Who should take it?",
@@ -146,42 +143,27 @@ def build_reassign_modal(request: SupportRequest, **metadata: str) -> dict[str, 
         ),
         input_block(FIELD_NOTE, "Note", _text_input(multiline=True), optional=True),
     ]
-    return modal(
-        REASSIGN_MODAL,
-        "Reassign",
-        blocks,
-        submit="Reassign",
-        private_metadata=_metadata(request.id or 0, **metadata),
-    )
+    return _request_modal(request, REASSIGN_MODAL, "Reassign", "Reassign", inputs, metadata)
 
 
 def build_need_info_modal(request: SupportRequest, **metadata: str) -> dict[str, Any]:
-    blocks = [
-        _heading(request),
-        input_block(
-            FIELD_QUESTION,
-            "What do you need from the requester?",
-            _text_input(multiline=True),
-            hint="Posted in the request's thread and sent to them; the SLA clock pauses until they answer.",
-        ),
-    ]
-    return modal(
-        NEED_INFO_MODAL,
-        "Ask the requester",
-        blocks,
-        submit="Ask",
-        private_metadata=_metadata(request.id or 0, **metadata),
+    question = input_block(
+        FIELD_QUESTION,
+        "What do you need from the requester?",
+        _text_input(multiline=True),
+        hint="Posted in the request's thread and sent to them; the SLA clock pauses until they answer.",
+    )
+    return _request_modal(
+        request, NEED_INFO_MODAL, "Ask the requester", "Ask", [question], metadata
     )
 
 
 def build_answer_modal(request: SupportRequest, question: str | None) -> dict[str, Any]:
-    blocks: list[Block] = [_heading(request)]
+    inputs: list[Block] = []
     if question:
-        blocks.append(section(f"*Question:* {escape_and_truncate(question, 2500)}"))
-    blocks.append(input_block(FIELD_ANSWER, "Your answer", _text_input(multiline=True)))
-    return modal(
-        ANSWER_MODAL, "Answer", blocks, submit="Send", private_metadata=_metadata(request.id or 0)
-    )
+        inputs.append(section(f"*Question:* {escape_and_truncate(question, 2500)}"))
+    inputs.append(input_block(FIELD_ANSWER, "Your answer", _text_input(multiline=True)))
+    return _request_modal(request, ANSWER_MODAL, "Answer", "Send", inputs, {})
 
 
 def build_low_score_modal(request_id: int, score: int, **metadata: str) -> dict[str, Any]:

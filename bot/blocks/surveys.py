@@ -210,43 +210,38 @@ def build_pipeline_modal(
     initial = [o for o in options if o["value"] in chosen]
     if initial:
         activity_element["initial_options"] = initial
-    blocks = [
-        context(NAMED_NOTE),
-        _number_input(
-            FIELD_NEW_COUNT,
-            "New opportunities this week",
-            initial_count(r.opportunities if r else None),
-            "3",
-        ),
-        _number_input(
-            FIELD_NEW_VALUE,
-            "Their total value",
-            initial_money(r.pipeline_cents if r else None),
-            "$250k",
-        ),
-        _number_input(
+    # Each figure's field, label, the response's column, how a stored value is shown, example.
+    figures = (
+        (FIELD_NEW_COUNT, "New opportunities this week", "opportunities", initial_count, "3"),
+        (FIELD_NEW_VALUE, "Their total value", "pipeline_cents", initial_money, "$250k"),
+        (
             FIELD_SOURCED_COUNT,
             "Of which marketing-sourced (count)",
-            initial_count(r.sourced_count if r else None),
+            "sourced_count",
+            initial_count,
             "1",
         ),
-        _number_input(
-            FIELD_SOURCED_VALUE,
-            "Marketing-sourced value",
-            initial_money(r.sourced_cents if r else None),
-            "$80k",
-        ),
-        _number_input(
+        (FIELD_SOURCED_VALUE, "Marketing-sourced value", "sourced_cents", initial_money, "$80k"),
+        (
             FIELD_INFLUENCED_COUNT,
             "Of which marketing-influenced (count)",
-            initial_count(r.influenced_count if r else None),
+            "influenced_count",
+            initial_count,
             "1",
         ),
-        _number_input(
+        (
             FIELD_INFLUENCED_VALUE,
             "Marketing-influenced value",
-            initial_money(r.influenced_cents if r else None),
+            "influenced_cents",
+            initial_money,
             "$50k",
+        ),
+    )
+    blocks = [
+        context(NAMED_NOTE),
+        *(
+            _number_input(field, label, shown(getattr(r, column) if r else None), example)
+            for field, label, column, shown, example in figures
         ),
         input_block(
             FIELD_ACTIVITIES,

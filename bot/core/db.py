@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -160,6 +161,24 @@ async def read_only(session: AsyncSession) -> AsyncIterator[AsyncSession]:
             await session.rollback()  # a statement in the block failed and was handled there
         else:
             await session.commit()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reads_only(
+    compute: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+) -> Callable[Concatenate[AsyncSession, P], Awaitable[R]]:
+    """An entry point that does all its reading inside `read_only(session)`: on SQLite a
+    digest, scorecard or export never holds the write lock while it computes."""
+
+    async def entry(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with read_only(session):
+            return await compute(session, *args, **kwargs)
+
+    functools.update_wrapper(entry, compute)  # its name and docstring, for help() and logs
+    return entry
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:

@@ -89,6 +89,25 @@ def _parse_leads(data: bytes, filename: str) -> Parsed:
     )
 
 
+class _WeekTotals:
+    """Leads and qualified leads per ISO week, with the first file row that counted in each:
+    both lead reports (weekly totals, one row per lead) add up into it the same way."""
+
+    def __init__(self) -> None:
+        self.counts: dict[date, list[int]] = {}
+        self.first_row: dict[date, int] = {}
+
+    def add(self, week: date, number: int, *, leads: int, qualified: int) -> None:
+        total = self.counts.setdefault(week, [0, 0])
+        self.first_row.setdefault(week, number)
+        total[0] += leads
+        total[1] += qualified
+
+    def record(self, parsed: Parsed) -> None:
+        for week, (leads, qualified) in self.counts.items():
+            parsed.records[week] = (self.first_row[week], {"leads": leads, "qualified": qualified})
+
+
 def _weekly_leads(
     header: Sequence[str], rows: Iterator[tuple[int, list[object]]], columns: dict[str, int]
 ) -> Parsed:
@@ -96,8 +115,7 @@ def _weekly_leads(
     means the week's total, and keeping only the last row would lose leads silently."""
     labels = {name: header[index] for name, index in columns.items()}
     parsed = Parsed(columns=labels)
-    totals: dict[date, list[int]] = {}
-    first_row: dict[date, int] = {}
+    totals = _WeekTotals()
     shared = 0
     for number, cells in rows:
         row = Row(cells, columns, labels)
@@ -111,17 +129,10 @@ def _weekly_leads(
         if row.problems or week is None:
             parsed.rejected.append(RejectedRow(number, "; ".join(row.problems)))
             continue
-        if week in totals:
+        if week in totals.counts:
             shared += 1
-        total = totals.setdefault(week, [0, 0])
-        first_row.setdefault(week, number)
-        total[0] += leads
-        total[1] += qualified
-    for week, (leads_total, qualified_total) in totals.items():
-        parsed.records[week] = (
-            first_row[week],
-            {"leads": leads_total, "qualified": qualified_total},
-        )
+        totals.add(week, number, leads=leads, qualified=qualified)
+    totals.record(parsed)
     if shared:
         parsed.notes.append(
             f"{shared:,} {'row was' if shared == 1 else 'rows were'} for a week already in "
@@ -136,8 +147,7 @@ def _lead_report(
     """One row per lead, counted in the ISO week (Monday start) of its created date."""
     labels = {name: header[index] for name, index in columns.items()}
     parsed = Parsed(columns=labels)
-    totals: dict[date, list[int]] = {}
-    first_row: dict[date, int] = {}
+    totals = _WeekTotals()
     for number, cells in rows:
         row = Row(cells, columns, labels)
         if cell_text(row.raw("created_date")) is None:
@@ -148,20 +158,13 @@ def _lead_report(
             parsed.rejected.append(RejectedRow(number, "; ".join(row.problems)))
             continue
         status = row.text("status")
-        week = week_start(created)
-        total = totals.setdefault(week, [0, 0])
-        first_row.setdefault(week, number)
-        total[0] += 1
-        total[1] += 1 if flag or _status_qualified(status) else 0
-    for week, (leads_total, qualified_total) in totals.items():
-        parsed.records[week] = (
-            first_row[week],
-            {"leads": leads_total, "qualified": qualified_total},
-        )
-    if totals:
+        qualified = 1 if flag or _status_qualified(status) else 0
+        totals.add(week_start(created), number, leads=1, qualified=qualified)
+    totals.record(parsed)
+    if weeks := totals.counts:
         parsed.notes.append(
-            f"Counted leads in {len(totals):,} weeks from {min(totals).isoformat()} to "
-            f"{max(totals).isoformat()}; each week's counts were replaced by the file's. "
+            f"Counted leads in {len(weeks):,} weeks from {min(weeks).isoformat()} to "
+            f"{max(weeks).isoformat()}; each week's counts were replaced by the file's. "
             "If the report starts or ends mid-week, that week holds only part of its leads."
         )
     return parsed

@@ -3,8 +3,8 @@
 Every step is planned by `bot.requests.lifecycle.plan_transition` from the state the previous
 step left, with the permissions of whoever takes it, so the demo can never show a history the
 bot would refuse (a delivery of an open request, a claim by the requester). The request row's
-own fields are then folded from the events the way `bot.requests.queue.apply_action` writes
-them.
+own fields are then folded from the events by `bot.requests.lifecycle.request_changes`, the
+same rule `bot.requests.queue.apply_action` writes them by.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bot.core.models import RequestStatus, Role
-from bot.requests.lifecycle import Action, Actor, RequestState, plan_transition
+from bot.requests.lifecycle import Action, Actor, RequestState, plan_transition, request_changes
 
 if TYPE_CHECKING:
     from bot.demo.state import Demo
@@ -122,23 +122,21 @@ class RequestFields:
 
 
 def request_fields(events: list[Event]) -> RequestFields:
-    """Fold events into the request row as `apply_action` updates it, one transition at a time
-    (the demo's delivery events carry the deliverable URL as their note)."""
+    """Fold events into the request row by `request_changes`, as `apply_action` updates it
+    (the demo's delivery events carry the deliverable URL as their note, and no outcome note)."""
     fields = RequestFields()
     for event in events:
-        fields.status, fields.assignee_id = event.to_status, event.assignee
-        if event.assignee is not None and fields.claimed_at is None:
-            fields.claimed_at = event.at
-        if event.to_status == S.DELIVERED:
-            fields.delivered_at = event.at
-            fields.deliverable_url = event.note
-            fields.outcome_note = None
-        elif event.to_status == S.DECLINED:
-            fields.outcome_note = event.note
-        elif event.action == A.REOPEN:
-            fields.delivered_at = None
-            if event.assignee is None:
-                fields.claimed_at = None
+        changes = request_changes(
+            event.action,
+            event.to_status,
+            event.assignee,
+            at=event.at,
+            claimed_at=fields.claimed_at,
+            note=None if event.to_status == S.DELIVERED else event.note,
+            deliverable_url=event.note,
+        )
+        for name, value in changes.items():
+            setattr(fields, name, value)
     return fields
 
 

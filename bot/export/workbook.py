@@ -44,7 +44,7 @@ from typing import Any, Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.db import read_only
+from bot.core.db import reads_only
 from bot.export.kpis import kpi_steps
 from bot.export.period import ExportPeriod, export_filename
 from bot.export.plan import Counts, ExportPlan, PeriodKpis, WeekKpis
@@ -78,6 +78,7 @@ class ExportResult:
     empty: bool
 
 
+@reads_only
 async def build_workbook(
     session: AsyncSession,
     *,
@@ -96,21 +97,6 @@ async def build_workbook(
     transactions (`bot.core.db.read_only`): on SQLite an export never holds the write lock. A
     period without any data still gets a workbook, which says so (`ExportResult.empty`).
     """
-    async with read_only(session):
-        return await _build_workbook(
-            session, team_id=team_id, period=period, settings=settings, out=out, now=now
-        )
-
-
-async def _build_workbook(
-    session: AsyncSession,
-    *,
-    team_id: str,
-    period: ExportPeriod,
-    settings: WorkspaceSettings,
-    out: Path,
-    now: datetime,
-) -> ExportResult:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.windows import Window, quarter_of, quarter_window, week_window
-from bot.core.db import read_only
+from bot.core.db import reads_only
 from bot.core.models import (
     FeedbackAction,
     Function,
@@ -77,7 +78,8 @@ def _quarter_to(window: Window, quarter: str, settings: WorkspaceSettings) -> Wi
     return replace(whole, end=min(whole.end, window.end), label=f"{quarter} to date")
 
 
-async def _support_digest(
+@reads_only
+async def support_digest(
     session: AsyncSession,
     *,
     team_id: str,
@@ -85,6 +87,8 @@ async def _support_digest(
     settings: WorkspaceSettings,
     now: datetime,
 ) -> SupportDigest:
+    """Marketing Support's weekly digest for the ISO week starting `week_start`, made at `now`:
+    a week in progress is measured as it is at `now`."""
     window = week_window(week_start, settings.zone)
     previous = week_window(week_start - timedelta(days=7), settings.zone)
     quarter = quarter_of(week_start + timedelta(days=6))
@@ -115,7 +119,8 @@ async def _support_digest(
     )
 
 
-async def _demandgen_digest(
+@reads_only
+async def demandgen_digest(
     session: AsyncSession,
     *,
     team_id: str,
@@ -123,6 +128,8 @@ async def _demandgen_digest(
     settings: WorkspaceSettings,
     now: datetime,
 ) -> DemandGenDigest:
+    """Demand Gen's weekly digest for the ISO week starting `week_start`, made at `now`: a
+    past week is judged as it stood at its end."""
     window = week_window(week_start, settings.zone)
     quarter = quarter_of(week_start + timedelta(days=6))
     weekly: list[tuple[str, int]] = []
@@ -197,7 +204,8 @@ def weights_for(settings: WorkspaceSettings, function: Function) -> tuple[Weight
     return parse_weights(text, function) if text else DEFAULT_WEIGHTS[function]
 
 
-async def _scorecard_for(
+@reads_only
+async def scorecard_for(
     session: AsyncSession,
     *,
     team_id: str,
@@ -206,7 +214,9 @@ async def _scorecard_for(
     settings: WorkspaceSettings,
     now: datetime,
 ) -> Scorecard:
-    """Bonus attainment for one function and quarter, from the quarter's actuals and goals."""
+    """Bonus attainment for one function and quarter, from the quarter's actuals and goals;
+    point-in-time inputs (coverage, quota attainment) as of `now`, or the quarter's end once it
+    has passed."""
     whole = quarter_window(quarter, settings.zone)
     goals = await goals_for(session, team_id=team_id, quarter=quarter)
     targets = {metric: goal.target for metric, goal in goals.items()}
@@ -252,73 +262,6 @@ async def _scorecard_for(
     )
 
 
-# The public entry points read in read-only transactions (`bot.core.db.read_only`): on SQLite a
-# digest or scorecard never holds the write lock while it computes.
-
-
-async def support_digest(
-    session: AsyncSession,
-    *,
-    team_id: str,
-    week_start: date,
-    settings: WorkspaceSettings,
-    now: datetime,
-) -> SupportDigest:
-    """Marketing Support's weekly digest for the ISO week starting `week_start`, made at `now`:
-    a week in progress is measured as it is at `now`."""
-    async with read_only(session):
-        return await _support_digest(
-            session,
-            team_id=team_id,
-            week_start=week_start,
-            settings=settings,
-            now=now,
-        )
-
-
-async def demandgen_digest(
-    session: AsyncSession,
-    *,
-    team_id: str,
-    week_start: date,
-    settings: WorkspaceSettings,
-    now: datetime,
-) -> DemandGenDigest:
-    """Demand Gen's weekly digest for the ISO week starting `week_start`, made at `now`: a
-    past week is judged as it stood at its end."""
-    async with read_only(session):
-        return await _demandgen_digest(
-            session,
-            team_id=team_id,
-            week_start=week_start,
-            settings=settings,
-            now=now,
-        )
-
-
-async def scorecard_for(
-    session: AsyncSession,
-    *,
-    team_id: str,
-    quarter: str,
-    function: Function,
-    settings: WorkspaceSettings,
-    now: datetime,
-) -> Scorecard:
-    """Bonus attainment for one function and quarter, from the quarter's actuals and goals;
-    point-in-time inputs (coverage, quota attainment) as of `now`, or the quarter's end once it
-    has passed."""
-    async with read_only(session):
-        return await _scorecard_for(
-            session,
-            team_id=team_id,
-            quarter=quarter,
-            function=function,
-            settings=settings,
-            now=now,
-        )
-
-
 async def digest_for(
     session: AsyncSession,
     *,
@@ -338,3 +281,42 @@ async def digest_for(
             session, team_id=team_id, week_start=week_start, settings=settings, now=now
         )
     raise ValueError(f"unknown digest kind {kind!r}")
+
+
+# The order people read them in: the pipeline first, then the support behind it.
+SCORECARD_FUNCTIONS = (Function.DEMAND_GEN, Function.SUPPORT)
+
+
+async def scorecards_for(
+    session: AsyncSession, *, team_id: str, quarter: str, settings: WorkspaceSettings, now: datetime
+) -> list[Scorecard]:
+    """Both functions' scorecards for `quarter` (`scorecard_for`), Demand Gen first."""
+    return [
+        await scorecard_for(
+            session,
+            team_id=team_id,
+            quarter=quarter,
+            function=function,
+            settings=settings,
+            now=now,
+        )
+        for function in SCORECARD_FUNCTIONS
+    ]
+
+
+async def digests_for(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str] = DigestKind.ALL,
+    team_id: str,
+    week_start: date,
+    settings: WorkspaceSettings,
+    now: datetime,
+) -> list[SupportDigest | DemandGenDigest]:
+    """The weekly digests of `kinds` (`digest_for`), in that order."""
+    return [
+        await digest_for(
+            session, kind=kind, team_id=team_id, week_start=week_start, settings=settings, now=now
+        )
+        for kind in kinds
+    ]

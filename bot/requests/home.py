@@ -110,13 +110,19 @@ _DUE_FIRST = (
 )
 
 
+def _open() -> Any:
+    return col(SupportRequest.status).in_(list(OPEN_STATES))
+
+
 async def _page(
     session: AsyncSession,
-    *,
-    where: Sequence[Any],
-    order_by: Sequence[Any],
+    team_id: str,
+    *where: Any,
     limit: int,
+    order_by: Sequence[Any] = _DUE_FIRST,
 ) -> Page:
+    """One page of the team's requests that match `where`, and how many match in all."""
+    where = (col(SupportRequest.team_id) == team_id, *where)
     rows = await session.exec(
         select(SupportRequest).where(*where).order_by(*order_by).limit(clamp_limit(limit))
     )
@@ -128,16 +134,8 @@ async def my_open_requests(
     session: AsyncSession, *, team_id: str, requester_id: str, limit: int
 ) -> Page:
     """The person's requests still being worked on, soonest due first."""
-    return await _page(
-        session,
-        where=(
-            col(SupportRequest.team_id) == team_id,
-            col(SupportRequest.requester_id) == requester_id,
-            col(SupportRequest.status).in_(list(OPEN_STATES)),
-        ),
-        order_by=_DUE_FIRST,
-        limit=limit,
-    )
+    mine = col(SupportRequest.requester_id) == requester_id
+    return await _page(session, team_id, mine, _open(), limit=limit)
 
 
 async def my_recently_closed(
@@ -146,12 +144,10 @@ async def my_recently_closed(
     """Requests delivered, declined or cancelled since `since`, latest first."""
     return await _page(
         session,
-        where=(
-            col(SupportRequest.team_id) == team_id,
-            col(SupportRequest.requester_id) == requester_id,
-            col(SupportRequest.status).in_(list(CLOSED_STATES)),
-            col(SupportRequest.updated_at) >= since,
-        ),
+        team_id,
+        col(SupportRequest.requester_id) == requester_id,
+        col(SupportRequest.status).in_(list(CLOSED_STATES)),
+        col(SupportRequest.updated_at) >= since,
         order_by=(col(SupportRequest.updated_at).desc(), col(SupportRequest.number).desc()),
         limit=limit,
     )
@@ -159,31 +155,16 @@ async def my_recently_closed(
 
 async def unclaimed_requests(session: AsyncSession, *, team_id: str, limit: int) -> Page:
     """Open requests nobody has picked up yet, soonest due first."""
-    return await _page(
-        session,
-        where=(
-            col(SupportRequest.team_id) == team_id,
-            col(SupportRequest.status) == RequestStatus.OPEN,
-        ),
-        order_by=_DUE_FIRST,
-        limit=limit,
-    )
+    unclaimed = col(SupportRequest.status) == RequestStatus.OPEN
+    return await _page(session, team_id, unclaimed, limit=limit)
 
 
 async def assigned_requests(
     session: AsyncSession, *, team_id: str, assignee_id: str, limit: int
 ) -> Page:
     """Open requests someone holds, soonest due first."""
-    return await _page(
-        session,
-        where=(
-            col(SupportRequest.team_id) == team_id,
-            col(SupportRequest.assignee_id) == assignee_id,
-            col(SupportRequest.status).in_(list(OPEN_STATES)),
-        ),
-        order_by=_DUE_FIRST,
-        limit=limit,
-    )
+    held = col(SupportRequest.assignee_id) == assignee_id
+    return await _page(session, team_id, held, _open(), limit=limit)
 
 
 async def overdue_requests(
@@ -191,16 +172,7 @@ async def overdue_requests(
 ) -> Page:
     """Open requests already late at `now` (`bot.requests.deadlines`, the rule the digests count by),
     oldest due first."""
-    return await _page(
-        session,
-        where=(
-            col(SupportRequest.team_id) == team_id,
-            col(SupportRequest.status).in_(list(OPEN_STATES)),
-            late_at(now, tz),
-        ),
-        order_by=_DUE_FIRST,
-        limit=limit,
-    )
+    return await _page(session, team_id, _open(), late_at(now, tz), limit=limit)
 
 
 async def has_filed(session: AsyncSession, *, team_id: str, requester_id: str) -> bool:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.core.errors import UserError
@@ -97,6 +98,32 @@ class Transition:
     from_status: RequestStatus
     to_status: RequestStatus
     assignee_id: str | None
+
+
+def request_changes(
+    action: Action,
+    to_status: RequestStatus,
+    assignee_id: str | None,
+    *,
+    at: datetime,
+    claimed_at: datetime | None,
+    note: str | None = None,
+    deliverable_url: str | None = None,
+) -> dict[str, object]:
+    """The request row's fields a transition sets, by column name, given when the request was
+    first claimed: one rule for the live queue and the demo's made-up histories alike."""
+    changes: dict[str, object] = {"status": to_status, "assignee_id": assignee_id}
+    if assignee_id and claimed_at is None:
+        changes["claimed_at"] = at
+    if to_status == S.DELIVERED:
+        changes.update(delivered_at=at, deliverable_url=deliverable_url, outcome_note=note)
+    elif to_status == S.DECLINED:
+        changes["outcome_note"] = note
+    elif action == Action.REOPEN:
+        changes["delivered_at"] = None
+        if assignee_id is None:
+            changes["claimed_at"] = None  # back in the queue: the next claim is a new pickup
+    return changes
 
 
 STATUS_WORDS: dict[RequestStatus, str] = {

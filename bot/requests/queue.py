@@ -30,6 +30,7 @@ from bot.requests.lifecycle import (
     check_permission,
     plan_transition,
     refusal,
+    request_changes,
 )
 from bot.workspace.roster import roles_of
 
@@ -110,24 +111,15 @@ async def apply_action(
     for _attempt in range(MAX_RACE_RETRIES):
         request = await find_request(session, team_id=team_id, request_id=request_id)
         transition = plan_transition(action, state_of(request), actor, new_assignee=new_assignee)
-        values: dict[str, object] = {
-            "status": transition.to_status,
-            "assignee_id": transition.assignee_id,
-            "updated_at": now,
-            "version": request.version + 1,
-        }
-        if transition.assignee_id and request.claimed_at is None:
-            values["claimed_at"] = now
-        if transition.to_status == RequestStatus.DELIVERED:
-            values["delivered_at"] = now
-            values["deliverable_url"] = deliverable_url
-            values["outcome_note"] = note
-        elif transition.to_status == RequestStatus.DECLINED:
-            values["outcome_note"] = note
-        elif action == Action.REOPEN:
-            values["delivered_at"] = None
-            if transition.assignee_id is None:
-                values["claimed_at"] = None  # back in the queue: the next claim is a new pickup
+        values = request_changes(
+            action,
+            transition.to_status,
+            transition.assignee_id,
+            at=now,
+            claimed_at=request.claimed_at,
+            note=note,
+            deliverable_url=deliverable_url,
+        ) | {"updated_at": now, "version": request.version + 1}
         result = await session.exec(
             update(SupportRequest)
             .where(

@@ -226,23 +226,12 @@ async def claim_stale_deliveries(
         return []
     token = secrets.token_hex(16)
     since = {int(delivery_id or 0): claimed_at for delivery_id, _old, claimed_at in rows}
-    table = SurveyDelivery.__table__  # type: ignore[attr-defined]
-    statement = (
-        sa.update(table)
-        .where(
-            table.c.id == sa.bindparam("b_id"),
-            table.c.status == DeliveryStatus.SENDING,
-            table.c.claim_token == sa.bindparam("b_old"),
-        )
-        .values(
-            claim_token=token,
-            claimed_at=now,
-            attempts=table.c.attempts + 1,
-        )
-    )
-    connection = await session.connection()
-    await connection.execute(
-        statement, [{"b_id": delivery_id, "b_old": old} for delivery_id, old, _at in rows]
+    await _update_held_claims(
+        session,
+        [{"b_id": delivery_id, "b_token": old} for delivery_id, old, _at in rows],
+        claim_token=token,
+        claimed_at=now,
+        attempts=_TABLE.c.attempts + 1,
     )
     await session.commit()
     return [
@@ -250,6 +239,27 @@ async def claim_stale_deliveries(
         for delivery in await _claimed_with(session, token, list(since))
         if delivery.id is not None
     ]
+
+
+_TABLE = SurveyDelivery.__table__  # type: ignore[attr-defined]
+
+
+async def _update_held_claims(
+    session: AsyncSession, rows: list[dict[str, Any]], **values: Any
+) -> None:
+    """Update many deliveries in one statement, each row (`b_id`, its claim token in `b_token`)
+    only while it is still sending under that claim."""
+    statement = (
+        sa.update(_TABLE)
+        .where(
+            _TABLE.c.id == sa.bindparam("b_id"),
+            _TABLE.c.status == DeliveryStatus.SENDING,
+            _TABLE.c.claim_token == sa.bindparam("b_token"),
+        )
+        .values(**values)
+    )
+    connection = await session.connection()
+    await connection.execute(statement, rows)
 
 
 @dataclass(frozen=True)
@@ -291,25 +301,8 @@ async def mark_sent_many(session: AsyncSession, *, sent: list[SentDM], now: date
     """Record a batch of posted DMs in one statement (each only while its claim still holds)."""
     if not sent:
         return
-    table = SurveyDelivery.__table__  # type: ignore[attr-defined]
-    statement = (
-        sa.update(table)
-        .where(
-            table.c.id == sa.bindparam("b_id"),
-            table.c.status == DeliveryStatus.SENDING,
-            table.c.claim_token == sa.bindparam("b_token"),
-        )
-        .values(
-            status=DeliveryStatus.SENT,
-            channel=sa.bindparam("b_channel"),
-            message_ts=sa.bindparam("b_ts"),
-            sent_at=now,
-            error=None,
-        )
-    )
-    connection = await session.connection()
-    await connection.execute(
-        statement,
+    await _update_held_claims(
+        session,
         [
             {
                 "b_id": dm.delivery_id,
@@ -319,6 +312,11 @@ async def mark_sent_many(session: AsyncSession, *, sent: list[SentDM], now: date
             }
             for dm in sent
         ],
+        status=DeliveryStatus.SENT,
+        channel=sa.bindparam("b_channel"),
+        message_ts=sa.bindparam("b_ts"),
+        sent_at=now,
+        error=None,
     )
     await session.commit()
 

@@ -7,6 +7,7 @@ is still working on them. Erasing is idempotent: a second run finds nothing left
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,15 +61,15 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
 
 async def _erase(
     session: AsyncSession,
-    model: Any,
-    *,
     team_id: str,
-    written_at: Any,
     cutoff: datetime,
+    model: Any,
+    written_at: Any,
     text_columns: tuple[str, ...],
-    also: tuple[Any, ...] = (),
+    *also: Any,
 ) -> int:
-    """Set `text_columns` to NULL on the team's rows written before `cutoff`; returns the count."""
+    """Set `text_columns` to NULL on the team's rows written before `cutoff` (and matching
+    `also`); returns the count."""
     columns = [getattr(model, name) for name in text_columns]
     result = await session.exec(
         update(model)
@@ -90,41 +91,19 @@ async def erase_old_free_text(
     cutoff = retention_cutoff(now, retention_days)
     closed = SupportRequest.status.not_in(OPEN_STATUSES)  # type: ignore[attr-defined]
     closed_ids = select(SupportRequest.id).where(SupportRequest.team_id == team_id, closed)
+    erase = functools.partial(_erase, session, team_id, cutoff)
     report = RetentionReport(
-        requests=await _erase(
-            session,
-            SupportRequest,
-            team_id=team_id,
-            written_at=SupportRequest.updated_at,
-            cutoff=cutoff,
-            text_columns=("details", "outcome_note"),
-            also=(closed,),
+        requests=await erase(
+            SupportRequest, SupportRequest.updated_at, ("details", "outcome_note"), closed
         ),
-        events=await _erase(
-            session,
+        events=await erase(
             RequestEvent,
-            team_id=team_id,
-            written_at=RequestEvent.created_at,
-            cutoff=cutoff,
-            text_columns=("note",),
-            also=(RequestEvent.request_id.in_(closed_ids),),  # type: ignore[attr-defined]
+            RequestEvent.created_at,
+            ("note",),
+            RequestEvent.request_id.in_(closed_ids),  # type: ignore[attr-defined]
         ),
-        ratings=await _erase(
-            session,
-            DeliveryRating,
-            team_id=team_id,
-            written_at=DeliveryRating.updated_at,
-            cutoff=cutoff,
-            text_columns=("comment",),
-        ),
-        survey_responses=await _erase(
-            session,
-            SurveyResponse,
-            team_id=team_id,
-            written_at=SurveyResponse.updated_at,
-            cutoff=cutoff,
-            text_columns=("comment",),
-        ),
+        ratings=await erase(DeliveryRating, DeliveryRating.updated_at, ("comment",)),
+        survey_responses=await erase(SurveyResponse, SurveyResponse.updated_at, ("comment",)),
         survey_history=await _erase_history_comments(session, team_id=team_id, cutoff=cutoff),
     )
     await session.commit()
