@@ -36,8 +36,10 @@ from bot.core.claims import first_delivery_of_event
 from bot.core.config import ConfigError
 from bot.core.db import current_revision, head_revision, ping, upgrade
 from bot.core.deps import Deps
+from bot.core.outbox import oldest_unsent_at
 from bot.workspace.installs import ensure_workspace, mark_installed
 from jobs.clients import InstalledClients, SingleTokenClients, TeamClients
+from jobs.dispatcher import Dispatcher
 from jobs.scheduler import build_scheduler, run_on_demand
 
 logger = logging.getLogger(__name__)
@@ -157,6 +159,8 @@ def create_app(
     handlers.home.register(app, deps)
     handlers.messages.register(app, deps)
     handlers.errors.register(app)
+    # Every Slack write that follows a change goes through the outbox (jobs.dispatcher).
+    deps.outbox = Dispatcher(deps, team_clients(deps, app))
     return app
 
 
@@ -186,6 +190,19 @@ async def readiness(deps: Deps) -> tuple[bool, dict[str, str]]:
     return True, {"status": "ok", "database": "ok", "migrations": head}
 
 
+async def outbox_lag_seconds(deps: Deps) -> float | None:
+    """How long the oldest message still waiting for Slack has waited (None: nothing waits)."""
+    try:
+        async with deps.sessions() as session:
+            oldest = await oldest_unsent_at(session)
+    except Exception:
+        logger.warning("outbox_lag_failed", exc_info=True)
+        return None
+    if oldest is None:
+        return None
+    return round(max((deps.clock() - oldest).total_seconds(), 0.0), 1)
+
+
 def create_web_app(app: AsyncApp, deps: Deps) -> web.Application:
     """aiohttp application: Bolt's POST /slack/events, the OAuth install pages when installs are
     on, GET /healthz (liveness: the database answers) and GET /readyz (ready for traffic)."""
@@ -198,10 +215,13 @@ def create_web_app(app: AsyncApp, deps: Deps) -> web.Application:
 
     async def healthz(_request: web.Request) -> web.Response:
         healthy = await ping(deps.engine)
-        return web.json_response(
-            {"status": "ok" if healthy else "unavailable", "database": "ok" if healthy else "down"},
-            status=200 if healthy else 503,
-        )
+        report: dict[str, Any] = {
+            "status": "ok" if healthy else "unavailable",
+            "database": "ok" if healthy else "down",
+        }
+        if healthy:
+            report["outbox_oldest_unsent_seconds"] = await outbox_lag_seconds(deps)
+        return web.json_response(report, status=200 if healthy else 503)
 
     async def readyz(_request: web.Request) -> web.Response:
         ready, report = await readiness(deps)
@@ -270,21 +290,31 @@ async def serve(deps: Deps, *, stop: asyncio.Event | None = None) -> None:
     if not deps.settings.oauth_mode:
         await record_token_workspace(deps, client)
     app = create_app(deps, client=client)
-    scheduler = (
-        build_scheduler(deps, team_clients(deps, app)) if deps.settings.scheduler_enabled else None
-    )
+    clients = team_clients(deps, app)
+    if isinstance(clients, InstalledClients):
+        # Workspaces an org-wide install covers are served before any of them sends traffic.
+        await clients.record_org_workspaces()
+    scheduler = build_scheduler(deps, clients) if deps.settings.scheduler_enabled else None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     if scheduler is not None:
         scheduler.start()
+    dispatching = (
+        asyncio.create_task(deps.outbox.run_forever(stop))
+        if isinstance(deps.outbox, Dispatcher) and deps.settings.outbox_dispatcher_enabled
+        else None
+    )
     try:
         if deps.settings.socket_mode:
             await _serve_socket_mode(app, deps, stop)
         else:
             await _serve_http(app, deps, stop)
     finally:
+        stop.set()
+        if dispatching is not None:
+            await dispatching
         if scheduler is not None:
             await scheduler.shutdown_gracefully(SHUTDOWN_GRACE_SECONDS)
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,18 +2,22 @@
 
 Bolt runs the flow (/slack/install → Slack → /slack/oauth_redirect) and authorizes every
 request from the installation store; this module keeps our side in step: a workspace is
-recorded when it installs, its tokens are deleted when it uninstalls or revokes them, and its
-data stays until the retention rule erases the free text."""
+recorded when it installs (every workspace of an org-wide install at once, from Slack's
+auth.teams.list), its tokens are deleted when it uninstalls or revokes them, and its data stays
+until the retention rule erases the free text. With token rotation on, `authorize` refreshes an
+expiring bot token before the request runs (jobs do the same in jobs/clients.py)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
@@ -21,10 +25,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
 from bot.workspace.installs import (
+    TOKEN_REFRESH_MINUTES,
     mark_enterprise_installed,
     mark_enterprise_uninstalled,
     mark_installed,
     mark_uninstalled,
+    record_org_workspaces,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,20 +50,35 @@ BOT_SCOPES = (
     "usergroups:read",
 )
 OAUTH_STATE_SECONDS = 600
+TEAMS_PAGE_LIMIT = 200  # auth.teams.list allows up to 1000; Slack may answer fewer a page
+
+
+async def org_team_ids(client: AsyncWebClient, token: str) -> list[str]:
+    """Every workspace an org-wide install was approved for (auth.teams.list, page by page)."""
+    team_ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await client.auth_teams_list(token=token, limit=TEAMS_PAGE_LIMIT, cursor=cursor)
+        team_ids += [str(team["id"]) for team in page.get("teams") or []]
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return team_ids
 
 
 class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
     """slack_sdk's store on our database (tables from our migrations), which also records the
-    installing workspace so jobs serve it from the first minute."""
+    installing workspace, or every workspace of an org-wide install, so jobs serve them from
+    the first minute. `client` (token-less) asks Slack for an org's workspaces."""
 
-    def __init__(self, deps: Deps, client_id: str) -> None:
+    def __init__(self, deps: Deps, client_id: str, client: AsyncWebClient | None = None) -> None:
         super().__init__(client_id=client_id, engine=deps.engine, logger=logger)
         self.deps = deps
+        self.client = client or AsyncWebClient(base_url=deps.settings.slack_api_url, timeout=15)
 
     async def async_save(self, installation: Installation) -> None:
         await super().async_save(installation)
-        if installation.team_id is None:  # org-wide: workspaces are recorded as they write
-            served_again = 0
+        if installation.team_id is None:  # org-wide: one bot for every workspace of the org
+            served_again, recorded = 0, 0
             if installation.enterprise_id is not None:
                 # Requests never clear an uninstall (bot.workspace.settings), so the org's reinstall
                 # is what serves its workspaces again.
@@ -65,10 +86,12 @@ class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
                     served_again = await mark_enterprise_installed(
                         session, enterprise_id=installation.enterprise_id
                     )
+                recorded = await self._record_org_workspaces(installation)
             logger.info(
-                "installed enterprise=%s org_wide=true served_again=%s",
+                "installed enterprise=%s org_wide=true served_again=%s workspaces=%s",
                 installation.enterprise_id,
                 served_again,
+                recorded,
             )
             return
         async with self.deps.sessions() as session:
@@ -82,11 +105,44 @@ class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
             "installed team=%s enterprise=%s", installation.team_id, installation.enterprise_id
         )
 
+    async def _record_org_workspaces(self, installation: Installation) -> int:
+        """Every workspace the org approved the app for is served from now on, not only once
+        someone there writes to the bot. If Slack can't say which they are, the install still
+        succeeds: they are recorded as they write, or at the next start-up."""
+        enterprise_id, token = installation.enterprise_id, installation.bot_token
+        if enterprise_id is None or token is None:
+            return 0
+        try:
+            team_ids = await org_team_ids(self.client, token)
+        except SlackApiError as error:
+            logger.warning(
+                "org_workspaces_unknown enterprise=%s error=%s",
+                enterprise_id,
+                error.response.get("error"),
+            )
+            return 0
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning(
+                "org_workspaces_unknown enterprise=%s error=%s", enterprise_id, type(error).__name__
+            )
+            return 0
+        async with self.deps.sessions() as session:
+            await record_org_workspaces(
+                session,
+                enterprise_id=enterprise_id,
+                team_ids=team_ids,
+                now=self.deps.clock(),
+                serve_again=True,
+            )
+        return len(team_ids)
 
-def installation_store(deps: Deps) -> WorkspaceInstallationStore:
+
+def installation_store(
+    deps: Deps, client: AsyncWebClient | None = None
+) -> WorkspaceInstallationStore:
     client_id = deps.settings.slack_client_id
     assert client_id is not None, "installs need SLACK_CLIENT_ID"
-    return WorkspaceInstallationStore(deps, client_id)
+    return WorkspaceInstallationStore(deps, client_id, client)
 
 
 def oauth_flow(
@@ -120,12 +176,18 @@ def authorize(
     deps: Deps, store: WorkspaceInstallationStore, client: AsyncWebClient
 ) -> AsyncInstallationStoreAuthorize:
     """Per-request tokens from the store. Authorizations are cached per token, which spares an
-    auth.test on every click; a revoked token is never cached again once it is deleted."""
+    auth.test on every click; a revoked token is never cached again once it is deleted.
+
+    With token rotation on (the install gave a refresh token), Bolt refreshes a bot token that
+    expires within TOKEN_REFRESH_MINUTES through `client` with our client id and secret, and
+    saves the new one in the store (`async_save_bot`) before the request runs; a rotated token
+    is a new cache key, so it gets its own auth.test."""
     secret = deps.settings.slack_client_secret
     return AsyncInstallationStoreAuthorize(
         installation_store=store,
         client_id=deps.settings.slack_client_id,
         client_secret=secret.get_secret_value() if secret else None,
+        token_rotation_expiration_minutes=TOKEN_REFRESH_MINUTES,
         logger=logger,
         bot_only=True,
         cache_enabled=True,

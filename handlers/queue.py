@@ -7,15 +7,13 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import queue as blocks
 from bot.blocks import requests as request_blocks
+from bot.blocks.announcements import announcement
 from bot.core.deps import Deps
 from bot.core.errors import UserError
-from bot.core.models import RequestStatus
-from bot.core.text import format_reference
 from bot.requests.answers import question_to_answer, request_answered_by_reply
 from bot.requests.lifecycle import Action
 from bot.requests.queue import (
@@ -56,47 +54,9 @@ def request_id_of(action: dict[str, Any]) -> int | None:
 
 
 async def announce(deps: Deps, client: AsyncWebClient, outcome: Outcome) -> None:
-    """After a change: refresh the intake post, add a thread line, tell the people involved."""
-    request, action = outcome.request, outcome.transition.action
-    await refresh_intake_post(deps, client, request)
-    if request.intake_channel and request.intake_ts:
-        try:
-            await client.chat_postMessage(
-                channel=request.intake_channel,
-                thread_ts=request.intake_ts,
-                text=blocks.thread_line(action, outcome.actor_id, request, outcome.note),
-            )
-        except SlackApiError as error:
-            logger.warning(
-                "thread_line_failed request=%s error=%s", request.id, error.response.get("error")
-            )
-    if outcome.actor_id != request.requester_id:
-        transition = outcome.transition
-        message = blocks.requester_dm(
-            action,
-            outcome.actor_id,
-            request,
-            outcome.note,
-            picked_up=transition.from_status == RequestStatus.OPEN
-            and transition.to_status in (RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS)
-            and action in (Action.CLAIM, Action.START),
-            event_id=outcome.event_id,
-        )
-        if message is not None:
-            text, dm_blocks = message
-            await client.chat_postMessage(channel=request.requester_id, text=text, blocks=dm_blocks)
-    if (
-        action == Action.REASSIGN
-        and request.assignee_id
-        and request.assignee_id != outcome.actor_id
-    ):
-        await client.chat_postMessage(
-            channel=request.assignee_id,
-            text=f":inbox_tray: <@{outcome.actor_id}> handed you "
-            f"{format_reference(request.number)}: "
-            f"{request_blocks.summary_line(request)}. "
-            + (f"<{request.intake_permalink}|Open it>" if request.intake_permalink else ""),
-        )
+    """After a change: send what it stored to say (intake post, thread line, DMs) now; what
+    Slack does not take now the dispatcher sends later."""
+    await deps.outbox.deliver(outcome.outbox_ids, client)
 
 
 async def perform(
@@ -132,6 +92,7 @@ async def perform(
             note=note,
             new_assignee=new_assignee,
             deliverable_url=deliverable_url,
+            announce=announcement,
         )
     if announced:
         await announce(deps, client, outcome)

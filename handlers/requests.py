@@ -16,7 +16,7 @@ from bot.blocks import requests as blocks
 from bot.core.db import read_only
 from bot.core.deps import Deps
 from bot.core.errors import UserError
-from bot.core.models import SupportRequest
+from bot.core.models import OutboxState
 from bot.core.slack_errors import describe_channel_problem
 from bot.core.text import format_reference, truncate, unescape_slack
 from bot.requests.command import (
@@ -31,12 +31,11 @@ from bot.requests.command import (
 )
 from bot.requests.filing import (
     FIELD_DETAILS,
+    FiledRequest,
     draft_from_form,
     file_request,
     get_request,
     open_requests_of,
-    record_intake_failure,
-    record_intake_post,
 )
 from bot.requests.keywords import HELP_TEXT
 from bot.requests.lifecycle import Action
@@ -248,13 +247,8 @@ class RequestHandlers:
             return
         if not filed.created:
             return
-        problem = await publish_to_intake(self.deps, client, filed.request, settings)
-        await respond(
-            text=blocks.build_filed_confirmation(
-                filed.request, intake_channel=settings.intake_channel, problem=problem
-            ),
-            response_type="ephemeral",
-        )
+        confirmation = await publish_to_intake(self.deps, client, filed, settings)
+        await respond(text=confirmation, response_type="ephemeral")
 
     async def submit_form(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -284,10 +278,7 @@ class RequestHandlers:
         await ack()
         if not filed.created:
             return
-        problem = await publish_to_intake(self.deps, client, filed.request, settings)
-        text = blocks.build_filed_confirmation(
-            filed.request, intake_channel=settings.intake_channel, problem=problem
-        )
+        text = await publish_to_intake(self.deps, client, filed, settings)
         origin = blocks.parse_modal_metadata(view).get("channel")
         await tell_user(client, user_id=user_id, channel=origin, text=text)
         if opened_from_home(view):
@@ -310,45 +301,24 @@ async def tell_user(
 
 
 async def publish_to_intake(
-    deps: Deps, client: AsyncWebClient, request: SupportRequest, settings: WorkspaceSettings
-) -> str | None:
-    """Post the request to the intake channel; returns a sentence about what went wrong, if so."""
-    channel = settings.intake_channel
-    if channel is None or request.id is None:
-        return None
-    text, message_blocks = blocks.build_intake_message(request)
-    try:
-        try:
-            posted = await client.chat_postMessage(
-                channel=channel, text=text, blocks=message_blocks, unfurl_links=False
-            )
-        except SlackApiError as error:
-            if error.response.get("error") != "not_in_channel":
-                raise
-            await client.conversations_join(channel=channel)  # public channels only
-            posted = await client.chat_postMessage(
-                channel=channel, text=text, blocks=message_blocks, unfurl_links=False
-            )
-    except SlackApiError as error:
-        code = str(error.response.get("error"))
-        logger.warning("intake_post_failed request=%s error=%s", request.id, code)
-        async with deps.filing_gate, deps.sessions() as session:
-            await record_intake_failure(session, request_id=request.id, reason=code)
-        return describe_channel_problem(code)
-    ts = str(posted["ts"])
-    permalink: str | None = None
-    try:
-        permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts)).get(
-            "permalink"
-        )
-    except SlackApiError:
-        logger.info("permalink_failed request=%s", request.id)
-    async with deps.filing_gate, deps.sessions() as session:
-        await record_intake_post(
-            session, request_id=request.id, channel=channel, ts=ts, permalink=permalink
-        )
-    request.intake_channel, request.intake_ts, request.intake_permalink = channel, ts, permalink
-    return None
+    deps: Deps, client: AsyncWebClient, filed: FiledRequest, settings: WorkspaceSettings
+) -> str:
+    """Send the request's intake post (stored with it) now; the requester's confirmation:
+    filed and posted, still posting (Slack is failing; the dispatcher keeps trying), or kept
+    but not postable (and why)."""
+    request = filed.request
+    sent = await deps.outbox.deliver(filed.outbox_ids, client)
+    ended = next(iter(sent.values()), None)
+    problem: str | None = None
+    posting = bool(filed.outbox_ids) and (ended is None or ended.state == OutboxState.PENDING)
+    if ended is not None and ended.state == OutboxState.DEAD:
+        problem = describe_channel_problem(str(ended.last_error))
+    if ended is not None and ended.state == OutboxState.SENT:
+        async with deps.sessions() as session:
+            request = await get_request(session, team_id=request.team_id, number=request.number)
+    return blocks.build_filed_confirmation(
+        request, intake_channel=settings.intake_channel, problem=problem, posting=posting
+    )
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

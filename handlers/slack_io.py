@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -12,11 +12,11 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.requests import build_intake_message
+from bot.blocks.announcements import intake_refresh
+from bot.core import outbox
 from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import SupportRequest
-from bot.requests.filing import record_intake_post
 from bot.requests.lifecycle import Actor
 from bot.requests.queue import load_actor
 from bot.workspace.settings import WorkspaceSettings, load_settings
@@ -142,37 +142,13 @@ async def permitted(
 
 
 async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: SupportRequest) -> None:
-    """Show the request's current state on its intake post; repost it if it was deleted."""
-    if request.intake_channel is None or request.intake_ts is None or request.id is None:
+    """Show the request's current state on its intake post (reposted if it was deleted), through
+    the outbox like every write that follows a change."""
+    if request.id is None:
         return
-    text, blocks = build_intake_message(request)
-    try:
-        await client.chat_update(
-            channel=request.intake_channel, ts=request.intake_ts, text=text, blocks=blocks
-        )
-        return
-    except SlackApiError as error:
-        if error.response.get("error") != "message_not_found":
-            logger.warning(
-                "intake_update_failed request=%s error=%s", request.id, error.response.get("error")
-            )
-            return
-    posted = await client.chat_postMessage(
-        channel=request.intake_channel, text=text, blocks=blocks, unfurl_links=False
-    )
-    ts = str(posted["ts"])
-    permalink = None
-    with contextlib.suppress(SlackApiError):
-        permalink = (
-            await client.chat_getPermalink(channel=request.intake_channel, message_ts=ts)
-        ).get("permalink")
+    refresh = intake_refresh(request, key=f"intake-refresh:{request.id}:{secrets.token_hex(6)}")
     async with deps.sessions() as session:
-        await record_intake_post(
-            session,
-            request_id=request.id,
-            channel=request.intake_channel,
-            ts=ts,
-            permalink=permalink,
+        ids = await outbox.store(
+            session, team_id=request.team_id, messages=[refresh], now=deps.clock()
         )
-    request.intake_ts, request.intake_permalink = ts, permalink
-    logger.info("intake_reposted request=%s", request.id)
+    await deps.outbox.deliver(ids, client)

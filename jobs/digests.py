@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digests import build_digest
+from bot.blocks.digests import build_digest, digest_post
 from bot.calendar.periods import period_of, send_time
 from bot.core.deps import Deps
-from bot.core.slack_errors import error_code, is_transient
-from bot.kpis.digest_posts import claim_digest, finish_digest
+from bot.core.models import OutboxState
+from bot.kpis.digest_posts import digest_taken, queue_digest
 from bot.kpis.digests import DigestKind, digest_for
 from bot.workspace.settings import WorkspaceSettings, load_settings
+from jobs.dispatcher import outbox_of
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ async def post_team_digests(
         if channel is None:
             continue
         async with deps.sessions() as session:
-            if not await claim_digest(
-                session, team_id=team_id, kind=kind, period_start=period.start, now=now
-            ):
+            if await digest_taken(session, team_id=team_id, kind=kind, period_start=period.start):
                 continue
             text, blocks = build_digest(
                 await digest_for(
@@ -61,29 +59,24 @@ async def post_team_digests(
                     now=now,
                 )
             )
-        ts: str | None = None
-        error: str | None = None
-        try:
-            response = await client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
-            )
-            ts = str(response.get("ts"))
-            posted.append(kind)
-        except SlackApiError as failure:
-            error = error_code(failure)
-            logger.warning("digest_post_failed team=%s kind=%s error=%s", team_id, kind, error)
+        message = digest_post(kind, period.start, channel, text, blocks)
         async with deps.sessions() as session:
-            await finish_digest(
+            ids = await queue_digest(
                 session,
                 team_id=team_id,
                 kind=kind,
                 period_start=period.start,
-                channel=channel,
-                ts=ts,
-                error=error,
-                # Slack's "not now": the next run posts it instead of losing the week's digest.
-                retry=error is not None and is_transient(error),
+                now=now,
+                message=message,
+                queued_at=deps.clock(),
             )
+        if not ids:
+            continue
+        sent = await outbox_of(deps, client).deliver(ids, client)
+        if all(row.state == OutboxState.SENT for row in sent.values()):
+            posted.append(kind)
+        else:
+            logger.warning("digest_post_waiting team=%s kind=%s", team_id, kind)
     return posted
 
 

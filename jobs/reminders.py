@@ -8,18 +8,19 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.reminders import build_reminder_message
+from bot.blocks.reminders import reminder_rows
 from bot.core.deps import Deps
+from bot.core.outbox import stored_ids
 from bot.core.text import format_reference
 from bot.requests.reminders import (
-    DueEscalation,
     assignee_to_check,
     claim_escalation,
     due_escalations_for_team,
     reminders_for,
     superseded,
 )
-from bot.workspace.settings import WorkspaceSettings, load_settings
+from bot.workspace.settings import load_settings
+from jobs.dispatcher import outbox_of
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
@@ -33,25 +34,22 @@ async def _assignee_gone(client: AsyncWebClient, user_id: str) -> bool:
     return bool(user.get("deleted"))
 
 
-async def _send(
-    client: AsyncWebClient, settings: WorkspaceSettings, escalation: DueEscalation
-) -> None:
-    assignee = assignee_to_check(escalation)
-    gone = assignee is not None and await _assignee_gone(client, assignee)
-    for reminder in reminders_for(escalation, settings, assignee_gone=gone):
-        await client.chat_postMessage(**build_reminder_message(reminder))
-
-
 async def send_team_reminders(
     deps: Deps, client: AsyncWebClient, *, team_id: str, now: datetime
 ) -> None:
-    """One workspace's due SLA steps. Each step is claimed in the database before it is sent, so
-    re-runs and several processes never repeat one; each request is handled on its own."""
+    """One workspace's due SLA steps. Each step is claimed in the database together with its
+    messages (outbox rows), so re-runs and several processes never repeat one and an outage
+    only delays it; each request is handled on its own."""
     async with deps.sessions() as session:
         settings = await load_settings(session, team_id)
         due = await due_escalations_for_team(session, team_id=team_id, settings=settings, now=now)
     for escalation in due:
         assert escalation.request.id is not None
+        messages = []
+        if not superseded(escalation, due):
+            assignee = assignee_to_check(escalation)
+            gone = assignee is not None and await _assignee_gone(client, assignee)
+            messages = reminder_rows(reminders_for(escalation, settings, assignee_gone=gone))
         async with deps.sessions() as session:
             claimed = await claim_escalation(
                 session,
@@ -60,25 +58,19 @@ async def send_team_reminders(
                 cycle=escalation.cycle,
                 now=now,
                 version=escalation.request.version,
+                messages=messages,
+                team_id=team_id,
+                queued_at=deps.clock(),
             )
-        if not claimed:
+            ids = await stored_ids(session, team_id=team_id, messages=messages) if claimed else []
+        if not claimed or not messages:
             continue
-        if superseded(escalation, due):
-            continue
-        try:
-            await _send(client, settings, escalation)
-            logger.info(
-                "reminder_sent ref=%s step=%s",
-                format_reference(escalation.request.number),
-                escalation.step.value,
-            )
-        except SlackApiError as error:
-            logger.warning(
-                "reminder_failed ref=%s step=%s error=%s",
-                format_reference(escalation.request.number),
-                escalation.step.value,
-                error.response.get("error"),
-            )
+        await outbox_of(deps, client).deliver(ids, client)
+        logger.info(
+            "reminder_queued ref=%s step=%s",
+            format_reference(escalation.request.number),
+            escalation.step.value,
+        )
 
 
 async def send_reminders(deps: Deps, client: AsyncWebClient, now: datetime) -> None:

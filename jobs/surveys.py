@@ -14,8 +14,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.blocks.surveys import build_enablement_dm, build_failure_summary, build_pipeline_dm
+from bot.blocks.announcements import dm
+from bot.blocks.surveys import (
+    build_enablement_dm,
+    build_failure_summary,
+    build_pipeline_dm,
+    survey_reminder,
+)
 from bot.calendar.periods import period_of
+from bot.core import outbox
 from bot.core.deps import Deps
 from bot.core.models import SurveyDelivery, SurveyKind, SurveyRun
 from bot.core.slack_errors import error_code, is_transient
@@ -26,7 +33,6 @@ from bot.surveys.deliveries import (
     claim_due_reminders,
     claim_stale_deliveries,
     mark_failed,
-    mark_reminder,
     mark_sent,
     mark_sent_many,
     plan_deliveries,
@@ -37,6 +43,7 @@ from bot.surveys.deliveries import (
 from bot.surveys.privacy import effective_minimum
 from bot.surveys.runs import close_due_runs, get_or_create_run, open_runs
 from bot.workspace.settings import WorkspaceSettings, load_settings
+from jobs.dispatcher import outbox_of
 from jobs.pacing import RateLimits, fan_out_client, retry_after
 from jobs.runner import for_each_team
 
@@ -338,44 +345,37 @@ async def fan_out(
 async def _remind(
     deps: Deps, client: AsyncWebClient, run: SurveyRun, settings: WorkspaceSettings, now: datetime
 ) -> None:
-    async with deps.sessions() as session:
-        due = await claim_due_reminders(
-            session, run=run, reminder_days=settings.survey_reminder_days, now=now
-        )
-    if not due:
-        return
+    """One reminder per non-responder: claimed and stored in the outbox together, then sent;
+    what Slack does not take now (or a crash interrupts) the dispatcher sends later."""
     text, blocks = survey_message(run, settings, reminder=True)
-    gate = asyncio.Semaphore(FAN_OUT_CONCURRENCY)
-    limits = RateLimits()
-    pacer = limits.pacer("chat.postMessage")
-
-    async def remind(client: AsyncWebClient, delivery: SurveyDelivery) -> None:
-        assert delivery.id is not None
-        async with gate:
-            try:
-                async with pacer.slot():
-                    await client.chat_postMessage(
-                        channel=delivery.user_id, text=text, blocks=blocks
-                    )
-                outcome = "sent"
-            except SlackApiError as error:
-                outcome = "failed"
-                logger.warning("survey_reminder_failed error=%s", error.response.get("error"))
-        async with deps.sessions() as session:
-            await mark_reminder(session, delivery_id=delivery.id, outcome=outcome)
-
-    async with fan_out_client(client, limits) as paced:
-        await asyncio.gather(*(remind(paced, delivery) for delivery in due))
+    async with deps.sessions() as session:
+        ids = await claim_due_reminders(
+            session,
+            run=run,
+            reminder_days=settings.survey_reminder_days,
+            now=now,
+            message=lambda delivery: survey_reminder(delivery, text, blocks),
+            queued_at=deps.clock(),
+        )
+    if ids:
+        await outbox_of(deps, client).deliver(ids, client)
 
 
 async def _tell_admins(
-    client: AsyncWebClient, settings: WorkspaceSettings, kind: SurveyKind, failures: dict[str, int]
+    deps: Deps,
+    client: AsyncWebClient,
+    run: SurveyRun,
+    settings: WorkspaceSettings,
+    failures: dict[str, int],
 ) -> None:
-    for admin in settings.admins:
-        try:
-            await client.chat_postMessage(channel=admin, text=build_failure_summary(kind, failures))
-        except SlackApiError:
-            logger.warning("failure_summary_failed admin=%s", admin)
+    summary = build_failure_summary(SurveyKind(run.kind), failures)
+    notices = [
+        dm(admin, summary, key=f"survey-failures:{run.id}:{admin}:{sum(failures.values())}")
+        for admin in settings.admins
+    ]
+    async with deps.sessions() as session:
+        ids = await outbox.store(session, team_id=run.team_id, messages=notices, now=deps.clock())
+    await outbox_of(deps, client).deliver(ids, client)
 
 
 async def resend_team_surveys(
@@ -428,7 +428,7 @@ async def run_team_surveys(
             )
         failures = await fan_out(deps, client, run, settings, now)
         if failures:
-            await _tell_admins(client, settings, kind, failures)
+            await _tell_admins(deps, client, run, settings, failures)
         await _remind(deps, client, run, settings, now)
 
 

@@ -35,7 +35,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views_push": None,
     "views_publish": None,
     "files_upload_v2": "files:write",
-    "conversations_history": "im:history",  # only ever on the bot's own DMs
+    # The bot's own DMs (survey deliveries, outbox DMs) and the intake channel (outbox posts,
+    # looked up before a retry): im:history and channels:history are both declared.
+    "conversations_history": "im:history",
+    "conversations_replies": "channels:history",  # intake threads, before a retried line
+    "auth_teams_list": None,  # an org-wide install's workspaces: no scope needed
 }
 # Scopes a feature needs without a Web API call of ours.
 IMPLIED_SCOPES = {"commands", "files:read"}  # files:read: downloading files DMed to the bot

@@ -6,16 +6,14 @@ server; the fake Slack exchanges codes at oauth.v2.access and accepts each insta
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
-from aiohttp import web
+from slack_bolt.async_app import AsyncApp
 
-from bot.app import create_app, create_web_app, make_client, team_clients
+from bot.app import team_clients
 from bot.core.config import Settings
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus, Role, Workspace
@@ -24,7 +22,8 @@ from bot.workspace.roster import replace_role_members
 from jobs.scheduler import run_now
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import stored_requests
-from tests.support.slack_payloads import SIGNING_SECRET, SlackSender, block_actions, event_callback
+from tests.support.installs import Installer, oauth_server, oauth_settings
+from tests.support.slack_payloads import SlackSender, block_actions, event_callback
 from tests.support.workspace import INTAKE, MARKETER, SALES_GROUP, TEAM_ID, configure
 
 TEAM_A = "T0ALPHA"
@@ -36,78 +35,34 @@ TOKEN_B = "xoxb-bravo-token"
 TOKEN_ORG = "xoxb-org-token"
 
 
-class Installer:
-    """A browser going through /slack/install → Slack → /slack/oauth_redirect."""
-
-    def __init__(self, base_url: str, fake: FakeSlack) -> None:
-        self.base_url = base_url
-        self.fake = fake
-
-    async def install(self, code: str, **install: object) -> tuple[int, str]:
-        self.fake.add_install(code, **install)  # type: ignore[arg-type]
-        async with aiohttp.ClientSession() as browser:
-            async with browser.get(f"{self.base_url}/slack/install") as page:
-                html = await page.text()
-                assert page.status == 200, html
-                # Bolt's state cookie is Secure; a browser sends it back over https. Here the
-                # server is plain http on loopback, so hand it back as the browser would.
-                cookie = "; ".join(
-                    f"{name}={morsel.value}" for name, morsel in page.cookies.items()
-                )
-            link = re.search(r'href="([^"]+oauth/v2/authorize[^"]+)"', html)
-            assert link is not None, html
-            state = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)["state"][0]
-            async with browser.get(
-                f"{self.base_url}/slack/oauth_redirect",
-                params={"code": code, "state": state},
-                headers={"Cookie": cookie},
-            ) as done:
-                return done.status, await done.text()
+@pytest.fixture
+def settings_for_oauth(fake_slack: FakeSlack, database_url: str) -> Settings:
+    return oauth_settings(fake_slack, database_url)
 
 
 @pytest.fixture
-def oauth_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token=None,
-        slack_client_id=fake_slack.client_id,
-        slack_client_secret=fake_slack.client_secret,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
-        slack_api_url=fake_slack.url,
-        database_url=database_url,
-        scheduler_enabled=False,
-    )
-
-
-@pytest.fixture
-async def oauth_deps(oauth_settings: Settings, deps: Deps) -> AsyncIterator[Deps]:
+async def oauth_deps(settings_for_oauth: Settings, deps: Deps) -> AsyncIterator[Deps]:
     # `deps` wipes PostgreSQL between tests; these deps share its clock but run in OAuth mode.
-    oauth = Deps.from_settings(oauth_settings, clock=deps.clock)
+    oauth = Deps.from_settings(settings_for_oauth, clock=deps.clock)
     yield oauth
     await oauth.engine.dispose()
 
 
 @pytest.fixture
-async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, object]]:
-    app = create_app(oauth_deps, client=make_client(oauth_deps))
-    runner = web.AppRunner(create_web_app(app, oauth_deps))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", app
-    await runner.cleanup()
+async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
+    async with oauth_server(oauth_deps) as running:
+        yield running
 
 
 @pytest.fixture
-async def sender(server: tuple[str, object]) -> AsyncIterator[SlackSender]:
+async def sender(server: tuple[str, AsyncApp]) -> AsyncIterator[SlackSender]:
     base_url, _app = server
     async with SlackSender(f"{base_url}/slack/events") as slack:
         yield slack
 
 
 @pytest.fixture
-def installer(server: tuple[str, object], fake_slack: FakeSlack) -> Installer:
+def installer(server: tuple[str, AsyncApp], fake_slack: FakeSlack) -> Installer:
     return Installer(server[0], fake_slack)
 
 
@@ -153,7 +108,7 @@ async def test_installing_stores_the_token_and_records_the_workspace(
 
 
 async def test_a_callback_with_a_forged_state_installs_nothing(
-    server: tuple[str, object], fake_slack: FakeSlack, oauth_deps: Deps
+    server: tuple[str, AsyncApp], fake_slack: FakeSlack, oauth_deps: Deps
 ) -> None:
     fake_slack.add_install("code-x", team_id=TEAM_A, bot_token=TOKEN_A)
     async with (
@@ -234,12 +189,12 @@ async def test_a_request_of_one_workspace_cannot_be_claimed_from_another(
 
 
 async def test_scheduled_jobs_use_each_workspaces_token(
-    installer: Installer, server: tuple[str, object], oauth_deps: Deps, fake_slack: FakeSlack
+    installer: Installer, server: tuple[str, AsyncApp], oauth_deps: Deps, fake_slack: FakeSlack
 ) -> None:
     await install_two(installer, oauth_deps)
     _url, app = server
 
-    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())
 
     syncs = fake_slack.calls_to("usergroups.users.list")
     assert sorted(call.token for call in syncs) == sorted([TOKEN_A, TOKEN_B])
@@ -247,7 +202,7 @@ async def test_scheduled_jobs_use_each_workspaces_token(
 
 async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs(
     installer: Installer,
-    server: tuple[str, object],
+    server: tuple[str, AsyncApp],
     sender: SlackSender,
     oauth_deps: Deps,
     fake_slack: FakeSlack,
@@ -268,7 +223,7 @@ async def test_uninstalling_deletes_the_tokens_keeps_the_data_and_stops_the_jobs
     assert response.status == 200
     await uninstall_recorded(oauth_deps, TEAM_B)
     _url, app = server
-    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())
 
     async with oauth_deps.engine.connect() as connection:
         tokens = (await connection.execute(sa.text("SELECT team_id FROM slack_bots"))).all()
@@ -344,17 +299,17 @@ async def test_revoked_bot_token_is_deleted(
         )
     )
 
+    revoked = await uninstall_recorded(oauth_deps, TEAM_A)  # the listener runs after the ack
+
     async with oauth_deps.engine.connect() as connection:
         tokens = (await connection.execute(sa.text("SELECT team_id FROM slack_bots"))).all()
     assert [row[0] for row in tokens] == [TEAM_B]
-    revoked = await workspace(oauth_deps, TEAM_A)
-    assert revoked is not None
     assert revoked.uninstalled_at is not None
 
 
 async def test_an_org_wide_install_serves_every_workspace_of_the_org(
     installer: Installer,
-    server: tuple[str, object],
+    server: tuple[str, AsyncApp],
     sender: SlackSender,
     oauth_deps: Deps,
     fake_slack: FakeSlack,
@@ -385,7 +340,7 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(
     assert recorded.enterprise_id == ENTERPRISE
     await configure(oauth_deps, team_id=TEAM_GRID, sales_usergroup=SALES_GROUP)
     _url, app = server
-    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())  # type: ignore[arg-type]
+    await run_now(oauth_deps, team_clients(oauth_deps, app), "roster-sync", oauth_deps.clock())
     assert [call.token for call in fake_slack.calls_to("usergroups.users.list")] == [TOKEN_ORG]
 
 
@@ -449,11 +404,11 @@ async def test_a_request_from_a_workspace_that_never_installed_is_refused(
 
 def test_oauth_mode_refuses_a_bot_token_alongside_the_client_id() -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token="xoxb-x",  # type: ignore[arg-type]
+        _env_file=None,
+        slack_bot_token="xoxb-x",
         slack_client_id="1.2",
-        slack_client_secret="s",  # type: ignore[arg-type]
-        slack_signing_secret="x",  # type: ignore[arg-type]
+        slack_client_secret="s",
+        slack_signing_secret="x",
     )
     with pytest.raises(Exception, match="SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID"):
         settings.require_slack()
@@ -461,9 +416,9 @@ def test_oauth_mode_refuses_a_bot_token_alongside_the_client_id() -> None:
 
 def test_oauth_mode_names_the_missing_client_secret() -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         slack_client_id="1.2",
-        slack_signing_secret="x",  # type: ignore[arg-type]
+        slack_signing_secret="x",
     )
     with pytest.raises(Exception, match="SLACK_CLIENT_SECRET is not set"):
         settings.require_slack()

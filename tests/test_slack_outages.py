@@ -1,6 +1,6 @@
 """Slack rate-limit storms and server errors lose nothing and double nothing: survey DMs go
-out once on a later run, digests post once or say why not, a filed request is kept and the
-requester told (issue 8: faults)."""
+out once on a later run; digests and intake posts wait in the outbox and go out once when Slack
+is back; a filed request is kept and the requester told (issues 8 and 14)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from sqlmodel import select
 
 from bot.app import make_client
 from bot.core.deps import Deps
-from bot.core.models import DeliveryStatus, DigestPost, SurveyDelivery
+from bot.core.models import DeliveryStatus, DigestPost, OutboxMessage, OutboxState, SurveyDelivery
+from bot.core.outbox import list_rows
 from jobs.digests import post_digests
+from jobs.dispatcher import Dispatcher
 from jobs.surveys import run_surveys
 from tests.support.digests import FRIDAY_AFTER_FOUR
 from tests.support.fakeslack import Call, FakeSlack
@@ -63,6 +65,16 @@ def each_rep_has_both_dms_once(fake_slack: FakeSlack) -> None:
     for rep in REPS:
         assert len(survey_dms(fake_slack, rep, "enablement")) == 1, rep
         assert len(survey_dms(fake_slack, rep, "pipeline")) == 1, rep
+
+
+def dispatcher(deps: Deps) -> Dispatcher:
+    """Another process's outbox dispatcher, for sending what is due now."""
+    return Dispatcher(deps, make_client(deps))
+
+
+async def pending_rows(deps: Deps) -> list[OutboxMessage]:
+    async with deps.sessions() as session:
+        return await list_rows(session, states=(OutboxState.PENDING,))
 
 
 def admin_summaries(fake_slack: FakeSlack) -> list[Call]:
@@ -207,57 +219,59 @@ async def test_a_429_storm_while_posting_digests_still_posts_each_once(
     assert {row.status for row in (await digest_rows(digesting)).values()} == {"posted"}
 
 
-async def test_a_429_storm_outlasting_the_client_never_double_posts_and_is_recorded(
-    digesting: Deps, fake_slack: FakeSlack
+async def test_a_429_storm_outlasting_the_client_waits_in_the_outbox_and_posts_once(
+    digesting: Deps, fake_slack: FakeSlack, clock: FixedClock
 ) -> None:
     fake_slack.ratelimit_next("chat.postMessage", times=1, retry_after=1)
 
     await post_digests(digesting, impatient_client(digesting), FRIDAY_AFTER_FOUR)
-    for minutes in (15, 30, 45):
+    waiting = await digest_rows(digesting)
+    for minutes in (15, 30, 45):  # later runs of the job leave the queued digest alone
         await post_digests(
             digesting, make_client(digesting), FRIDAY_AFTER_FOUR + timedelta(minutes=minutes)
         )
+    clock.advance(seconds=2)  # past Slack's Retry-After
+    await dispatcher(digesting).drain()
 
-    rows = await digest_rows(digesting)
+    assert sorted(row.status for row in waiting.values()) == ["posted", "queued"]
     posted_channels = [c.params["channel"] for c in digest_posts(fake_slack)]
-    assert len(posted_channels) == len(set(posted_channels))  # never twice in one channel
-    for row in rows.values():
-        assert row.status in ("posted", "failed")
-        assert (row.status == "failed") == (row.channel not in posted_channels)
-        if row.status == "failed":
-            assert row.error == "ratelimited"
+    assert sorted(posted_channels) == sorted([GENERAL, DG_CHANNEL])  # each once
+    assert {row.status for row in (await digest_rows(digesting)).values()} == {"posted"}
 
 
 @pytest.mark.parametrize(("error", "status"), OUTAGES)
-async def test_a_digest_that_slack_fails_is_recorded_then_posted_once_by_a_later_run(
-    digesting: Deps, fake_slack: FakeSlack, error: str, status: int
+async def test_a_digest_that_slack_fails_waits_in_the_outbox_then_posts_once(
+    digesting: Deps, fake_slack: FakeSlack, clock: FixedClock, error: str, status: int
 ) -> None:
     fake_slack.fail_next("chat.postMessage", error, status=status)
 
     await post_digests(digesting, impatient_client(digesting), FRIDAY_AFTER_FOUR)
-    after_failure = await digest_rows(digesting)
+    [waiting] = await pending_rows(digesting)
     for minutes in (15, 30):
         await post_digests(
             digesting, make_client(digesting), FRIDAY_AFTER_FOUR + timedelta(minutes=minutes)
         )
+    clock.advance(seconds=1)
+    await dispatcher(digesting).drain()
 
-    [waiting] = [row for row in after_failure.values() if row.status == "retry"]
-    assert waiting.error == error
-    assert waiting.ts is None
+    assert waiting.kind == "digest"
+    assert waiting.last_error == error
     rows = await digest_rows(digesting)
     assert {row.status for row in rows.values()} == {"posted"}
+    assert all(row.ts for row in rows.values())
     posted_channels = [c.params["channel"] for c in digest_posts(fake_slack)]
-    assert sorted(posted_channels) == sorted(set(posted_channels))
-    assert len(posted_channels) == 2
+    assert sorted(posted_channels) == sorted([GENERAL, DG_CHANNEL])
 
 
-async def test_a_digest_hit_by_a_slack_blip_is_posted_once_by_the_next_run(
-    digesting: Deps, fake_slack: FakeSlack
+async def test_a_digest_hit_by_a_slack_blip_is_posted_once(
+    digesting: Deps, fake_slack: FakeSlack, clock: FixedClock
 ) -> None:
     fake_slack.fail_next("chat.postMessage", "internal_error")
 
     await post_digests(digesting, make_client(digesting), FRIDAY_AFTER_FOUR)
     await post_digests(digesting, make_client(digesting), FRIDAY_AFTER_FOUR + timedelta(minutes=15))
+    clock.advance(seconds=1)
+    await dispatcher(digesting).drain()
     await post_digests(digesting, make_client(digesting), FRIDAY_AFTER_FOUR + timedelta(minutes=30))
 
     assert sorted(c.params["channel"] for c in digest_posts(fake_slack)) == sorted(
@@ -278,8 +292,13 @@ def intake_posts(fake_slack: FakeSlack) -> list[Call]:
 
 
 @pytest.mark.parametrize(("error", "status"), OUTAGES)
-async def test_a_mktg_whose_intake_post_fails_is_stored_once_and_the_rep_told(
-    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, error: str, status: int
+async def test_a_mktg_whose_intake_post_fails_is_stored_once_told_and_posted_when_slack_is_back(
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    configured: Deps,
+    clock: FixedClock,
+    error: str,
+    status: int,
 ) -> None:
     fake_slack.fail_next("chat.postMessage", error, status=status, times=3)
 
@@ -289,13 +308,20 @@ async def test_a_mktg_whose_intake_post_fails_is_stored_once_and_the_rep_told(
 
     assert response.status == 200
     [told] = await fake_slack.wait_for("response_url", timeout=8)
-    assert "Saved as *MS-1*" in told.params["text"]
-    assert "couldn't post" in told.params["text"]
+    assert "Filed *MS-1*" in told.params["text"]
+    assert "still posting it to <#C0INTAKE>" in told.params["text"]
     assert told.params["response_type"] == "ephemeral"
     [request] = await stored_requests(configured)
     assert request.intake_ts is None
-    assert request.intake_error == error
     assert intake_posts(fake_slack) == []
+
+    for _ in range(3):  # the dispatcher's retries, until Slack takes it
+        clock.advance(seconds=60)
+        await dispatcher(configured).drain()
+
+    [posted] = intake_posts(fake_slack)
+    [request] = await stored_requests(configured)
+    assert (request.intake_ts, request.intake_error) == (posted.response["ts"], None)
 
 
 async def test_a_mktg_during_a_short_429_storm_is_posted_once(
@@ -313,7 +339,7 @@ async def test_a_mktg_during_a_short_429_storm_is_posted_once(
 
 
 async def test_a_modal_filing_whose_intake_post_fails_is_stored_once_and_the_rep_told(
-    slack: SlackSender, fake_slack: FakeSlack, configured: Deps
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
 ) -> None:
     fake_slack.fail_next("chat.postMessage", "fatal_error")
     payload = view_submission(
@@ -327,9 +353,9 @@ async def test_a_modal_filing_whose_intake_post_fails_is_stored_once_and_the_rep
     await slack.submit(payload)  # Slack's retry of the same view
 
     [told] = await fake_slack.wait_for("chat.postEphemeral", timeout=8)
-    assert "couldn't post" in told.params["text"]
+    assert "still posting" in told.params["text"]
     [request] = await stored_requests(configured)
-    assert request.intake_error == "fatal_error"
+    assert request.intake_ts is None
     assert intake_posts(fake_slack) == []
     # What must come after the retry: another form, submitted once it was acked, answered.
     await slack.submit(
@@ -345,5 +371,8 @@ async def test_a_modal_filing_whose_intake_post_fails_is_stored_once_and_the_rep
     await fake_slack.assert_no_call(
         "chat.postEphemeral", lambda c: c is not told and c is not later
     )
-    [only_post] = intake_posts(fake_slack)  # the later form's: MS-1 never reached intake
+    [only_post] = intake_posts(fake_slack)  # the later form's: MS-1 waits for its retry
     assert "MS-2" in str(only_post.params)
+    clock.advance(seconds=2)
+    await dispatcher(configured).drain()
+    assert sorted(str(c.params["text"])[:4] for c in intake_posts(fake_slack)) == ["MS-1", "MS-2"]

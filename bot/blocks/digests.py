@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.blocks.common import Block, context, divider, fields_section, header, section
 from bot.core.models import Goal
+from bot.core.outbox import KIND_DIGEST, Outgoing
 from bot.core.text import escape_and_truncate, format_money, truncate
 from bot.kpis.catalogue import METRICS, format_scored, format_value
 from bot.kpis.digests import DemandGenDigest, SupportDigest, sourced_cents, sourced_count
@@ -253,3 +256,22 @@ def build_scorecard(scorecard: Scorecard) -> str:
         + ("" if scorecard.complete else " _(incomplete: see the notes above)_")
     )
     return truncate("\n".join(lines), 3000)
+
+
+def digest_post(
+    kind: str, week_start: date, channel: str, text: str, blocks: list[Block]
+) -> Outgoing:
+    """A week's digest as an outbox row (once per kind and week, by its idempotency key)."""
+    return Outgoing(
+        kind=KIND_DIGEST,
+        channel=channel,
+        idempotency_key=f"digest:{kind}:{week_start.isoformat()}",
+        payload={
+            "text": text,
+            "blocks": blocks,
+            "digest_kind": kind,
+            "period_start": week_start.isoformat(),
+            "about": f"{kind} digest, week of {week_start.isoformat()}",
+        },
+        ordering_key=f"digest:{kind}",
+    )

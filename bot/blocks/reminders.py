@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks.requests import format_due, summary_line
+from bot.core.outbox import KIND_MESSAGE, Outgoing
 from bot.core.text import escape_mrkdwn, format_reference
 from bot.requests.reminders import DueEscalation, Reminder, ReminderKind
 
@@ -24,6 +26,28 @@ def build_reminder_message(reminder: Reminder) -> dict[str, Any]:
     if reminder.kind == ReminderKind.UNCLAIMED:
         message["unfurl_links"] = False
     return message
+
+
+def reminder_rows(reminders: Sequence[Reminder]) -> list[Outgoing]:
+    """The reminders of one SLA step as outbox rows, stored with the step's claim."""
+    rows = []
+    for reminder in reminders:
+        escalation = reminder.escalation
+        message = build_reminder_message(reminder)
+        channel = str(message.pop("channel"))
+        rows.append(
+            Outgoing(
+                kind=KIND_MESSAGE,
+                channel=channel,
+                idempotency_key=(
+                    f"sla:{escalation.request.id}:{escalation.step.value}:{escalation.cycle}:"
+                    f"{reminder.kind.value}:{channel}"
+                ),
+                payload={**message, "about": format_reference(escalation.request.number)},
+                ordering_key=f"sla:{escalation.request.id}:{channel}",
+            )
+        )
+    return rows
 
 
 def build_reminder(reminder: Reminder) -> str:

@@ -303,7 +303,11 @@ def build_intake_message(request: SupportRequest) -> tuple[str, list[Block]]:
 
 
 def build_filed_confirmation(
-    request: SupportRequest, *, intake_channel: str | None, problem: str | None
+    request: SupportRequest,
+    *,
+    intake_channel: str | None,
+    problem: str | None,
+    posting: bool = False,
 ) -> str:
     """The requester's ephemeral answer once the request is stored (and, ideally, posted)."""
     reference = format_reference(request.number)
@@ -318,6 +322,12 @@ def build_filed_confirmation(
         return (
             f":floppy_disk: Saved as *{reference}* ({summary}), but I couldn't post it to "
             f"<#{intake_channel}>: {problem} Your request is kept; tell an admin."
+        )
+    if posting:
+        return (
+            f":white_check_mark: Filed *{reference}*: {summary}. Slack is slow to take messages "
+            f"right now, so I'm still posting it to <#{intake_channel}>; it's saved and will "
+            "appear there as soon as Slack lets me. I'll DM you when someone picks it up."
         )
     link = (
         f"<{escape_mrkdwn(request.intake_permalink)}|{reference}>"

@@ -18,7 +18,14 @@ from bot.blocks.common import (
     state_value,
 )
 from bot.core.errors import UserError
-from bot.core.models import SupportRequest, SurveyKind, SurveyResponse, SurveyRun
+from bot.core.models import (
+    SupportRequest,
+    SurveyDelivery,
+    SurveyKind,
+    SurveyResponse,
+    SurveyRun,
+)
+from bot.core.outbox import KIND_SURVEY_REMINDER, Outgoing
 from bot.core.text import escape_mrkdwn, format_money, format_reference, truncate
 from bot.surveys.responses import (
     ACTIVITY_OPTIONS,
@@ -343,4 +350,15 @@ def build_failure_summary(kind: SurveyKind, failures: dict[str, int]) -> str:
         f":warning: {kind.label} survey: {total} DM{'s' if total != 1 else ''} could not be "
         f"delivered ({reasons}). They won't be retried on their own; `/align survey` shows the "
         "status and `/align survey send` tries again."
+    )
+
+
+def survey_reminder(delivery: SurveyDelivery, text: str, blocks: list[dict[str, Any]]) -> Outgoing:
+    """A non-responder's one reminder as an outbox row (its delivery learns when it went)."""
+    return Outgoing(
+        kind=KIND_SURVEY_REMINDER,
+        channel=delivery.user_id,
+        idempotency_key=f"survey-reminder:{delivery.id}",
+        payload={"text": text, "blocks": blocks, "delivery_id": delivery.id},
+        ordering_key=f"dm:{delivery.user_id}:survey",
     )

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "text"
     scheduler_enabled: bool = True
+    # The outbox dispatcher's background loop in `alignbot run` (rows are also sent at once by
+    # whoever stored them; the loop retries and picks up other processes' rows).
+    outbox_dispatcher_enabled: bool = True
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -39,6 +39,23 @@ async def _not_wired(job: str, *, client: Any, team_id: str, now: datetime) -> A
     raise RuntimeError(f"run_now({job!r}) needs the app: build it with bot.app.create_app")
 
 
+class OutboxSender(Protocol):
+    """Sends outbox rows just stored (`deliver`, with the caller's client when it has one) and
+    wakes the background dispatcher. The composition root provides it (`jobs.dispatcher`)."""
+
+    async def deliver(self, ids: Sequence[int], client: Any = None) -> dict[int, Any]: ...
+
+    def wake(self) -> None: ...
+
+
+class _OutboxNotWired:
+    async def deliver(self, ids: Sequence[int], client: Any = None) -> dict[int, Any]:
+        raise RuntimeError("the outbox needs the app: build it with bot.app.create_app")
+
+    def wake(self) -> None:
+        return None
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -53,6 +70,7 @@ class Deps:
     zone_cache: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)
     filing_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     run_now: RunNow = _not_wired
+    outbox: OutboxSender = field(default_factory=_OutboxNotWired)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:

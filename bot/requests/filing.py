@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import Counter, RequestStatus, RequestType, Role, SupportRequest
+from bot.core.outbox import KIND_INTAKE_POST, Outgoing, enqueue
 from bot.core.text import format_reference, parse_amount, storable
 from bot.requests.command import RequestDraft
 from bot.requests.due_dates import check_due_date
@@ -52,6 +53,30 @@ class RequestForm:
 class FiledRequest:
     request: SupportRequest
     created: bool  # False when a retry or double submission found the first one
+    outbox_ids: tuple[int, ...] = ()  # its intake post, stored with it
+
+
+def request_ordering(request_id: int) -> str:
+    """The ordering key of every message about one request: they go out in order."""
+    return f"request:{request_id}"
+
+
+def intake_message_key(request_id: int) -> str:
+    return f"intake:{request_id}"
+
+
+def intake_post(request: SupportRequest, channel: str) -> Outgoing:
+    """The request's post in the intake channel, rendered when it goes out; first of the
+    messages about the request (the thread lines hang under it)."""
+    assert request.id is not None
+    return Outgoing(
+        kind=KIND_INTAKE_POST,
+        channel=channel,
+        idempotency_key=f"intake:{request.id}",
+        payload={"request_id": request.id, "about": format_reference(request.number)},
+        ordering_key=request_ordering(request.id),
+        message_key=intake_message_key(request.id),
+    )
 
 
 def _clean(text: str | None) -> str | None:
@@ -195,7 +220,16 @@ async def file_request(
         updated_at=now,
     )
     session.add(request)
+    outbox_ids: list[int] = []
     try:
+        await session.flush()
+        if settings.intake_channel:
+            outbox_ids = await enqueue(
+                session,
+                team_id=team_id,
+                messages=[intake_post(request, settings.intake_channel)],
+                now=now,
+            )
         await session.commit()
     except sa.exc.IntegrityError:
         # The same submission arrived twice at once; the other delivery stored it.
@@ -211,18 +245,27 @@ async def file_request(
         request.request_type.value,
         source,
     )
-    return FiledRequest(request, created=True)
+    return FiledRequest(request, created=True, outbox_ids=tuple(outbox_ids))
 
 
 async def record_intake_post(
-    session: AsyncSession, *, request_id: int, channel: str, ts: str, permalink: str | None
+    session: AsyncSession,
+    *,
+    request_id: int,
+    channel: str,
+    ts: str,
+    permalink: str | None,
+    commit: bool = True,
 ) -> None:
     request = await session.get(SupportRequest, request_id)
     if request is None:
         return
     request.intake_channel, request.intake_ts = channel, ts
     request.intake_permalink, request.intake_error = permalink, None
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
 
 
 async def record_intake_failure(session: AsyncSession, *, request_id: int, reason: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,6 +19,7 @@ from bot.core.models import (
     RequestStatus,
     SupportRequest,
 )
+from bot.core.outbox import Outgoing, enqueue
 from bot.core.text import format_reference, storable
 from bot.requests.lifecycle import (
     ALLOWED_FROM,
@@ -47,6 +48,12 @@ class Outcome:
     event_id: int
     actor_id: str
     note: str | None
+    # The outbox rows stored with the change (what it means to tell Slack).
+    outbox_ids: tuple[int, ...] = ()
+
+
+# What a change means to say, as outbox rows stored in its transaction (bot.blocks.announcements).
+Announcer = Callable[[Outcome], Sequence[Outgoing]]
 
 
 async def load_actor(session: AsyncSession, *, team_id: str, user_id: str, is_admin: bool) -> Actor:
@@ -99,8 +106,10 @@ async def apply_action(
     note: str | None = None,
     new_assignee: Actor | None = None,
     deliverable_url: str | None = None,
+    announce: Announcer | None = None,
 ) -> Outcome:
-    """Apply one transition exactly once, even when two people click at the same moment.
+    """Apply one transition exactly once, even when two people click at the same moment, and
+    store what `announce` says it means to tell Slack in the same transaction.
 
     The update is conditional on the version read; when another click won, the request is
     re-read and the action re-planned against what is true now (which usually refuses it,
@@ -150,9 +159,15 @@ async def apply_action(
             .where(col(DeliveryRating.request_id) == request_id)
             .values(discarded=True)
         )
+    await session.flush()
+    assert event.id is not None
+    fresh = await find_request(session, team_id=team_id, request_id=request_id)
+    outbox_ids: list[int] = []
+    if announce is not None:
+        said = announce(Outcome(fresh, transition, event.id, actor.user_id, note))
+        outbox_ids = await enqueue(session, team_id=team_id, messages=said, now=now)
     await session.commit()
     fresh = await find_request(session, team_id=team_id, request_id=request_id)
-    assert event.id is not None
     logger.info(
         "request_transition ref=%s team=%s action=%s from=%s to=%s",
         format_reference(fresh.number),
@@ -161,7 +176,7 @@ async def apply_action(
         transition.from_status.value,
         transition.to_status.value,
     )
-    return Outcome(fresh, transition, event.id, actor.user_id, note)
+    return Outcome(fresh, transition, event.id, actor.user_id, note, tuple(outbox_ids))
 
 
 def _delivery_note(url: str | None, note: str | None) -> str | None:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.claims import insert_once
 from bot.core.models import RequestEscalation, RequestEvent, RequestType, SupportRequest
+from bot.core.outbox import Outgoing, enqueue
 from bot.requests.lifecycle import OPEN_STATES, Action
 from bot.requests.queue import events_of, paused_intervals
 from bot.requests.sla import EscalationStep, due_escalations
@@ -153,8 +154,12 @@ async def claim_escalation(
     cycle: int,
     now: datetime,
     version: int | None = None,
+    messages: Sequence[Outgoing] = (),
+    team_id: str = "",
+    queued_at: datetime | None = None,
 ) -> bool:
-    """Record that this step is being sent; False when another run or process got there first,
+    """Record that this step is being sent, with its `messages` stored in the outbox in the same
+    transaction; False when another run or process got there first,
     or when the request changed since the job read it (`version`): a nudge decided on a stale
     read ("nobody has claimed this") must not go out after someone claimed it. The request's
     row is locked while the claim is written, so a transition either waits for it or is seen."""
@@ -169,6 +174,8 @@ async def claim_escalation(
         if current != version:
             await session.rollback()
             return False
+    # The outbox keeps the process's own time (`queued_at`), whatever time the job runs "as of".
+    await enqueue(session, team_id=team_id, messages=messages, now=queued_at or now)
     return await insert_once(
         session, RequestEscalation(request_id=request_id, step=step.value, cycle=cycle, sent_at=now)
     )

@@ -7,6 +7,7 @@ retry later, reminded) is recorded only while the claim still holds.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from bot.core.models import (
     SurveyDelivery,
     SurveyRun,
 )
+from bot.core.outbox import Outgoing, enqueue
 
 __all__ = [
     "RETRY_DELAY",
@@ -349,9 +351,16 @@ async def return_to_pending(
 
 
 async def claim_due_reminders(
-    session: AsyncSession, *, run: SurveyRun, reminder_days: int, now: datetime
-) -> list[SurveyDelivery]:
-    """One reminder per non-responder, claimed like deliveries so it is sent once."""
+    session: AsyncSession,
+    *,
+    run: SurveyRun,
+    reminder_days: int,
+    now: datetime,
+    message: Callable[[SurveyDelivery], Outgoing] | None = None,
+    queued_at: datetime | None = None,
+) -> list[int]:
+    """One reminder per non-responder, claimed and stored in the outbox (`message` builds each
+    row) in one transaction, so it is sent once and a crash never loses it: the outbox ids."""
     if reminder_days <= 0 or run.status != RunStatus.OPEN or now >= run.closes_at:
         return []
     result = await session.exec(
@@ -362,21 +371,32 @@ async def claim_due_reminders(
             col(SurveyDelivery.reminder_status).is_(None),
             col(SurveyDelivery.sent_at) <= now - timedelta(days=reminder_days),
         )
-        .values(reminder_status="sending", claim_token=secrets.token_hex(16), reminded_at=now)
+        .values(reminder_status="queued", claim_token=secrets.token_hex(16), reminded_at=now)
         .returning(SurveyDelivery)
     )
     claimed = list(result.scalars().all())
+    ids: list[int] = []
+    if message is not None and claimed:
+        ids = await enqueue(
+            session,
+            team_id=run.team_id,
+            messages=[message(d) for d in claimed],
+            now=queued_at or now,
+        )
     await session.commit()
-    return claimed
+    return ids
 
 
-async def mark_reminder(session: AsyncSession, *, delivery_id: int, outcome: str) -> None:
+async def mark_reminder(
+    session: AsyncSession, *, delivery_id: int, outcome: str, commit: bool = True
+) -> None:
     await session.exec(
         update(SurveyDelivery)
         .where(col(SurveyDelivery.id) == delivery_id)
         .values(reminder_status=outcome[:16])
     )
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def reset_for_resend(session: AsyncSession, *, run_id: int, now: datetime) -> int:

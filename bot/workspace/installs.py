@@ -16,6 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.db import dialect_insert
 from bot.core.models import Workspace
 
+# A rotating bot token (Slack's token rotation: it lasts 12 hours) is refreshed once it expires
+# within this many minutes, by requests and jobs alike (Bolt's default).
+TOKEN_REFRESH_MINUTES = 120
+
 
 async def _record_workspace(
     session: AsyncSession, *, team_id: str, enterprise_id: str | None, now: datetime
@@ -84,6 +88,38 @@ async def mark_enterprise_installed(session: AsyncSession, *, enterprise_id: str
     )
     await session.commit()
     return int(result.rowcount)
+
+
+async def record_org_workspaces(
+    session: AsyncSession,
+    *,
+    enterprise_id: str,
+    team_ids: list[str],
+    now: datetime,
+    serve_again: bool,
+) -> list[str]:
+    """The workspaces an org-wide install was approved for (Slack's auth.teams.list), each
+    recorded with its org so jobs serve it before anyone there writes to the bot.
+
+    `serve_again` is for the org's (re)install, which serves them all again; a later
+    re-enumeration (start-up) only adds the missing ones and, like a request, never undoes an
+    uninstall. Returns the team ids newly recorded."""
+    if not team_ids:
+        return []
+    known = await session.exec(
+        select(Workspace.team_id).where(col(Workspace.team_id).in_(team_ids))
+    )
+    existing = set(known.all())
+    for team_id in team_ids:
+        await _record_workspace(session, team_id=team_id, enterprise_id=enterprise_id, now=now)
+    if serve_again:
+        await session.exec(
+            update(Workspace)
+            .where(col(Workspace.team_id).in_(team_ids))
+            .values(uninstalled_at=None)
+        )
+    await session.commit()
+    return [team_id for team_id in team_ids if team_id not in existing]
 
 
 async def mark_uninstalled(session: AsyncSession, *, team_id: str, now: datetime) -> bool:

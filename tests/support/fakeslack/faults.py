@@ -61,6 +61,11 @@ class Faults(SlackState):
         for _ in range(times):
             queue.append(SlackError(error, status=status, extra=dict(extra or {})))
 
+    def lose_answer_next(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls to `method` do happen (a post is posted), but the caller gets
+        HTTP 500 ``internal_error``, as when Slack or the network fails after Slack acted."""
+        self._lost_answers[method] = self._lost_answers.get(method, 0) + times
+
     def hold(self, method: str, *, times: int = 1) -> Hold:
         """Hold the next `times` calls to `method` until `Hold.release()` (see `Hold`)."""
         gate = Hold(method, times)

@@ -53,6 +53,7 @@ class FakeSlack(ChatAPI, ConversationsAPI, UsersAPI, ViewsAPI, FilesAPI, AuthAPI
 
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
+            "auth.teams.list": self._auth_teams_list,
             "oauth.v2.access": self._oauth_v2_access,
             "team.info": self._team_info,
             "chat.postMessage": self._chat_post_message,
@@ -209,6 +210,8 @@ class FakeSlack(ChatAPI, ConversationsAPI, UsersAPI, ViewsAPI, FilesAPI, AuthAPI
             return 200, {"ok": False, "error": "token_revoked"}, {}
         elif token not in self.tokens:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        elif self.token_expired(token):
+            return 200, {"ok": False, "error": "token_expired"}, {}
         self._current_token = token
         retry_after = self._check_rate_limit(method)
         if retry_after is not None:
@@ -220,9 +223,13 @@ class FakeSlack(ChatAPI, ConversationsAPI, UsersAPI, ViewsAPI, FilesAPI, AuthAPI
         if body_error is not None:
             return body_error.status, body_error.body(), {}
         try:
-            return 200, {"ok": True, **handler(params)}, {}
+            answer = {"ok": True, **handler(params)}
         except SlackError as exc:
             return exc.status, exc.body(), {}
+        if self._lost_answers.get(method):
+            self._lost_answers[method] -= 1
+            return 500, {"ok": False, "error": "internal_error"}, {}
+        return 200, answer, {}
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         """Slack's response_url endpoint: answers text ``ok`` (or a bare error text)."""

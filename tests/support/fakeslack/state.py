@@ -165,6 +165,7 @@ class SlackState:
         self._used_triggers: set[str] = set()
         self._pending_uploads: dict[str, str] = {}  # upload token -> file id
         self._failures: dict[str, deque[SlackError]] = {}
+        self._lost_answers: dict[str, int] = {}
         self._holds: dict[str, Hold] = {}
         self._ratelimits: dict[str, deque[int]] = {}
         self._limits: dict[str, int] = {}
@@ -176,6 +177,9 @@ class SlackState:
         self.client_secret = "fake-client-secret"
         self._oauth_codes: dict[str, JSON] = {}  # code -> oauth.v2.access answer (single use)
         self._token_identity: dict[str, JSON] = {}  # token -> auth.test fields
+        self.token_expires_at: dict[str, float] = {}  # rotating token -> when Slack refuses it
+        self._refresh_tokens: dict[str, JSON] = {}  # refresh token -> the grant it renews (once)
+        self.org_teams: dict[str, list[JSON]] = {}  # enterprise id -> its workspaces
         self._current_token = ""
         self._ids = itertools.count(1)
         self._last_ts_us = 0

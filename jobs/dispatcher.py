@@ -1,0 +1,529 @@
+"""The outbox dispatcher: sends the Slack writes stored in the outbox, once each, in order.
+
+Every `alignbot run` runs one (`run_forever`); a listener or job that has just stored rows also
+hands them over at once (`deliver`), so on a good day nothing waits for a poll. How rows move
+between states is `bot.core.outbox`'s; this module makes the Slack calls:
+- a post whose earlier attempt may have reached Slack is looked up first (every post carries
+  message metadata naming its outbox row), so a retry never shows a message twice;
+- an intake update renders the request as it is at send time (updates coalesce to the latest);
+- Slack's "not now" (429 with Retry-After, 5xx, connection trouble) is retried with backoff;
+  anything else Slack will never accept dead-letters the row at once and tells the admins once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.announcements import dead_letter_notices
+from bot.blocks.requests import build_intake_message
+from bot.core import outbox
+from bot.core.deps import Deps, OutboxSender
+from bot.core.models import OutboxMessage, OutboxState, SupportRequest
+from bot.core.outbox import (
+    KIND_ADMIN_NOTICE,
+    KIND_DIGEST,
+    KIND_INTAKE_POST,
+    KIND_INTAKE_UPDATE,
+    KIND_SURVEY_REMINDER,
+    KIND_THREAD_LINE,
+    RENDERED_FROM_REQUEST,
+)
+from bot.core.slack_errors import error_code, is_transient
+from bot.kpis.digest_posts import finish_digest
+from bot.requests.filing import record_intake_failure, record_intake_post
+from bot.surveys.deliveries import mark_reminder
+from bot.workspace.settings import load_settings
+from jobs.clients import SingleTokenClients, TeamClients
+from jobs.pacing import RateLimits, retry_after
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_EVENT = "alignbot_outbox"
+CLAIM_BATCH = 50
+SENDERS = 8
+POLL_SECONDS = 1.0
+TURN_WAIT_STEP = 0.02
+TURN_WAIT_LIMIT = 10.0
+HISTORY_MARGIN = timedelta(minutes=10)  # clock differences between this host and Slack
+HISTORY_PAGES = 3
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What one row becomes in Slack at send time."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    update_ts: str | None = None  # chat.update of this message instead of a post
+    thread_ts: str | None = None
+    join_first_if_needed: bool = False
+
+
+class Skip(Exception):
+    """Nothing to send for this row any more."""
+
+
+class NotYet(Exception):
+    """This row needs another to go out first (a thread line, its intake post)."""
+
+
+def outbox_metadata(row_id: int) -> dict[str, Any]:
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": row_id}}
+
+
+def is_outbox_message(message: dict[str, Any], row_id: int) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == OUTBOX_EVENT and str(payload.get("outbox_id")) == str(
+        row_id
+    )
+
+
+class Dispatcher:
+    """Claims due outbox rows and sends them with each workspace's client."""
+
+    def __init__(self, deps: Deps, clients: TeamClients | AsyncWebClient) -> None:
+        self.deps = deps
+        self.clients = (
+            SingleTokenClients(clients) if isinstance(clients, AsyncWebClient) else clients
+        )
+        self.limits: dict[str, RateLimits] = {}
+        self._careful: dict[tuple[str, str], AsyncWebClient] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ------------------------------------------------------------------ entry points
+
+    async def deliver(
+        self, ids: Sequence[int], client: AsyncWebClient | None = None
+    ) -> dict[int, OutboxMessage]:
+        """Send these just-stored rows now, in order; what became of each (rows still waiting
+        for their turn or a retry are left to the background dispatcher)."""
+        outcome: dict[int, OutboxMessage] = {}
+        remaining = list(ids)
+        waited = 0.0
+        gate = asyncio.Semaphore(SENDERS)
+
+        async def send(row: OutboxMessage) -> None:
+            async with gate:  # one row per ordering key in a claim: order holds
+                outcome[row.id or 0] = await self.send(row, client)
+
+        while remaining:
+            async with self.deps.sessions() as session:
+                claimed = await outbox.claim_due(session, now=self.deps.clock(), ids=remaining)
+                behind = not claimed and await outbox.waiting_for_turn(
+                    session, ids=remaining, now=self.deps.clock()
+                )
+            if behind and waited < TURN_WAIT_LIMIT:
+                # An earlier message about the same thing is going out in another task.
+                await asyncio.sleep(TURN_WAIT_STEP)
+                waited += TURN_WAIT_STEP
+                continue
+            if not claimed:
+                break
+            await asyncio.gather(*(send(row) for row in claimed))
+            remaining = [row_id for row_id in remaining if row_id not in outcome]
+        outcome = {row_id: row for row_id, row in outcome.items() if row_id in ids}
+        if remaining:
+            self.wake()
+        return outcome
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and send them; how many were claimed."""
+        async with self.deps.sessions() as session:
+            claimed = await outbox.claim_due(session, now=self.deps.clock(), limit=CLAIM_BATCH)
+        if not claimed:
+            return 0
+        gate = asyncio.Semaphore(SENDERS)
+
+        async def send(row: OutboxMessage) -> None:
+            async with gate:
+                await self.send(row, None)
+
+        await asyncio.gather(*(send(row) for row in claimed))
+        return len(claimed)
+
+    async def drain(self, *, rounds: int = 100) -> int:
+        """Send everything due now (tests, `alignbot outbox retry`): rows sent in total."""
+        total = 0
+        for _ in range(rounds):
+            sent = await self.run_once()
+            if not sent:
+                break
+            total += sent
+        return total
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """The background loop of `alignbot run`: send what is due, sleep until woken or polled."""
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:
+                logger.exception("outbox_dispatch_crashed")
+                busy = 0
+            if busy:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_SECONDS):
+                    waiters = {asyncio.ensure_future(self._wake.wait())}
+                    waiters.add(asyncio.ensure_future(stop.wait()))
+                    try:
+                        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for waiter in waiters:
+                            waiter.cancel()
+
+    def careful(self, client: AsyncWebClient) -> AsyncWebClient:
+        """The client without slack_sdk's blind retries of server and connection errors: after
+        one of those Slack may have posted, so the outbox looks before it posts again. A 429
+        means Slack did nothing, so its Retry-After is still waited out inline."""
+        key = (client.token or "", client.base_url)
+        careful = self._careful.get(key)
+        if careful is None:
+            careful = AsyncWebClient(
+                token=client.token,
+                base_url=client.base_url,
+                timeout=client.timeout,
+                logger=client.logger,
+                retry_handlers=[
+                    handler
+                    for handler in client.retry_handlers
+                    if isinstance(handler, AsyncRateLimitErrorRetryHandler)
+                ],
+            )
+            self._careful[key] = careful
+        return careful
+
+    # ------------------------------------------------------------------ one row
+
+    async def send(self, row: OutboxMessage, client: AsyncWebClient | None) -> OutboxMessage:
+        """Send one claimed row and record what happened; the row as it ended."""
+        assert row.id is not None
+        now = self.deps.clock
+        if client is None:
+            client = await self.clients.for_team(row.team_id)
+        if client is None:
+            async with self.deps.sessions() as session:
+                await outbox.dead_letter(session, row, error="not_installed", now=now())
+            return self._ended(row, OutboxState.DEAD, "not_installed")
+        client = self.careful(client)
+        limits = self.limits.setdefault(row.team_id, RateLimits())
+        try:
+            prepared = await self.prepare(row)
+            found = (
+                await self.find_posted(client, limits, row, prepared) if row.maybe_sent else None
+            )
+            channel, ts = found or await self.call_slack(client, limits, row, prepared)
+        except Skip as reason:
+            async with self.deps.sessions() as session:
+                await outbox.skip(session, row, reason=str(reason))
+            return self._ended(row, OutboxState.SKIPPED, str(reason))
+        except NotYet as reason:
+            async with self.deps.sessions() as session:
+                state = await outbox.retry_later(session, row, error=str(reason), now=now())
+            return self._ended(row, state, str(reason))
+        except SlackApiError as error:
+            return await self.refused(row, error)
+        except Exception as error:  # connection trouble: Slack may or may not have it
+            code = type(error).__name__
+            logger.warning("outbox_send_failed id=%s kind=%s error=%s", row.id, row.kind, code)
+            async with self.deps.sessions() as session:
+                state = await outbox.retry_later(
+                    session, row, error=code, now=now(), maybe_sent=True
+                )
+            await self._after_failure(row, state, code)
+            return self._ended(row, state, code)
+        permalink = None
+        if row.kind == KIND_INTAKE_POST or (
+            row.kind == KIND_INTAKE_UPDATE and ts != prepared.update_ts
+        ):
+            permalink = await self._permalink(client, row, channel, ts)
+        async with self.deps.sessions() as session:
+            if await outbox.mark_sent(
+                session, row, channel=channel, ts=ts, now=now(), commit=False
+            ):
+                await self.after_sent(session, row, channel, ts, permalink)
+            await session.commit()
+        return self._ended(row, OutboxState.SENT, None, ts=ts, channel=channel)
+
+    @staticmethod
+    def _ended(
+        row: OutboxMessage,
+        state: OutboxState | None,
+        error: str | None,
+        *,
+        ts: str | None = None,
+        channel: str | None = None,
+    ) -> OutboxMessage:
+        ended = row.model_copy()
+        ended.state = state or row.state
+        ended.last_error = error
+        ended.sent_ts, ended.sent_channel = ts, channel
+        return ended
+
+    async def refused(self, row: OutboxMessage, error: SlackApiError) -> OutboxMessage:
+        code = error_code(error)
+        now = self.deps.clock()
+        wait: float | None = None
+        if error.response.status_code == 429:
+            wait = retry_after(error.response.headers)
+            self.limits.setdefault(row.team_id, RateLimits()).pacer("chat.postMessage").pause_for(
+                wait
+            )
+        async with self.deps.sessions() as session:
+            if is_transient(code):
+                state = await outbox.retry_later(
+                    session,
+                    row,
+                    error=code,
+                    now=now,
+                    retry_after=wait,
+                    maybe_sent=code.startswith("http_5") or code == "internal_error",
+                )
+            else:
+                state = (
+                    OutboxState.DEAD
+                    if await outbox.dead_letter(session, row, error=code, now=now)
+                    else None
+                )
+        logger.warning("outbox_refused id=%s kind=%s error=%s", row.id, row.kind, code)
+        await self._after_failure(row, state, code)
+        return self._ended(row, state, code)
+
+    async def _after_failure(
+        self, row: OutboxMessage, state: OutboxState | None, code: str
+    ) -> None:
+        if state != OutboxState.DEAD:
+            return
+        logger.error(
+            "outbox_dead_letter id=%s team=%s kind=%s channel=%s error=%s",
+            row.id,
+            row.team_id,
+            row.kind,
+            row.channel,
+            code,
+        )
+        payload = outbox.payload_of(row)
+        async with self.deps.sessions() as session:
+            if row.kind == KIND_INTAKE_POST and payload.get("request_id"):
+                await record_intake_failure(
+                    session, request_id=int(payload["request_id"]), reason=code
+                )
+            if row.kind == KIND_DIGEST:
+                await self._finish_digest(session, row, payload, ts=None, error=code)
+            if row.kind == KIND_SURVEY_REMINDER and payload.get("delivery_id"):
+                await mark_reminder(
+                    session, delivery_id=int(payload["delivery_id"]), outcome="failed"
+                )
+            if row.kind == KIND_ADMIN_NOTICE:
+                return  # a notice that cannot be delivered is not noticed again
+            settings = await load_settings(session, row.team_id)
+            notices = dead_letter_notices(row, code, settings.admins, now=self.deps.clock())
+            ids = await outbox.enqueue(
+                session, team_id=row.team_id, messages=notices, now=self.deps.clock()
+            )
+            await session.commit()
+        if ids:
+            await self.deliver(ids)
+
+    # ------------------------------------------------------------------ rendering
+
+    async def prepare(self, row: OutboxMessage) -> Prepared:
+        payload = outbox.payload_of(row)
+        if row.kind not in RENDERED_FROM_REQUEST:
+            return Prepared(
+                channel=row.channel,
+                text=str(payload.get("text") or ""),
+                blocks=payload.get("blocks"),
+            )
+        async with self.deps.sessions() as session:
+            request = await session.get(SupportRequest, int(payload["request_id"]))
+        if request is None:
+            raise Skip("request_deleted")
+        if row.kind == KIND_THREAD_LINE:
+            if not (request.intake_channel and request.intake_ts):
+                if request.intake_error:
+                    raise Skip("intake_not_posted")
+                raise NotYet("waiting_for_intake_post")
+            return Prepared(
+                channel=request.intake_channel,
+                text=str(payload.get("text") or ""),
+                thread_ts=request.intake_ts,
+            )
+        text, blocks = build_intake_message(request)
+        if row.kind == KIND_INTAKE_UPDATE:
+            if not (request.intake_channel and request.intake_ts):
+                raise Skip("intake_not_posted")
+            return Prepared(
+                channel=request.intake_channel,
+                text=text,
+                blocks=blocks,
+                update_ts=request.intake_ts,
+            )
+        return Prepared(channel=row.channel, text=text, blocks=blocks, join_first_if_needed=True)
+
+    # ------------------------------------------------------------------ Slack calls
+
+    async def call_slack(
+        self, client: AsyncWebClient, limits: RateLimits, row: OutboxMessage, prepared: Prepared
+    ) -> tuple[str, str]:
+        """(channel, ts) of the message written."""
+        assert row.id is not None
+        if prepared.update_ts is not None:
+            try:
+                async with limits.pacer("chat.update").slot():
+                    updated = await client.chat_update(
+                        channel=prepared.channel,
+                        ts=prepared.update_ts,
+                        text=prepared.text,
+                        blocks=prepared.blocks,
+                    )
+                return str(updated.get("channel") or prepared.channel), prepared.update_ts
+            except SlackApiError as error:
+                if error_code(error) != "message_not_found":
+                    raise
+                logger.info("intake_reposted id=%s", row.id)  # someone deleted it: post anew
+        kwargs: dict[str, Any] = {
+            "channel": prepared.channel,
+            "text": prepared.text,
+            "blocks": prepared.blocks,
+            "unfurl_links": False,
+            "metadata": outbox_metadata(row.id),
+        }
+        if prepared.thread_ts:
+            kwargs["thread_ts"] = prepared.thread_ts
+        try:
+            async with limits.pacer("chat.postMessage").slot():
+                posted = await client.chat_postMessage(**kwargs)
+        except SlackApiError as error:
+            if not (prepared.join_first_if_needed and error_code(error) == "not_in_channel"):
+                raise
+            async with limits.pacer("conversations.join").slot():
+                await client.conversations_join(channel=prepared.channel)  # public channels
+            async with limits.pacer("chat.postMessage").slot():
+                posted = await client.chat_postMessage(**kwargs)
+        return str(posted.get("channel") or prepared.channel), str(posted["ts"])
+
+    async def find_posted(
+        self, client: AsyncWebClient, limits: RateLimits, row: OutboxMessage, prepared: Prepared
+    ) -> tuple[str, str] | None:
+        """(channel, ts) of this row's message if an earlier attempt did reach Slack."""
+        assert row.id is not None
+        if prepared.update_ts is not None:
+            return None  # an update shown twice shows the same thing
+        channel = prepared.channel
+        if channel.startswith(("U", "W")):
+            async with limits.pacer("conversations.open").slot():
+                opened = await client.conversations_open(users=channel)
+            channel = str(opened["channel"]["id"])
+        oldest = f"{(row.created_at - HISTORY_MARGIN).timestamp():.6f}"
+        cursor: str | None = None
+        for _page in range(HISTORY_PAGES):
+            if prepared.thread_ts:
+                async with limits.pacer("conversations.replies").slot():
+                    page = await client.conversations_replies(
+                        channel=channel,
+                        ts=prepared.thread_ts,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+            else:
+                async with limits.pacer("conversations.history").slot():
+                    page = await client.conversations_history(
+                        channel=channel,
+                        oldest=oldest,
+                        limit=200,
+                        include_all_metadata=True,
+                        cursor=cursor,
+                    )
+            for message in page.get("messages") or []:
+                if isinstance(message, dict) and is_outbox_message(message, row.id):
+                    logger.info("outbox_found_posted id=%s", row.id)
+                    return channel, str(message["ts"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not page.get("has_more") or not cursor:
+                break
+        return None
+
+    # ------------------------------------------------------------------ after sending
+
+    async def after_sent(
+        self, session: Any, row: OutboxMessage, channel: str, ts: str, permalink: str | None
+    ) -> None:
+        """What the rest of the database learns from a row that went out (same transaction)."""
+        payload = outbox.payload_of(row)
+        if row.kind in (KIND_INTAKE_POST, KIND_INTAKE_UPDATE) and payload.get("request_id"):
+            request = await session.get(SupportRequest, int(payload["request_id"]))
+            if request is not None and (row.kind == KIND_INTAKE_POST or request.intake_ts != ts):
+                await record_intake_post(
+                    session,
+                    request_id=int(payload["request_id"]),
+                    channel=channel,
+                    ts=ts,
+                    permalink=permalink,
+                    commit=False,
+                )
+        elif row.kind == KIND_DIGEST:
+            await self._finish_digest(session, row, payload, ts=ts, error=None, commit=False)
+        elif row.kind == KIND_SURVEY_REMINDER and payload.get("delivery_id"):
+            await mark_reminder(
+                session, delivery_id=int(payload["delivery_id"]), outcome="sent", commit=False
+            )
+
+    @staticmethod
+    async def _permalink(
+        client: AsyncWebClient, row: OutboxMessage, channel: str, ts: str
+    ) -> str | None:
+        try:
+            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            logger.info("permalink_failed id=%s", row.id)
+            return None
+        permalink = found.get("permalink")
+        return str(permalink) if permalink else None
+
+    @staticmethod
+    async def _finish_digest(
+        session: Any,
+        row: OutboxMessage,
+        payload: dict[str, Any],
+        *,
+        ts: str | None,
+        error: str | None,
+        commit: bool = True,
+    ) -> None:
+        await finish_digest(
+            session,
+            team_id=row.team_id,
+            kind=str(payload["digest_kind"]),
+            period_start=datetime.fromisoformat(str(payload["period_start"])).date(),
+            channel=row.channel,
+            ts=ts,
+            error=error,
+            retry=False,
+            commit=commit,
+        )
+
+
+def outbox_of(deps: Deps, client: AsyncWebClient) -> OutboxSender:
+    """The process's dispatcher; a job run outside the app (a script, a test's second
+    "process") gets one speaking with the job's client."""
+    if not isinstance(deps.outbox, Dispatcher):
+        deps.outbox = Dispatcher(deps, client)
+    return deps.outbox
