@@ -62,8 +62,11 @@ async def slack_comes_back(deps: Deps, clock: FixedClock) -> None:
 
 
 async def status_becomes(deps: Deps, request: SupportRequest, status: str) -> None:
+    """The listener runs after the ack: wait for its transaction to be committed."""
     async with asyncio.timeout(5):
-        while (await current(deps, request)).status.value != status:
+        while True:
+            if (await current(deps, request)).status.value == status:
+                return
             await asyncio.sleep(0.02)
 
 
