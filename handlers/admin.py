@@ -19,7 +19,7 @@ from bot.workspace import access
 from bot.workspace.settings import save_settings
 from handlers.exports import ExportHandlers
 from handlers.reports import ReportHandlers
-from handlers.slack_io import actor_for, permitted
+from handlers.slack_io import actor_for, confirm_by_dm, permitted
 from handlers.surveys import SurveyHandlers
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,13 @@ class AdminHandlers:
         counts = await self.deps.run_now(
             "roster-sync", client=client, team_id=team_id, now=self.deps.clock()
         )
-        await client.chat_postMessage(
-            channel=user_id, text=blocks.build_settings_saved(saved, counts)
+        await confirm_by_dm(
+            self.deps,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            text=blocks.build_settings_saved(saved, counts),
+            what="settings-saved",
         )
 
 

@@ -17,7 +17,7 @@ from bot.crm.leads import import_leads
 from bot.crm.opportunities import import_opportunities
 from bot.crm.quotas import import_quotas
 from bot.workspace import access
-from handlers.slack_io import actor_for
+from handlers.slack_io import actor_for, confirm_by_dm
 
 logger = logging.getLogger(__name__)
 
@@ -99,4 +99,6 @@ async def handle_dm_upload(
         except UserError as error:
             text = f":warning: *{escape_mrkdwn(name)}*: {error.message}"
         logger.info("dm_import team=%s kind=%s file=%s", team_id, kind, file.get("id"))
-        await client.chat_postMessage(channel=channel, text=text)
+        await confirm_by_dm(
+            deps, client, team_id=team_id, user_id=user_id, text=text, what="import-report"
+        )

@@ -22,7 +22,7 @@ from bot.kpis.goals import goals_for, parse_quarter, set_goal
 from bot.requests.lifecycle import Actor
 from bot.workspace import access
 from bot.workspace.settings import WorkspaceSettings
-from handlers.slack_io import actor_for
+from handlers.slack_io import actor_for, confirm_by_dm
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +172,13 @@ class ReportHandlers:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        await client.chat_postMessage(
-            channel=user_id, text=goal_blocks.build_goals_saved(form.quarter, form.goals)
+        await confirm_by_dm(
+            self.deps,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            text=goal_blocks.build_goals_saved(form.quarter, form.goals),
+            what="goals-saved",
         )
 
     async def _wedid(

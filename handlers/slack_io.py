@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.announcements import intake_refresh
+from bot.blocks.announcements import dm, intake_refresh
 from bot.core import outbox
 from bot.core.deps import Deps
 from bot.core.errors import UserError
@@ -151,4 +151,16 @@ async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: Suppo
         ids = await outbox.store(
             session, team_id=request.team_id, messages=[refresh], now=deps.clock()
         )
+    await deps.outbox.deliver(ids, client)
+
+
+async def confirm_by_dm(
+    deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str, text: str, what: str
+) -> None:
+    """A DM confirming what someone just saved (settings, goals, a pulse, an import report),
+    through the outbox so an outage delays it instead of losing it. It is stored right after
+    the change it confirms: a crash between the two loses only the confirmation."""
+    message = dm(user_id, text, key=f"{what}:{user_id}:{secrets.token_hex(8)}")
+    async with deps.sessions() as session:
+        ids = await outbox.store(session, team_id=team_id, messages=[message], now=deps.clock())
     await deps.outbox.deliver(ids, client)

@@ -25,7 +25,7 @@ from bot.surveys.responses import (
 from bot.surveys.runs import check_open, find_run, open_runs, summarise_run
 from bot.workspace import access
 from bot.workspace.settings import load_settings
-from handlers.slack_io import click_listener, permitted
+from handlers.slack_io import click_listener, confirm_by_dm, permitted
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +155,14 @@ class SurveyHandlers:
             )
             return
         await ack()
-        await client.chat_postMessage(
-            channel=body["user"]["id"],
+        await confirm_by_dm(
+            self.deps,
+            client,
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
             text=":white_check_mark: Pipeline pulse saved. You can change it from the survey "
             "message until the end of the week.",
+            what="pulse-saved",
         )
 
     async def status(

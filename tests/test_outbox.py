@@ -17,6 +17,7 @@ from bot.core.deps import Deps
 from bot.core.models import OutboxMessage, OutboxState, SupportRequest, SurveyKind
 from jobs.dispatcher import Dispatcher
 from jobs.reminders import send_reminders
+from jobs.retention import run_team_retention
 from jobs.surveys import run_surveys
 from tests.support.fakeslack import Call, FakeSlack
 from tests.support.helpers import stored_requests
@@ -31,7 +32,15 @@ from tests.support.queue_helpers import (
 from tests.support.requests import ONE_LINER
 from tests.support.slack_payloads import SlackSender
 from tests.support.surveys import sales_team, survey_dms
-from tests.support.workspace import ADMIN, INTAKE, MARKETER, REP, FixedClock, configure
+from tests.support.workspace import (
+    ADMIN,
+    INTAKE,
+    MARKETER,
+    REP,
+    TEAM_ID,
+    FixedClock,
+    configure,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -327,3 +336,18 @@ async def test_healthz_says_how_long_the_oldest_unsent_message_has_waited(
 
     assert status == 200
     assert report["outbox_oldest_unsent_seconds"] == 90.0
+
+
+async def test_retention_forgets_what_went_out_a_week_ago_but_keeps_what_still_waits(
+    slack: SlackSender, fake_slack: FakeSlack, configured: Deps, clock: FixedClock
+) -> None:
+    await file_one(slack, fake_slack, configured)  # its intake post went out
+    slack_goes_down(fake_slack, "chat.postMessage")
+    await file_one(slack, fake_slack, configured, "deck Later $5k pitch")  # waits
+    clock.advance(days=8)
+
+    await run_team_retention(configured, None, team_id=TEAM_ID, now=clock.now)
+
+    assert [(row.kind, row.state) for row in await rows(configured)] == [
+        ("intake_post", OutboxState.PENDING)
+    ]

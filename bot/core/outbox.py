@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
-from sqlmodel import col, func, select, update
+from sqlmodel import col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.db import dialect_insert
@@ -43,6 +43,7 @@ RENDERED_FROM_REQUEST = frozenset({KIND_INTAKE_POST, KIND_INTAKE_UPDATE, KIND_TH
 
 CLAIM_LEASE = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=24)
+SENT_KEEP = timedelta(days=7)  # long enough to read what went out while debugging an incident
 BACKOFF_CAP = 60.0
 UNSENT = (OutboxState.PENDING, OutboxState.SENDING)
 
@@ -401,3 +402,27 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
         )
     )
     return result.first()
+
+
+async def prune(
+    session: AsyncSession, *, team_id: str, now: datetime, dead_after: timedelta
+) -> int:
+    """Forget a workspace's rows that went out (or had nothing to say) a week ago, and dead
+    ones after `dead_after`: their payloads hold people's words, which retention must not keep."""
+    result = await session.exec(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.team_id) == team_id,
+            sa.or_(
+                sa.and_(
+                    col(OutboxMessage.state).in_([OutboxState.SENT, OutboxState.SKIPPED]),
+                    col(OutboxMessage.created_at) < now - SENT_KEEP,
+                ),
+                sa.and_(
+                    col(OutboxMessage.state) == OutboxState.DEAD,
+                    col(OutboxMessage.created_at) < now - dead_after,
+                ),
+            ),
+        )
+    )
+    await session.commit()
+    return int(result.rowcount)
