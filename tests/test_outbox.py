@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from jobs.retention import run_team_retention
 from jobs.surveys import run_surveys
 from tests.support.fakeslack import Call, FakeSlack
 from tests.support.helpers import stored_requests
+from tests.support.process import alignbot_async, bot_env
 from tests.support.queue_helpers import (
     click,
     current,
@@ -351,3 +353,32 @@ async def test_retention_forgets_what_went_out_a_week_ago_but_keeps_what_still_w
     assert [(row.kind, row.state) for row in await rows(configured)] == [
         ("intake_post", OutboxState.PENDING)
     ]
+
+
+async def test_an_operator_lists_dead_messages_and_sends_them_again_from_the_command_line(
+    slack: SlackSender,
+    fake_slack: FakeSlack,
+    configured: Deps,
+    tmp_path: Path,
+) -> None:
+    fake_slack.add_channel("C0SECRET", name="mktg-intake", is_private=True, bot_is_member=False)
+    await configure(configured, intake_channel="C0SECRET")
+    await file_one(slack, fake_slack, configured)
+    fake_slack.add_channel("C0SECRET", name="mktg-intake", is_private=True, bot_is_member=True)
+    env = bot_env(
+        tmp_path,
+        DATABASE_URL=configured.settings.database_url,
+        SLACK_API_URL=fake_slack.url,
+    )
+
+    listed = await alignbot_async("outbox", "list", "--state", "dead", env=env, cwd=tmp_path)
+    resent = await alignbot_async("outbox", "retry", "--dead", env=env, cwd=tmp_path)
+    again = await alignbot_async("outbox", "retry", "--dead", env=env, cwd=tmp_path)
+
+    assert listed[0] == 0, listed
+    assert "intake_post" in listed[1]
+    assert "channel_not_found" in listed[1]
+    assert resent[0] == 0, resent
+    assert "1 message(s) queued again, 1 sent now" in resent[1]
+    assert "nothing to send again" in again[1]
+    assert len(posted(fake_slack, "C0SECRET", "MS-1")) == 1
