@@ -100,5 +100,11 @@ async def handle_dm_upload(
             text = f":warning: *{escape_mrkdwn(name)}*: {error.message}"
         logger.info("dm_import team=%s kind=%s file=%s", team_id, kind, file.get("id"))
         await confirm_by_dm(
-            deps, client, team_id=team_id, user_id=user_id, text=text, what="import-report"
+            deps,
+            client,
+            team_id=team_id,
+            user_id=user_id,
+            text=text,
+            what="import-report",
+            channel=channel,  # the DM the file came in
         )

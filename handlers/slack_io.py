@@ -155,12 +155,19 @@ async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: Suppo
 
 
 async def confirm_by_dm(
-    deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str, text: str, what: str
+    deps: Deps,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    text: str,
+    what: str,
+    channel: str | None = None,
 ) -> None:
     """A DM confirming what someone just saved (settings, goals, a pulse, an import report),
     through the outbox so an outage delays it instead of losing it. It is stored right after
     the change it confirms: a crash between the two loses only the confirmation."""
-    message = dm(user_id, text, key=f"{what}:{user_id}:{secrets.token_hex(8)}")
+    message = dm(channel or user_id, text, key=f"{what}:{user_id}:{secrets.token_hex(8)}")
     async with deps.sessions() as session:
         ids = await outbox.store(session, team_id=team_id, messages=[message], now=deps.clock())
     await deps.outbox.deliver(ids, client)

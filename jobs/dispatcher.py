@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.announcements import dead_letter_notices
 from bot.blocks.requests import build_intake_message
 from bot.core import outbox
-from bot.core.deps import Deps, OutboxSender
+from bot.core.deps import Deps
 from bot.core.models import OutboxMessage, OutboxState, SupportRequest
 from bot.core.outbox import (
     KIND_ADMIN_NOTICE,
@@ -104,6 +104,10 @@ class Dispatcher:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def rate_limits(self, team_id: str) -> RateLimits:
+        """The workspace's pacers (Slack's limits are per workspace and method)."""
+        return self.limits.setdefault(team_id, RateLimits())
 
     # ------------------------------------------------------------------ entry points
 
@@ -221,7 +225,7 @@ class Dispatcher:
                 await outbox.dead_letter(session, row, error="not_installed", now=now())
             return self._ended(row, OutboxState.DEAD, "not_installed")
         client = self.careful(client)
-        limits = self.limits.setdefault(row.team_id, RateLimits())
+        limits = self.rate_limits(row.team_id)
         try:
             prepared = await self.prepare(row)
             found = (
@@ -281,9 +285,7 @@ class Dispatcher:
         wait: float | None = None
         if error.response.status_code == 429:
             wait = retry_after(error.response.headers)
-            self.limits.setdefault(row.team_id, RateLimits()).pacer("chat.postMessage").pause_for(
-                wait
-            )
+            self.rate_limits(row.team_id).pacer("chat.postMessage").pause_for(wait)
         async with self.deps.sessions() as session:
             if is_transient(code):
                 state = await outbox.retry_later(
@@ -521,9 +523,10 @@ class Dispatcher:
         )
 
 
-def outbox_of(deps: Deps, client: AsyncWebClient) -> OutboxSender:
+def outbox_of(deps: Deps, client: AsyncWebClient) -> Dispatcher:
     """The process's dispatcher; a job run outside the app (a script, a test's second
     "process") gets one speaking with the job's client."""
     if not isinstance(deps.outbox, Dispatcher):
         deps.outbox = Dispatcher(deps, client)
+    assert isinstance(deps.outbox, Dispatcher)
     return deps.outbox

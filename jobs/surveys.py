@@ -337,7 +337,9 @@ async def fan_out(
 
     Deliveries a crashed process left "sending" past their lease are resolved first: found in
     the DM's history (marked sent) or re-claimed and sent. Rate limits pause the whole fan-out."""
-    limits = RateLimits()
+    # The workspace's pacers are the outbox dispatcher's: a fan-out and the messages the outbox
+    # sends meanwhile keep to one Retry-After and one learned limit per method.
+    limits = outbox_of(deps, client).rate_limits(run.team_id)
     async with fan_out_client(client, limits) as paced:
         return await _FanOut(deps, paced, limits, run, settings, now).run_all()
 
