@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_app, create_web_app, make_client
 from bot.core.config import Settings
 from bot.core.db import make_engine, upgrade
 from bot.core.deps import Deps
 from tests.support.fakeslack import FakeSlack
+from tests.support.installs import oauth_server, oauth_settings
 from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.workspace import (
     ADMIN,
@@ -153,3 +155,19 @@ async def configured(deps: Deps) -> Deps:
                 session, team_id=TEAM_ID, role=role, user_ids=members, now=deps.clock()
             )
     return deps
+
+
+@pytest.fixture
+async def oauth_deps(fake_slack: FakeSlack, database_url: str, deps: Deps) -> AsyncIterator[Deps]:
+    """Deps in OAuth mode on the test's database. `deps` wipes PostgreSQL between tests; these
+    share its clock."""
+    oauth = Deps.from_settings(oauth_settings(fake_slack, database_url), clock=deps.clock)
+    yield oauth
+    await oauth.engine.dispose()
+
+
+@pytest.fixture
+async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
+    """The app in OAuth mode behind the real aiohttp server: (its base URL, the Bolt app)."""
+    async with oauth_server(oauth_deps) as running:
+        yield running

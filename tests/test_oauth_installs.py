@@ -22,7 +22,7 @@ from bot.workspace.roster import replace_role_members
 from jobs.scheduler import run_now
 from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import stored_requests
-from tests.support.installs import Installer, oauth_server, oauth_settings
+from tests.support.installs import Installer
 from tests.support.slack_payloads import SlackSender, block_actions, event_callback
 from tests.support.workspace import INTAKE, MARKETER, SALES_GROUP, TEAM_ID, configure
 
@@ -33,25 +33,6 @@ ENTERPRISE = "E0ORG"
 TOKEN_A = "xoxb-alpha-token"
 TOKEN_B = "xoxb-bravo-token"
 TOKEN_ORG = "xoxb-org-token"
-
-
-@pytest.fixture
-def settings_for_oauth(fake_slack: FakeSlack, database_url: str) -> Settings:
-    return oauth_settings(fake_slack, database_url)
-
-
-@pytest.fixture
-async def oauth_deps(settings_for_oauth: Settings, deps: Deps) -> AsyncIterator[Deps]:
-    # `deps` wipes PostgreSQL between tests; these deps share its clock but run in OAuth mode.
-    oauth = Deps.from_settings(settings_for_oauth, clock=deps.clock)
-    yield oauth
-    await oauth.engine.dispose()
-
-
-@pytest.fixture
-async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
-    async with oauth_server(oauth_deps) as running:
-        yield running
 
 
 @pytest.fixture

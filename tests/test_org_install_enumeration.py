@@ -7,9 +7,6 @@ catch workspaces the org approved since."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from slack_bolt.async_app import AsyncApp
 from sqlmodel import col, select
 
@@ -20,26 +17,13 @@ from bot.workspace.installs import mark_uninstalled
 from jobs.clients import InstalledClients
 from jobs.scheduler import run_now
 from tests.support.fakeslack import FakeSlack
-from tests.support.installs import Installer, oauth_server, oauth_settings
+from tests.support.installs import Installer
 from tests.support.workspace import configure
 
 ENTERPRISE = "E0ORG"
 TOKEN_ORG = "xoxb-org-token"
 ORG_TEAMS = {"T0GRIDA": "Grid Sales East", "T0GRIDB": "Grid Sales West", "T0GRIDC": "Grid HQ"}
 DIGEST_CHANNELS = {"T0GRIDA": "C0DIGESTA", "T0GRIDB": "C0DIGESTB", "T0GRIDC": "C0DIGESTC"}
-
-
-@pytest.fixture
-async def oauth_deps(fake_slack: FakeSlack, database_url: str, deps: Deps) -> AsyncIterator[Deps]:
-    oauth = Deps.from_settings(oauth_settings(fake_slack, database_url), clock=deps.clock)
-    yield oauth
-    await oauth.engine.dispose()
-
-
-@pytest.fixture
-async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
-    async with oauth_server(oauth_deps) as running:
-        yield running
 
 
 async def install_org(server: tuple[str, AsyncApp], fake_slack: FakeSlack, code: str) -> None:

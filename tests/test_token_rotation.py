@@ -8,7 +8,6 @@ store, and never call Slack with the expired one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from slack_bolt.async_app import AsyncApp
@@ -22,8 +21,6 @@ from tests.support.helpers import stored_requests
 from tests.support.installs import (
     Installer,
     let_token_expire,
-    oauth_server,
-    oauth_settings,
     stored_bot_tokens,
 )
 from tests.support.slack_payloads import SlackSender
@@ -32,19 +29,6 @@ from tests.support.workspace import GENERAL, INTAKE, SALES_GROUP, configure
 TEAM_A = "T0ALPHA"
 ROTATING_TOKEN = "xoxe.xoxb-1-alpha"
 TWELVE_HOURS = 43200
-
-
-@pytest.fixture
-async def oauth_deps(fake_slack: FakeSlack, database_url: str, deps: Deps) -> AsyncIterator[Deps]:
-    oauth = Deps.from_settings(oauth_settings(fake_slack, database_url), clock=deps.clock)
-    yield oauth
-    await oauth.engine.dispose()
-
-
-@pytest.fixture
-async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
-    async with oauth_server(oauth_deps) as running:
-        yield running
 
 
 @pytest.fixture
