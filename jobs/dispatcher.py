@@ -44,7 +44,7 @@ from bot.requests.filing import record_intake_failure, record_intake_post
 from bot.surveys.deliveries import mark_reminder
 from bot.workspace.settings import load_settings
 from jobs.clients import SingleTokenClients, TeamClients
-from jobs.pacing import RateLimits, retry_after
+from jobs.pacing import RateLimits, find_in_history, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -424,44 +424,21 @@ class Dispatcher:
         self, client: AsyncWebClient, limits: RateLimits, row: OutboxMessage, prepared: Prepared
     ) -> tuple[str, str] | None:
         """(channel, ts) of this row's message if an earlier attempt did reach Slack."""
-        assert row.id is not None
         if prepared.update_ts is not None:
             return None  # an update shown twice shows the same thing
-        channel = prepared.channel
-        if channel.startswith(("U", "W")):
-            async with limits.pacer("conversations.open").slot():
-                opened = await client.conversations_open(users=channel)
-            channel = str(opened["channel"]["id"])
-        oldest = f"{(row.created_at - HISTORY_MARGIN).timestamp():.6f}"
-        cursor: str | None = None
-        for _page in range(HISTORY_PAGES):
-            if prepared.thread_ts:
-                async with limits.pacer("conversations.replies").slot():
-                    page = await client.conversations_replies(
-                        channel=channel,
-                        ts=prepared.thread_ts,
-                        oldest=oldest,
-                        include_all_metadata=True,
-                        limit=200,
-                        cursor=cursor,
-                    )
-            else:
-                async with limits.pacer("conversations.history").slot():
-                    page = await client.conversations_history(
-                        channel=channel,
-                        oldest=oldest,
-                        limit=200,
-                        include_all_metadata=True,
-                        cursor=cursor,
-                    )
-            for message in page.get("messages") or []:
-                if isinstance(message, dict) and is_outbox_message(message, row.id):
-                    logger.info("outbox_found_posted id=%s", row.id)
-                    return channel, str(message["ts"])
-            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-            if not page.get("has_more") or not cursor:
-                break
-        return None
+        row_id = row.id or 0
+        found = await find_in_history(
+            client,
+            limits,
+            channel=prepared.channel,
+            oldest=(row.created_at - HISTORY_MARGIN).timestamp(),
+            matches=lambda message: is_outbox_message(message, row_id),
+            thread_ts=prepared.thread_ts,
+            pages=HISTORY_PAGES,
+        )
+        if found is not None:
+            logger.info("outbox_found_posted id=%s", row.id)
+        return found
 
     # ------------------------------------------------------------------ after sending
 

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -234,3 +235,51 @@ async def fan_out_client(
     finally:
         if own_session and session is not None:
             await session.close()
+
+
+async def find_in_history(
+    client: AsyncWebClient,
+    limits: RateLimits,
+    *,
+    channel: str,
+    oldest: float,
+    matches: Callable[[dict[str, Any]], bool],
+    thread_ts: str | None = None,
+    pages: int = 3,
+) -> tuple[str, str] | None:
+    """(channel, ts) of the first recent message `matches` accepts, paced: how a retry finds out
+    whether an earlier attempt reached Slack. `channel` may be a user (their DM with the bot is
+    opened); with `thread_ts` the thread's replies are read. Message metadata comes back only
+    with include_all_metadata (and needs the history scope of the channel's kind)."""
+    if channel.startswith(("U", "W")):
+        async with limits.pacer("conversations.open").slot():
+            opened = await client.conversations_open(users=channel)
+        channel = str(opened["channel"]["id"])
+    cursor: str | None = None
+    for _page in range(pages):
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        async with limits.pacer(method).slot():
+            if thread_ts:
+                page = await client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=f"{oldest:.6f}",
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            else:
+                page = await client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+        for message in page.get("messages") or []:
+            if isinstance(message, dict) and matches(message):
+                return channel, str(message["ts"])
+        cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+        if not page.get("has_more") or not cursor:
+            break
+    return None

@@ -44,7 +44,7 @@ from bot.surveys.privacy import effective_minimum
 from bot.surveys.runs import close_due_runs, get_or_create_run, open_runs
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.dispatcher import outbox_of
-from jobs.pacing import RateLimits, fan_out_client, retry_after
+from jobs.pacing import RateLimits, fan_out_client, find_in_history, retry_after
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
@@ -306,28 +306,15 @@ class _FanOut:
         self, delivery: SurveyDelivery, *, since: datetime
     ) -> tuple[str, str] | None:
         """(channel, ts) of this delivery's DM if Slack has it, from the DM's recent history."""
-        assert delivery.id is not None
-        async with self.limits.pacer("conversations.open").slot():
-            opened = await self.client.conversations_open(users=delivery.user_id)
-        channel = str(opened["channel"]["id"])
-        oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
-        cursor: str | None = None
-        for _page in range(HISTORY_PAGES):
-            async with self.limits.pacer("conversations.history").slot():
-                page = await self.client.conversations_history(
-                    channel=channel,
-                    oldest=oldest,
-                    limit=100,
-                    include_all_metadata=True,
-                    cursor=cursor,
-                )
-            for message in page.get("messages") or []:
-                if isinstance(message, dict) and is_survey_message(message, delivery.id):
-                    return channel, str(message["ts"])
-            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-            if not page.get("has_more") or not cursor:
-                break
-        return None
+        delivery_id = delivery.id or 0
+        return await find_in_history(
+            self.client,
+            self.limits,
+            channel=delivery.user_id,
+            oldest=(since - HISTORY_MARGIN).timestamp(),
+            matches=lambda message: is_survey_message(message, delivery_id),
+            pages=HISTORY_PAGES,
+        )
 
 
 async def fan_out(

@@ -12,15 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import create_app, create_web_app, make_client
 from bot.core.config import Settings
 from bot.core.db import make_engine, upgrade
 from bot.core.deps import Deps
 from tests.support.fakeslack import FakeSlack
-from tests.support.installs import oauth_server, oauth_settings
+from tests.support.installs import app_server, oauth_settings
 from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.workspace import (
     ADMIN,
@@ -120,16 +118,10 @@ async def deps(settings: Settings, clock: FixedClock) -> AsyncIterator[Deps]:
 @pytest.fixture
 async def slack(deps: Deps) -> AsyncIterator[SlackSender]:
     """The real Bolt app behind the real aiohttp server, on a free port; sends signed requests."""
-    app = create_app(deps, client=make_client(deps))
-    runner = web.AppRunner(create_web_app(app, deps))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    sender = SlackSender(f"http://127.0.0.1:{port}/slack/events")
-    yield sender
-    await sender.close()
-    await runner.cleanup()
+    async with app_server(deps) as (base_url, _app):
+        sender = SlackSender(f"{base_url}/slack/events")
+        yield sender
+        await sender.close()
 
 
 @pytest.fixture
@@ -169,5 +161,5 @@ async def oauth_deps(fake_slack: FakeSlack, database_url: str, deps: Deps) -> As
 @pytest.fixture
 async def server(oauth_deps: Deps, fake_slack: FakeSlack) -> AsyncIterator[tuple[str, AsyncApp]]:
     """The app in OAuth mode behind the real aiohttp server: (its base URL, the Bolt app)."""
-    async with oauth_server(oauth_deps) as running:
+    async with app_server(oauth_deps) as running:
         yield running

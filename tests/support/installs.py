@@ -36,8 +36,9 @@ def oauth_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
 
 
 @asynccontextmanager
-async def oauth_server(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
-    """The app in OAuth mode behind the aiohttp server: (its base URL, the Bolt app)."""
+async def app_server(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
+    """The real app behind the real aiohttp server on a free port (in OAuth mode when `deps`
+    say so): (its base URL, the Bolt app)."""
     app = create_app(deps, client=make_client(deps))
     runner = web.AppRunner(create_web_app(app, deps))
     await runner.setup()
