@@ -11,9 +11,11 @@ time-based fault, not a queue of N failures). Over the outage a separate load pr
 recovers and the benchmark watches the database until no outbox row is left unsent.
 
 It prints: the load average at start and end; acks during the outage (HTTP 200 with an empty
-body: median, p99, worst); filings stored in the database; the requesters' confirmations;
+body: median, p99, worst); filings stored in the database (and how many only after recovery:
+the post-ack work running behind); the requesters' confirmations by kind;
 time from recovery until the outbox is empty (every row sent, none dead), split into the wait
-for the first post after recovery and the catch-up rate; intake posts in the fake Slack's
+for the first post after recovery and when half, 90% and all rows went out; the Slack calls
+after recovery; intake posts in the fake Slack's
 intake channel; duplicates (requests posted there more than once) and lost (stored requests
 with no post there), each next to its target. Posts are matched to requests by the outbox row
 id every post carries in its message metadata. The exit status is 0 whenever the benchmark
@@ -48,7 +50,7 @@ import sqlalchemy as sa
 from bench._harness import ROOT, alignbot_server, backend_name, percentile, stop_process
 from bench.ack_concurrency import filing_text, summarise_log
 from bot.core.db import make_engine, read_only_engine
-from bot.core.models import OutboxMessage
+from bot.core.models import OutboxMessage, SupportRequest
 from tests.support.fakeslack import FakeSlack
 from tests.support.slack_payloads import SlackSender
 
@@ -228,6 +230,7 @@ class Outcome:
     last_send_offset: float = 0.0  # the last send, seconds after the outage began
     warmup_requests: int = 0
     stored: int = 0
+    stored_late: list[float] = field(default_factory=list)  # stored after recovery, s after it
     peak_unsent: int = 0
     refused: int = 0
     unsent_at_recovery: int = 0  # rows stored before recovery and not sent by then
@@ -347,10 +350,19 @@ async def tally(
             outcome.unattributed_posts += 1
             continue
         posts.setdefault(request_id, []).append(str(message["ts"]))
-    for request_id, number, channel, ts, error in await database.rows(
-        "SELECT id, number, intake_channel, intake_ts, intake_error FROM support_request "
-        f"WHERE team_id = '{TEAM_ID}' ORDER BY id"
+    requests = SupportRequest.__table__.c  # type: ignore[attr-defined]
+    for request_id, number, channel, ts, error, created_at in await database.rows(
+        sa.select(
+            requests.id,
+            requests.number,
+            requests.intake_channel,
+            requests.intake_ts,
+            requests.intake_error,
+            requests.created_at,
+        ).where(requests.team_id == TEAM_ID)
     ):
+        if created_at >= recovered_at:
+            outcome.stored_late.append((created_at - recovered_at).total_seconds())
         found = posts.get(int(request_id), [])
         label = f"#{number} (request {request_id})"
         if len(found) > 1:
@@ -476,6 +488,12 @@ def report(backend: str, o: Outcome) -> None:
         f"  filings stored         {o.stored} of {o.filings} (target: all)  "
         f"{verdict(o.stored == o.filings)}   (+{o.warmup_requests} warm-up, posted before)"
     )
+    if o.stored_late:
+        print(
+            f"    of which stored after recovery: {len(o.stored_late)}, the last "
+            f"+{max(o.stored_late):.1f} s after it (acked during the outage; stored after the "
+            "ack: the server's post-ack work ran behind)"
+        )
     shown = ", ".join(f"{n} {kind}" for kind, n in o.confirmations.most_common()) or "none"
     print(f"  confirmations          {shown}; {o.unconfirmed} unconfirmed")
     print(
