@@ -54,6 +54,9 @@ SENDERS = 8
 POLL_SECONDS = 1.0
 TURN_WAIT_STEP = 0.02
 TURN_WAIT_LIMIT = 10.0
+# The background loop leaves a just-stored row this long to the code that stored it (which is
+# sending it now, and tells the person what became of it).
+FRESH_GRACE = timedelta(seconds=5)
 HISTORY_MARGIN = timedelta(minutes=10)  # clock differences between this host and Slack
 HISTORY_PAGES = 3
 
@@ -100,6 +103,9 @@ class Dispatcher:
         )
         self.limits: dict[str, RateLimits] = {}
         self._careful: dict[tuple[str, str], AsyncWebClient] = {}
+        # Workspaces for which Slack failed with a "not now" -> until when the background loop
+        # leaves their rows alone (one failure says enough; the next try probes again).
+        self.down_until: dict[str, datetime] = {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -140,15 +146,33 @@ class Dispatcher:
                 break
             await asyncio.gather(*(send(row) for row in claimed))
             remaining = [row_id for row_id in remaining if row_id not in outcome]
+        if remaining:
+            # Another task or replica took them: say what became of them, once it is known.
+            outcome |= {row.id or 0: row for row in await self._settled(remaining)}
         outcome = {row_id: row for row_id, row in outcome.items() if row_id in ids}
         if remaining:
             self.wake()
         return outcome
 
+    async def _settled(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        """These rows once nobody is sending them (or after TURN_WAIT_LIMIT)."""
+        waited = 0.0
+        while True:
+            async with self.deps.sessions() as session:
+                rows = await outbox.unsent_rows(session, ids=ids)
+            if waited >= TURN_WAIT_LIMIT or all(r.state != OutboxState.SENDING for r in rows):
+                return rows
+            await asyncio.sleep(TURN_WAIT_STEP)
+            waited += TURN_WAIT_STEP
+
     async def run_once(self) -> int:
         """Claim one batch of due rows and send them; how many were claimed."""
+        now = self.deps.clock()
+        down = [team for team, until in self.down_until.items() if until > now]
         async with self.deps.sessions() as session:
-            claimed = await outbox.claim_due(session, now=self.deps.clock(), limit=CLAIM_BATCH)
+            claimed = await outbox.claim_due(
+                session, now=now, limit=CLAIM_BATCH, skip_teams=down, fresh_grace=FRESH_GRACE
+            )
         if not claimed:
             return 0
         gate = asyncio.Semaphore(SENDERS)
@@ -249,6 +273,7 @@ class Dispatcher:
                 state = await outbox.retry_later(
                     session, row, error=code, now=now(), maybe_sent=True
                 )
+            self._slack_failing(row)
             await self._after_failure(row, state, code)
             return self._ended(row, state, code)
         permalink = None
@@ -262,7 +287,22 @@ class Dispatcher:
             ):
                 await self.after_sent(session, row, channel, ts, permalink)
             await session.commit()
+        if self.down_until.pop(row.team_id, None) is not None or row.attempts > 1:
+            await self._slack_is_back(row.team_id)
         return self._ended(row, OutboxState.SENT, None, ts=ts, channel=channel)
+
+    def _slack_failing(self, row: OutboxMessage, retry_after: float | None = None) -> None:
+        wait = outbox.backoff(row.attempts).total_seconds()
+        until = self.deps.clock() + timedelta(seconds=max(wait, retry_after or 0.0))
+        self.down_until[row.team_id] = max(until, self.down_until.get(row.team_id, until))
+
+    async def _slack_is_back(self, team_id: str) -> None:
+        """Slack took a message after failing: what waits out a backoff goes now."""
+        async with self.deps.sessions() as session:
+            hurried = await outbox.hurry(session, team_id=team_id, now=self.deps.clock())
+        if hurried:
+            logger.info("outbox_slack_back team=%s hurried=%s", team_id, hurried)
+            self.wake()
 
     @staticmethod
     def _ended(
@@ -288,6 +328,7 @@ class Dispatcher:
             self.rate_limits(row.team_id).pacer("chat.postMessage").pause_for(wait)
         async with self.deps.sessions() as session:
             if is_transient(code):
+                self._slack_failing(row, wait)
                 state = await outbox.retry_later(
                     session,
                     row,

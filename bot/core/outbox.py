@@ -177,10 +177,14 @@ async def claim_due(
     now: datetime,
     limit: int = 50,
     ids: Sequence[int] | None = None,
+    skip_teams: Sequence[str] = (),
+    fresh_grace: timedelta | None = None,
 ) -> list[OutboxMessage]:
     """Claim up to `limit` rows that may be sent now, committed. With `ids`, only those rows and
     the rows they wait for (same ordering key): whoever stored a message also sends the ones
-    ahead of it, rather than leave it for the next poll."""
+    ahead of it, rather than leave it for the next poll. A background claim leaves alone the
+    workspaces in `skip_teams` (Slack is failing for them) and, with `fresh_grace`, untried rows
+    younger than that: the code that stored them is sending them right now."""
     candidates = (
         select(OutboxMessage.id)
         .where(_claimable(now))
@@ -197,6 +201,15 @@ async def claim_due(
             col(OutboxMessage.ordering_key).in_(named.scalar_subquery()),
             col(OutboxMessage.team_id).in_(teams.scalar_subquery()),
             col(OutboxMessage.id) <= max(ids),
+        )
+    if skip_teams:
+        candidates = candidates.where(col(OutboxMessage.team_id).not_in(list(skip_teams)))
+    if fresh_grace is not None:
+        candidates = candidates.where(
+            sa.or_(
+                col(OutboxMessage.attempts) > 0,
+                col(OutboxMessage.created_at) <= now - fresh_grace,
+            )
         )
     token = secrets.token_hex(16)
     result = await session.exec(
@@ -218,6 +231,29 @@ async def claim_due(
     claimed = sorted(result.scalars().all(), key=lambda row: row.id or 0)
     await session.commit()
     return claimed
+
+
+async def hurry(session: AsyncSession, *, team_id: str, now: datetime) -> int:
+    """Slack took a message again after failing: every row of the workspace waiting out a
+    backoff is due now (the outage is over; nobody should wait up to a minute more)."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.next_attempt_at) > now,
+            col(OutboxMessage.attempts) > 0,
+            col(OutboxMessage.last_error) != "ratelimited",  # that wait is Slack's own
+        )
+        .values(next_attempt_at=now)
+    )
+    await session.commit()
+    return int(result.rowcount)
+
+
+async def unsent_rows(session: AsyncSession, *, ids: Sequence[int]) -> list[OutboxMessage]:
+    result = await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids))))
+    return list(result.all())
 
 
 async def waiting_for_turn(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> bool:
@@ -381,7 +417,8 @@ async def retry(
     result = await session.exec(
         update(OutboxMessage)
         .where(*where)
-        .values(state=OutboxState.PENDING, next_attempt_at=now, created_at=now, attempts=0)
+        # A fresh 24 h from now; the attempts stay (and mark it as no new row for the loop).
+        .values(state=OutboxState.PENDING, next_attempt_at=now, created_at=now)
     )
     await session.commit()
     return int(result.rowcount)
