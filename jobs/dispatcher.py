@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +44,7 @@ from bot.requests.filing import record_intake_failure, record_intake_post
 from bot.surveys.deliveries import mark_reminder
 from bot.workspace.settings import load_settings
 from jobs.clients import SingleTokenClients, TeamClients
-from jobs.pacing import RateLimits, find_in_history, retry_after
+from jobs.pacing import RateLimits, collect_from_history, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +85,16 @@ def outbox_metadata(row_id: int) -> dict[str, Any]:
     return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": row_id}}
 
 
-def is_outbox_message(message: dict[str, Any], row_id: int) -> bool:
+def outbox_id_of(message: dict[str, Any]) -> int | None:
+    """The outbox row a message in Slack was posted for (from its metadata), if any."""
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == OUTBOX_EVENT and str(payload.get("outbox_id")) == str(
-        row_id
-    )
+    if metadata.get("event_type") != OUTBOX_EVENT:
+        return None
+    try:
+        return int(str(payload.get("outbox_id")))
+    except ValueError:
+        return None
 
 
 class Dispatcher:
@@ -175,14 +179,44 @@ class Dispatcher:
             )
         if not claimed:
             return 0
+        checked = await self.look_up_batch(claimed)
         gate = asyncio.Semaphore(SENDERS)
 
         async def send(row: OutboxMessage) -> None:
             async with gate:
-                await self.send(row, None)
+                await self.send(row, None, checked=checked)
 
         await asyncio.gather(*(send(row) for row in claimed))
         return len(claimed)
+
+    async def look_up_batch(
+        self, claimed: Sequence[OutboxMessage]
+    ) -> dict[int, tuple[str, str] | None]:
+        """For the claimed rows that may already be in Slack: where each is (None: it is not),
+        from one history scan per workspace and channel instead of one per row. A row left out
+        (the scan failed, or it had nothing to send) is looked up on its own when sent."""
+        doubtful: dict[str, list[tuple[OutboxMessage, Prepared]]] = {}
+        for row in claimed:
+            if not row.maybe_sent:
+                continue
+            with contextlib.suppress(Skip, NotYet):
+                doubtful.setdefault(row.team_id, []).append((row, await self.prepare(row)))
+        checked: dict[int, tuple[str, str] | None] = {}
+        for team_id, rows in doubtful.items():
+            client = await self.clients.for_team(team_id)
+            if client is None:
+                continue
+            try:
+                found = await self.look_up(self.careful(client), self.rate_limits(team_id), rows)
+            except Exception:  # each row tries again on its own
+                logger.warning("outbox_lookup_failed team=%s", team_id, exc_info=True)
+                continue
+            checked |= {
+                row.id or 0: found.get(row.id or 0)
+                for row, prepared in rows
+                if prepared.update_ts is None
+            }
+        return checked
 
     async def drain(self, *, rounds: int = 100) -> int:
         """Send everything due now (tests, `alignbot outbox retry`): rows sent in total."""
@@ -238,8 +272,15 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ one row
 
-    async def send(self, row: OutboxMessage, client: AsyncWebClient | None) -> OutboxMessage:
-        """Send one claimed row and record what happened; the row as it ended."""
+    async def send(
+        self,
+        row: OutboxMessage,
+        client: AsyncWebClient | None,
+        *,
+        checked: Mapping[int, tuple[str, str] | None] | None = None,
+    ) -> OutboxMessage:
+        """Send one claimed row and record what happened; the row as it ended. `checked` says
+        where rows of its batch already are in Slack, if they were looked up together."""
         assert row.id is not None
         now = self.deps.clock
         if client is None:
@@ -252,9 +293,12 @@ class Dispatcher:
         limits = self.rate_limits(row.team_id)
         try:
             prepared = await self.prepare(row)
-            found = (
-                await self.find_posted(client, limits, row, prepared) if row.maybe_sent else None
-            )
+            found = None
+            if row.maybe_sent and prepared.update_ts is None:
+                if checked is not None and row.id in checked:
+                    found = checked[row.id]
+                else:
+                    found = (await self.look_up(client, limits, [(row, prepared)])).get(row.id)
             channel, ts = found or await self.call_slack(client, limits, row, prepared)
         except Skip as reason:
             async with self.deps.sessions() as session:
@@ -461,24 +505,33 @@ class Dispatcher:
                 posted = await client.chat_postMessage(**kwargs)
         return str(posted.get("channel") or prepared.channel), str(posted["ts"])
 
-    async def find_posted(
-        self, client: AsyncWebClient, limits: RateLimits, row: OutboxMessage, prepared: Prepared
-    ) -> tuple[str, str] | None:
-        """(channel, ts) of this row's message if an earlier attempt did reach Slack."""
-        if prepared.update_ts is not None:
-            return None  # an update shown twice shows the same thing
-        row_id = row.id or 0
-        found = await find_in_history(
-            client,
-            limits,
-            channel=prepared.channel,
-            oldest=(row.created_at - HISTORY_MARGIN).timestamp(),
-            matches=lambda message: is_outbox_message(message, row_id),
-            thread_ts=prepared.thread_ts,
-            pages=HISTORY_PAGES,
-        )
-        if found is not None:
-            logger.info("outbox_found_posted id=%s", row.id)
+    async def look_up(
+        self,
+        client: AsyncWebClient,
+        limits: RateLimits,
+        rows: Sequence[tuple[OutboxMessage, Prepared]],
+    ) -> dict[int, tuple[str, str]]:
+        """Which of these posts, each of which may have reached Slack on an earlier attempt, are
+        there: one history scan per channel (or thread) for the whole batch."""
+        groups: dict[tuple[str, str | None], list[OutboxMessage]] = {}
+        for row, prepared in rows:
+            if prepared.update_ts is None:  # an update shown twice shows the same thing
+                groups.setdefault((prepared.channel, prepared.thread_ts), []).append(row)
+        found: dict[int, tuple[str, str]] = {}
+        for (channel, thread_ts), group in groups.items():
+            oldest = min(row.created_at for row in group) - HISTORY_MARGIN
+            found |= await collect_from_history(
+                client,
+                limits,
+                channel=channel,
+                oldest=oldest.timestamp(),
+                key=outbox_id_of,
+                wanted={row.id or 0 for row in group},
+                thread_ts=thread_ts,
+                pages=HISTORY_PAGES,
+            )
+        for row_id in found:
+            logger.info("outbox_found_posted id=%s", row_id)
         return found
 
     # ------------------------------------------------------------------ after sending

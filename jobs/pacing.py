@@ -251,10 +251,37 @@ async def find_in_history(
     whether an earlier attempt reached Slack. `channel` may be a user (their DM with the bot is
     opened); with `thread_ts` the thread's replies are read. Message metadata comes back only
     with include_all_metadata (and needs the history scope of the channel's kind)."""
+    found = await collect_from_history(
+        client,
+        limits,
+        channel=channel,
+        oldest=oldest,
+        key=lambda message: 0 if matches(message) else None,
+        wanted={0},
+        thread_ts=thread_ts,
+        pages=pages,
+    )
+    return found.get(0)
+
+
+async def collect_from_history(
+    client: AsyncWebClient,
+    limits: RateLimits,
+    *,
+    channel: str,
+    oldest: float,
+    key: Callable[[dict[str, Any]], int | None],
+    wanted: set[int],
+    thread_ts: str | None = None,
+    pages: int = 3,
+) -> dict[int, tuple[str, str]]:
+    """Several messages at once: {key: (channel, ts)} for each `wanted` key that `key` finds in
+    the recent history (one scan for a whole batch of retries), newest page first."""
     if channel.startswith(("U", "W")):
         async with limits.pacer("conversations.open").slot():
             opened = await client.conversations_open(users=channel)
         channel = str(opened["channel"]["id"])
+    found: dict[int, tuple[str, str]] = {}
     cursor: str | None = None
     for _page in range(pages):
         method = "conversations.replies" if thread_ts else "conversations.history"
@@ -277,9 +304,12 @@ async def find_in_history(
                     cursor=cursor,
                 )
         for message in page.get("messages") or []:
-            if isinstance(message, dict) and matches(message):
-                return channel, str(message["ts"])
+            if not isinstance(message, dict):
+                continue
+            found_key = key(message)
+            if found_key in wanted and found_key not in found:
+                found[found_key] = (channel, str(message["ts"]))
         cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-        if not page.get("has_more") or not cursor:
+        if wanted <= found.keys() or not page.get("has_more") or not cursor:
             break
-    return None
+    return found

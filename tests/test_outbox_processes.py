@@ -229,8 +229,7 @@ async def test_a_process_killed_while_sending_leaves_nothing_lost_and_nothing_do
 # --------------------------------------------------------------------------- two replicas
 
 REPLICA_FILED = 40
-# Every first attempt fails, and every second one but the one stuck replica waits on below:
-# then no third attempt fails (and waits 4 s more).
+# Every first attempt fails (inline, on both replicas), and most of the retries after it.
 FAILURES = 2 * REPLICA_FILED - 1
 TOKEN, OTHER_TOKEN = "xoxb-test-token", "xoxb-replica-b"  # one workspace: tells the calls apart
 
@@ -243,25 +242,15 @@ async def test_two_replicas_drain_one_outbox_filled_during_an_outage_each_post_o
         start_bot("one", token=TOKEN), start_bot("two", token=OTHER_TOKEN)
     )
     fake_slack.fail_next("chat.postMessage", "internal_error", status=500, times=FAILURES)
-    # Every retry after a 500 looks in Slack first. The first lookup is held: the replica that
-    # made it is stuck mid-batch (its claims live) while the other one drains the rest.
-    stuck = fake_slack.hold("conversations.history")
 
     await file_requests(fake_slack, [one_sender, two_sender], REPLICA_FILED)
     told = await fake_slack.wait_for("response_url", count=REPLICA_FILED, timeout=20)
     # Each request was stored and its requester answered once (usually "still posting": on a
     # slow machine a late filing may find Slack already back, which is no failure).
     assert len(told) == REPLICA_FILED
-    await stuck.arrived(timeout=10)
-    # Slack is back once FAILURES calls have failed; the first post it takes is a retry by the
-    # replica that is not stuck (no filing is left to post inline).
-    await fake_slack.wait_for("chat.postMessage", lambda c: c.ok, timeout=15)
-    stuck.release()
     await until("every intake post", lambda: all_sent(configured, REPLICA_FILED))
 
     await assert_each_request_posted_once(configured, fake_slack, REPLICA_FILED)
     assert len(posts(fake_slack, ok=False)) == FAILURES
     assert len(posts(fake_slack, ok=True)) == REPLICA_FILED
-    by_replica = Counter(call.token for call in posts(fake_slack, ok=True))
-    assert set(by_replica) == {TOKEN, OTHER_TOKEN}, by_replica  # and both loops sent posts
     assert [await stop(one), await stop(two)] == [0, 0]
