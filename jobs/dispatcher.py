@@ -53,7 +53,7 @@ CLAIM_BATCH = 50
 SENDERS = 8
 POLL_SECONDS = 1.0
 TURN_WAIT_STEP = 0.02
-TURN_WAIT_LIMIT = 10.0
+TURN_WAIT_LIMIT = 3.0
 # The background loop leaves a just-stored row this long to the code that stored it (which is
 # sending it now, and tells the person what became of it).
 FRESH_GRACE = timedelta(seconds=5)
