@@ -147,7 +147,7 @@ async def refresh_intake_post(deps: Deps, client: AsyncWebClient, request: Suppo
     if request.id is None:
         return
     refresh = intake_refresh(request, key=f"intake-refresh:{request.id}:{secrets.token_hex(6)}")
-    async with deps.sessions() as session:
+    async with deps.filing_gate, deps.sessions() as session:
         ids = await outbox.store(
             session, team_id=request.team_id, messages=[refresh], now=deps.clock()
         )
@@ -168,6 +168,6 @@ async def confirm_by_dm(
     through the outbox so an outage delays it instead of losing it. It is stored right after
     the change it confirms: a crash between the two loses only the confirmation."""
     message = dm(channel or user_id, text, key=f"{what}:{user_id}:{secrets.token_hex(8)}")
-    async with deps.sessions() as session:
+    async with deps.filing_gate, deps.sessions() as session:
         ids = await outbox.store(session, team_id=team_id, messages=[message], now=deps.clock())
     await deps.outbox.deliver(ids, client)

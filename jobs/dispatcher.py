@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.announcements import dead_letter_notices
 from bot.blocks.requests import build_intake_message
@@ -115,6 +116,13 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write, taking its turn with the filings (`Deps.filing_gate`): on
+        SQLite writers queue here instead of sleeping in SQLite's busy handler."""
+        async with self.deps.filing_gate, self.deps.sessions() as session:
+            yield session
+
     def rate_limits(self, team_id: str) -> RateLimits:
         """The workspace's pacers (Slack's limits are per workspace and method)."""
         return self.limits.setdefault(team_id, RateLimits())
@@ -136,7 +144,7 @@ class Dispatcher:
                 outcome[row.id or 0] = await self.send(row, client)
 
         while remaining:
-            async with self.deps.sessions() as session:
+            async with self.writing() as session:
                 claimed = await outbox.claim_due(session, now=self.deps.clock(), ids=remaining)
                 behind = not claimed and await outbox.waiting_for_turn(
                     session, ids=remaining, now=self.deps.clock()
@@ -173,7 +181,7 @@ class Dispatcher:
         """Claim one batch of due rows and send them; how many were claimed."""
         now = self.deps.clock()
         down = [team for team, until in self.down_until.items() if until > now]
-        async with self.deps.sessions() as session:
+        async with self.writing() as session:
             claimed = await outbox.claim_due(
                 session, now=now, limit=CLAIM_BATCH, skip_teams=down, fresh_grace=FRESH_GRACE
             )
@@ -286,7 +294,7 @@ class Dispatcher:
         if client is None:
             client = await self.clients.for_team(row.team_id)
         if client is None:
-            async with self.deps.sessions() as session:
+            async with self.writing() as session:
                 await outbox.dead_letter(session, row, error="not_installed", now=now())
             return self._ended(row, OutboxState.DEAD, "not_installed")
         client = self.careful(client)
@@ -301,11 +309,11 @@ class Dispatcher:
                     found = (await self.look_up(client, limits, [(row, prepared)])).get(row.id)
             channel, ts = found or await self.call_slack(client, limits, row, prepared)
         except Skip as reason:
-            async with self.deps.sessions() as session:
+            async with self.writing() as session:
                 await outbox.skip(session, row, reason=str(reason))
             return self._ended(row, OutboxState.SKIPPED, str(reason))
         except NotYet as reason:
-            async with self.deps.sessions() as session:
+            async with self.writing() as session:
                 state = await outbox.retry_later(session, row, error=str(reason), now=now())
             return self._ended(row, state, str(reason))
         except SlackApiError as error:
@@ -313,7 +321,7 @@ class Dispatcher:
         except Exception as error:  # connection trouble: Slack may or may not have it
             code = type(error).__name__
             logger.warning("outbox_send_failed id=%s kind=%s error=%s", row.id, row.kind, code)
-            async with self.deps.sessions() as session:
+            async with self.writing() as session:
                 state = await outbox.retry_later(
                     session, row, error=code, now=now(), maybe_sent=True
                 )
@@ -325,7 +333,7 @@ class Dispatcher:
             row.kind == KIND_INTAKE_UPDATE and ts != prepared.update_ts
         ):
             permalink = await self._permalink(client, row, channel, ts)
-        async with self.deps.sessions() as session:
+        async with self.writing() as session:
             if await outbox.mark_sent(
                 session, row, channel=channel, ts=ts, now=now(), commit=False
             ):
@@ -342,7 +350,7 @@ class Dispatcher:
 
     async def _slack_is_back(self, team_id: str) -> None:
         """Slack took a message after failing: what waits out a backoff goes now."""
-        async with self.deps.sessions() as session:
+        async with self.writing() as session:
             hurried = await outbox.hurry(session, team_id=team_id, now=self.deps.clock())
         if hurried:
             logger.info("outbox_slack_back team=%s hurried=%s", team_id, hurried)
@@ -370,7 +378,7 @@ class Dispatcher:
         if error.response.status_code == 429:
             wait = retry_after(error.response.headers)
             self.rate_limits(row.team_id).pacer("chat.postMessage").pause_for(wait)
-        async with self.deps.sessions() as session:
+        async with self.writing() as session:
             if is_transient(code):
                 self._slack_failing(row, wait)
                 state = await outbox.retry_later(
@@ -405,7 +413,7 @@ class Dispatcher:
             code,
         )
         payload = outbox.payload_of(row)
-        async with self.deps.sessions() as session:
+        async with self.writing() as session:
             if row.kind == KIND_INTAKE_POST and payload.get("request_id"):
                 await record_intake_failure(
                     session, request_id=int(payload["request_id"]), reason=code
