@@ -70,6 +70,7 @@ class Prepared:
     text: str
     blocks: list[dict[str, Any]] | None = None
     update_ts: str | None = None  # chat.update of this message instead of a post
+    shown_up_to: int = 0  # the render shows the changes of every row stored up to this id
     thread_ts: str | None = None
     join_first_if_needed: bool = False
 
@@ -338,6 +339,8 @@ class Dispatcher:
                 session, row, channel=channel, ts=ts, now=now(), commit=False
             ):
                 await self.after_sent(session, row, channel, ts, permalink)
+                if prepared.shown_up_to:
+                    await outbox.coalesce_into(session, row, shown_up_to=prepared.shown_up_to)
             await session.commit()
         if self.down_until.pop(row.team_id, None) is not None or row.attempts > 1:
             await self._slack_is_back(row.team_id)
@@ -446,6 +449,11 @@ class Dispatcher:
                 blocks=payload.get("blocks"),
             )
         async with self.deps.sessions() as session:
+            shown_up_to = (
+                await outbox.newest_id(session, team_id=row.team_id, message_key=row.message_key)
+                if row.kind == KIND_INTAKE_UPDATE and row.message_key
+                else 0
+            )
             request = await session.get(SupportRequest, int(payload["request_id"]))
         if request is None:
             raise Skip("request_deleted")
@@ -468,6 +476,7 @@ class Dispatcher:
                 text=text,
                 blocks=blocks,
                 update_ts=request.intake_ts,
+                shown_up_to=shown_up_to,
             )
         return Prepared(channel=row.channel, text=text, blocks=blocks, join_first_if_needed=True)
 

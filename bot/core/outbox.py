@@ -368,6 +368,37 @@ async def skip(session: AsyncSession, row: OutboxMessage, *, reason: str) -> boo
     return await _finish(session, row, {"state": OutboxState.SKIPPED, "last_error": reason[:255]})
 
 
+async def newest_id(session: AsyncSession, *, team_id: str, message_key: str) -> int:
+    """The newest row stored for a message (0 if none): read before rendering it, it says which
+    updates the render already shows."""
+    result = await session.exec(
+        select(func.max(OutboxMessage.id)).where(
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.message_key) == message_key,
+        )
+    )
+    return int(result.first() or 0)
+
+
+async def coalesce_into(session: AsyncSession, row: OutboxMessage, *, shown_up_to: int) -> int:
+    """`row` went out showing every change up to row `shown_up_to`: the updates of the same
+    message stored by then and still waiting have nothing left to say (not committed here)."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.team_id) == row.team_id,
+            col(OutboxMessage.message_key) == row.message_key,
+            col(OutboxMessage.kind) == row.kind,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.claim_token).is_(None),
+            col(OutboxMessage.id) <= shown_up_to,
+            col(OutboxMessage.id) != row.id,
+        )
+        .values(state=OutboxState.SKIPPED, last_error="coalesced")
+    )
+    return int(result.rowcount)
+
+
 async def sent_ts_of(session: AsyncSession, *, team_id: str, message_key: str) -> str | None:
     """The ts of the newest message posted under `message_key`, if any was."""
     result = await session.exec(
