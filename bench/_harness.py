@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.fakeslack import FakeSlack  # noqa: E402
+from sandbox.fakeslack import FakeSlack  # noqa: E402
+from sandbox.slack_payloads import SIGNING_SECRET  # noqa: E402
 from tests.support.process import free_port, start_alignbot  # noqa: E402
-from tests.support.slack_payloads import SIGNING_SECRET  # noqa: E402
 
 HEALTHY_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0

@@ -56,8 +56,8 @@ from bench._harness import (
     stop_process,
     wait_healthy,
 )
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SIGNING_SECRET, SlackSender
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"

@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import alignbot_server, backend_name, percentile, run_counted
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SlackSender
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"

@@ -21,8 +21,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import alignbot_server, backend_name, percentile, run_counted
-from tests.support.fakeslack import Call, FakeSlack
-from tests.support.slack_payloads import SlackSender, block_actions
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"

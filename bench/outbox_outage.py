@@ -51,8 +51,8 @@ from bench._harness import ROOT, alignbot_server, backend_name, percentile, stop
 from bench.ack_concurrency import filing_text, summarise_log
 from bot.core.db import make_engine, read_only_engine
 from bot.core.models import OutboxMessage, SupportRequest
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SlackSender
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 
 TEAM_ID = "T0TEAM"
 INTAKE = "C0INTAKE"

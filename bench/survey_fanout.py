@@ -58,8 +58,8 @@ from bot.workspace.installs import ensure_workspace  # noqa: E402
 from bot.workspace.roster import replace_role_members  # noqa: E402
 from bot.workspace.settings import save_settings  # noqa: E402
 from jobs.surveys import FAN_OUT_CONCURRENCY, run_team_surveys  # noqa: E402
-from tests.support.fakeslack import Call, FakeSlack  # noqa: E402
-from tests.support.slack_payloads import SIGNING_SECRET  # noqa: E402
+from sandbox.fakeslack import Call, FakeSlack  # noqa: E402
+from sandbox.slack_payloads import SIGNING_SECRET  # noqa: E402
 
 WORKSPACE_TZ = "America/Los_Angeles"
 SALES_GROUP = "S0SALES"

@@ -17,9 +17,9 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.config import Settings
 from bot.core.db import make_engine, upgrade
 from bot.core.deps import Deps
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.installs import app_server, oauth_settings
-from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,

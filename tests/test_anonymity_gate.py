@@ -34,9 +34,9 @@ from bot.kpis.goals import set_goal
 from bot.kpis.scorecard import describe_line
 from bot.surveys.responses import HELP_OPTIONS
 from bot.workspace.settings import load_settings
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import block_texts
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import ADMIN, MARKETER, TEAM_ID, configure
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # the `clock` fixture's time: Tuesday, W48

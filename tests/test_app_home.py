@@ -31,14 +31,14 @@ from bot.requests.lifecycle import Action
 from bot.requests.queue import apply_action, load_actor
 from bot.workspace.roster import replace_role_members
 from bot.workspace.settings import load_settings
-from tests.support.fakeslack import FakeSlack
-from tests.support.helpers import stored_requests
-from tests.support.slack_payloads import (
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import (
     SlackSender,
     app_home_opened,
     block_actions,
     view_submission,
 )
+from tests.support.helpers import stored_requests
 from tests.support.workspace import ADMIN, DEMANDGEN, INTAKE, MARKETER, REP, REP_OUTSIDER, TEAM_ID
 
 _keys = itertools.count(1)

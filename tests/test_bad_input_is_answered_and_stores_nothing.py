@@ -7,11 +7,11 @@ import time
 import pytest
 
 from bot.core.deps import Deps
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, sign, slash_command, view_submission
 from tests.support.helpers import ack_text, everything_sent, stored_requests
 from tests.support.queue_helpers import file_one
 from tests.support.requests import request_form_values
-from tests.support.slack_payloads import SlackSender, sign, slash_command, view_submission
 from tests.support.workspace import INTAKE, REP
 
 

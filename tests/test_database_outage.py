@@ -31,11 +31,11 @@ from bot.core.db import make_engine, make_session_factory
 from bot.core.deps import Deps
 from bot.core.models import RequestEvent, RequestStatus
 from jobs.surveys import run_surveys
-from tests.support.fakeslack import Call, FakeSlack
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import stored_requests
 from tests.support.queue_helpers import click, current, file_one
 from tests.support.requests import request_form_values
-from tests.support.slack_payloads import SlackSender
 from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import INTAKE, MARKETER, REP, TEST_DATABASE_URL, FixedClock
 from tests.support.workspace import wipe_postgres as _wipe_postgres
@@ -245,7 +245,7 @@ async def test_the_next_mktg_after_the_outage_works_without_a_restart(
 async def test_a_modal_submitted_during_the_outage_is_answered_and_not_filed(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, database_down: Outage
 ) -> None:
-    from tests.support.slack_payloads import view_submission
+    from sandbox.slack_payloads import view_submission
 
     await file_one(slack, fake_slack, configured)
     payload = view_submission("request_form", request_form_values(details="During outage"))

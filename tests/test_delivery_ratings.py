@@ -15,7 +15,8 @@ from bot.core.deps import Deps
 from bot.core.errors import UserError
 from bot.core.models import DeliveryRating, RequestEvent, RequestStatus, SupportRequest
 from bot.requests.queue import current_rating
-from tests.support.fakeslack import Call, FakeSlack
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.helpers import block_texts
 from tests.support.queue_helpers import (
     click,
@@ -23,7 +24,6 @@ from tests.support.queue_helpers import (
     file_one,
 )
 from tests.support.ratings import deliver, delivered_request, press, reason_values
-from tests.support.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.workspace import MARKETER, REP, REP_OUTSIDER, FixedClock
 
 

@@ -9,9 +9,9 @@ import openpyxl
 
 from bot.core.deps import Deps
 from handlers.exports import EXPORT_DIR
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.queue_helpers import file_one
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import ADMIN, REP, configure
 
 

@@ -1,4 +1,4 @@
-"""Tests for the test infrastructure itself: tests/support/fakeslack/ and slack_payloads.py.
+"""Tests for the test infrastructure itself: sandbox/fakeslack/ and slack_payloads.py.
 
 Why: every bot test trusts these two modules to behave like Slack. If the fake drifted from
 Slack's wire behaviour (shapes, error codes, 429 handling, Block Kit limits) or the payload
@@ -30,8 +30,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.support.fakeslack import Call, FakeSlack, validate_blocks, validate_view
-from tests.support.slack_payloads import (
+from sandbox.fakeslack import Call, FakeSlack, validate_blocks, validate_view
+from sandbox.slack_payloads import (
     SIGNING_SECRET,
     SlackSender,
     app_home_opened,

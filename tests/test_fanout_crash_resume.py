@@ -26,7 +26,7 @@ from bot.workspace.roster import SlackUserFacts, replace_role_members, store_sla
 from bot.workspace.settings import load_settings
 from jobs.pacing import PacedRateLimitRetryHandler, Pacer, RateLimits, paced_handlers, retry_after
 from jobs.surveys import run_team_surveys, survey_message, survey_metadata
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
 from tests.support.process import bot_env, start_alignbot
 from tests.support.workspace import ADMIN, REP, TEAM_ID, FixedClock, configure
 

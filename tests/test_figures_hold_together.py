@@ -43,9 +43,9 @@ from bot.kpis.support import request_stats
 from bot.requests.deadlines import Promise
 from bot.requests.home import overdue_requests
 from bot.workspace.settings import load_settings
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import block_texts
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import ADMIN, MARKETER, TEAM_ID, FixedClock, configure
 
 NEW_YORK = ZoneInfo("America/New_York")

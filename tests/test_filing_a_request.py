@@ -7,10 +7,10 @@ from datetime import date
 
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus, RequestType
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, view_submission
 from tests.support.helpers import ack_text, block_texts, stored_requests
 from tests.support.requests import ONE_LINER, request_form_values
-from tests.support.slack_payloads import SlackSender, view_submission
 from tests.support.workspace import (
     DEMANDGEN,
     GENERAL,

@@ -12,7 +12,17 @@ from sqlmodel import select
 
 from bot.core.deps import Deps
 from bot.core.models import RequestEvent, RequestStatus
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import (
+    SlackSender,
+    block_actions,
+    event_callback,
+    form_body,
+    json_body,
+    sign,
+    slash_command,
+    view_submission,
+)
 from tests.support.helpers import stored_requests
 from tests.support.queue_helpers import (
     MARKETER_TWO,
@@ -23,16 +33,6 @@ from tests.support.queue_helpers import (
     text_value,
 )
 from tests.support.requests import ONE_LINER, request_form_values
-from tests.support.slack_payloads import (
-    SlackSender,
-    block_actions,
-    event_callback,
-    form_body,
-    json_body,
-    sign,
-    slash_command,
-    view_submission,
-)
 from tests.support.workspace import INTAKE, MARKETER, REP
 
 pytestmark = pytest.mark.timeout(20)

@@ -20,8 +20,15 @@ from bot.core.deps import Deps
 from bot.core.models import FeedbackAction, Opportunity, RequestEvent, RequestStatus, SurveyResponse
 from jobs.digests import post_digests
 from jobs.surveys import run_surveys
+from sandbox.fakeslack import Call, FakeSlack, validate_blocks
+from sandbox.slack_payloads import (
+    SlackSender,
+    app_home_opened,
+    block_actions,
+    event_callback,
+    view_submission,
+)
 from tests.support.digests import FRIDAY_AFTER_FOUR, dm_file
-from tests.support.fakeslack import Call, FakeSlack, validate_blocks
 from tests.support.helpers import stored_requests
 from tests.support.queue_helpers import (
     click,
@@ -33,13 +40,6 @@ from tests.support.queue_helpers import (
 )
 from tests.support.ratings import delivered_request, press, reason_values
 from tests.support.requests import request_form_values
-from tests.support.slack_payloads import (
-    SlackSender,
-    app_home_opened,
-    block_actions,
-    event_callback,
-    view_submission,
-)
 from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import ADMIN, GENERAL, INTAKE, MARKETER, REP, FixedClock, configure
 
@@ -692,7 +692,7 @@ async def test_a_hostile_reassign_note_is_echoed_inert(
 async def test_send_to_marketing_support_on_a_hostile_message_opens_a_valid_form(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps, text: str
 ) -> None:
-    from tests.support.slack_payloads import message_shortcut
+    from sandbox.slack_payloads import message_shortcut
 
     fake_slack.messages.setdefault(GENERAL, []).append({"ts": "1764000000.000321", "text": text})
 

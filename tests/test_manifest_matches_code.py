@@ -9,9 +9,9 @@ import yaml
 
 from bot.blocks.requests import INTAKE_ACTION_IDS
 from handlers.oauth import BOT_SCOPES
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions, message_shortcut
 from tests.support.manifest import MANIFEST, validation_errors
-from tests.support.slack_payloads import SlackSender, block_actions, message_shortcut
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "fixtures" / "slack" / "manifest-schema.json"  # copied, with its source

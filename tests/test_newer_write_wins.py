@@ -19,8 +19,8 @@ from bot.requests.reminders import claim_escalation
 from bot.requests.sla import EscalationStep
 from bot.workspace.roster import begin_roster_sync, replace_role_members, roles_of
 from jobs.roster_sync import sync_all_rosters
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SlackSender, view_submission
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, view_submission
 from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,

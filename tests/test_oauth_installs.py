@@ -20,10 +20,10 @@ from bot.core.models import RequestStatus, Role, Workspace
 from bot.workspace.installs import list_team_ids
 from bot.workspace.roster import replace_role_members
 from jobs.scheduler import run_now
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions, event_callback
 from tests.support.helpers import stored_requests
 from tests.support.installs import Installer
-from tests.support.slack_payloads import SlackSender, block_actions, event_callback
 from tests.support.workspace import INTAKE, MARKETER, SALES_GROUP, TEAM_ID, configure
 
 TEAM_A = "T0ALPHA"

@@ -23,7 +23,7 @@ from bot.core.deps import Deps
 from bot.core.models import JobClaim
 from jobs.clients import SingleTokenClients
 from jobs.scheduler import JobScheduler, run_scheduled
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
 from tests.support.process import ROOT, alignbot_async, bot_env, free_port, start_alignbot
 from tests.support.workspace import TEAM_ID, TEST_DATABASE_URL, configure
 

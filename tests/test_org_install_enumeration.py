@@ -16,7 +16,7 @@ from bot.core.models import Workspace
 from bot.workspace.installs import mark_uninstalled
 from jobs.clients import InstalledClients
 from jobs.scheduler import run_now
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
 from tests.support.installs import Installer
 from tests.support.workspace import configure
 

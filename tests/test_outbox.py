@@ -20,7 +20,8 @@ from jobs.dispatcher import Dispatcher
 from jobs.reminders import send_reminders
 from jobs.retention import run_team_retention
 from jobs.surveys import run_surveys
-from tests.support.fakeslack import Call, FakeSlack
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import stored_requests
 from tests.support.process import alignbot_async, bot_env
 from tests.support.queue_helpers import (
@@ -32,7 +33,6 @@ from tests.support.queue_helpers import (
     url_value,
 )
 from tests.support.requests import ONE_LINER
-from tests.support.slack_payloads import SlackSender
 from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import (
     ADMIN,

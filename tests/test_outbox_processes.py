@@ -24,9 +24,9 @@ from bot.core.deps import Deps
 from bot.core.models import OutboxMessage, OutboxState, SupportRequest
 from bot.core.outbox import KIND_INTAKE_POST, payload_of
 from bot.core.text import format_reference
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.process import bot_env, free_port, start_alignbot, wait_until_answering
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import INTAKE, REP, TEAM_ID
 
 pytestmark = pytest.mark.timeout(60)  # a run takes ~10-20 s; interpreters start slowly on CI

@@ -17,10 +17,10 @@ from sqlmodel import func, select
 
 from bot.core.deps import Deps
 from bot.core.models import JobClaim
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.process import bot_env, free_port, start_alignbot, wait_until_answering
 from tests.support.queue_helpers import click, file_one
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import GENERAL, MARKETER, REP, configure
 
 SUPPORT_DIGEST = "C0SUPDIGEST"

@@ -7,7 +7,7 @@ from bot.core.deps import Deps
 from bot.core.models import Role
 from bot.workspace.roster import roles_of
 from jobs.roster_sync import sync_all_rosters
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
 from tests.support.workspace import MARKETER, REP, SALES_GROUP, SUPPORT_GROUP, TEAM_ID, configure
 
 

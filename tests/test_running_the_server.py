@@ -13,7 +13,8 @@ import pytest
 from bot.app import create_app, create_web_app
 from bot.core.config import Settings
 from bot.core.deps import Deps
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.process import (
     alignbot,
     alignbot_async,
@@ -22,7 +23,6 @@ from tests.support.process import (
     start_alignbot,
     wait_until_answering,
 )
-from tests.support.slack_payloads import SIGNING_SECRET, SlackSender
 from tests.support.workspace import INTAKE, TEAM_ID
 
 

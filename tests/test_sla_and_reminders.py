@@ -9,10 +9,10 @@ from bot.app import make_client
 from bot.core.deps import Deps
 from bot.core.models import RequestStatus
 from jobs.reminders import send_reminders
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import block_texts
 from tests.support.queue_helpers import click, current, file_one, modal_submission, text_value
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import ADMIN, INTAKE, MARKETER, FixedClock, configure
 
 # The clock fixture starts on Tuesday 24 November 2026, 15:00 UTC; the workspace is in UTC.

@@ -21,11 +21,11 @@ from bot.core.outbox import list_rows
 from jobs.digests import post_digests
 from jobs.dispatcher import Dispatcher
 from jobs.surveys import run_surveys
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender, view_submission
 from tests.support.digests import FRIDAY_AFTER_FOUR
-from tests.support.fakeslack import Call, FakeSlack
 from tests.support.helpers import stored_requests
 from tests.support.requests import ONE_LINER, request_form_values
-from tests.support.slack_payloads import SlackSender, view_submission
 from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import ADMIN, GENERAL, INTAKE, REP, FixedClock, configure
 

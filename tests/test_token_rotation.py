@@ -16,14 +16,14 @@ from bot.app import team_clients
 from bot.core.deps import Deps
 from jobs.clients import InstalledClients
 from jobs.scheduler import run_now
-from tests.support.fakeslack import Call, FakeSlack
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender
 from tests.support.helpers import stored_requests
 from tests.support.installs import (
     Installer,
     let_token_expire,
     stored_bot_tokens,
 )
-from tests.support.slack_payloads import SlackSender
 from tests.support.workspace import GENERAL, INTAKE, SALES_GROUP, configure
 
 TEAM_A = "T0ALPHA"

@@ -24,11 +24,11 @@ from bot.surveys.runs import get_or_create_run
 from jobs.clients import SingleTokenClients
 from jobs.digests import post_digests
 from jobs.scheduler import run_now
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, event_callback, view_submission
 from tests.support.digests import FRIDAY_AFTER_FOUR, dm_file
-from tests.support.fakeslack import FakeSlack
 from tests.support.helpers import block_texts
 from tests.support.queue_helpers import file_one
-from tests.support.slack_payloads import SlackSender, event_callback, view_submission
 from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,

@@ -20,9 +20,9 @@ from bot.core.models import (
 )
 from bot.workspace.roster import SlackUserFacts, store_slack_users
 from jobs.surveys import run_surveys
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.helpers import ack_text, block_texts
-from tests.support.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.surveys import sales_team, survey_dms
 from tests.support.workspace import ADMIN, MARKETER, REP, TEAM_ID, FixedClock
 

@@ -19,7 +19,8 @@ from bot.requests.answers import (
 )
 from bot.requests.lifecycle import Action, Actor
 from bot.requests.queue import apply_action, check_may_begin, load_actor, parse_deliverable_url
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, event_callback
 from tests.support.helpers import block_texts
 from tests.support.queue_helpers import (
     BOTH_GROUPS,
@@ -33,7 +34,6 @@ from tests.support.queue_helpers import (
     url_value,
     user_value,
 )
-from tests.support.slack_payloads import SlackSender, event_callback
 from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,
@@ -363,7 +363,7 @@ async def test_a_request_id_from_another_workspace_reads_as_not_found(
 ) -> None:
     request = await file_one(slack, fake_slack, configured)
     await configure(configured, team_id="T0OTHER")
-    from tests.support.slack_payloads import block_actions
+    from sandbox.slack_payloads import block_actions
 
     await slack.action(
         block_actions(
@@ -436,7 +436,7 @@ async def test_align_queue_groups_open_requests_for_marketing_support(
 async def test_the_message_shortcut_opens_the_form_prefilled_from_the_message(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps
 ) -> None:
-    from tests.support.slack_payloads import message_shortcut
+    from sandbox.slack_payloads import message_shortcut
 
     fake_slack.messages.setdefault(INTAKE, []).append(
         {"type": "message", "user": "U0OTHER", "ts": "1764000000.000100", "text": "Customer asks"}

@@ -8,9 +8,9 @@ from bot.core.deps import Deps
 from bot.core.models import Role
 from bot.workspace.roster import roles_of
 from bot.workspace.settings import load_settings
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, view_submission
 from tests.support.helpers import ack_text
-from tests.support.slack_payloads import SlackSender, view_submission
 from tests.support.workspace import (
     ADMIN,
     DEMANDGEN,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SlackSender, event_callback
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, event_callback
 
 FRIDAY_AFTER_FOUR = datetime(2026, 11, 27, 16, 5, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from bot.core.deps import Deps
 from bot.core.models import SupportRequest
-from tests.support.fakeslack import Call
+from sandbox.fakeslack import Call
 
 
 async def stored_requests(deps: Deps, team_id: str | None = None) -> list[SupportRequest]:

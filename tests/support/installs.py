@@ -17,8 +17,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import create_app, create_web_app, make_client
 from bot.core.config import Settings
 from bot.core.deps import Deps
-from tests.support.fakeslack import FakeSlack
-from tests.support.slack_payloads import SIGNING_SECRET
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SIGNING_SECRET
 
 
 def oauth_settings(fake_slack: FakeSlack, database_url: str) -> Settings:

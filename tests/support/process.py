@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from tests.support.slack_payloads import SIGNING_SECRET
+from sandbox.slack_payloads import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -7,9 +7,9 @@ from typing import Any
 from bot.core.deps import Deps
 from bot.core.models import Role, SupportRequest
 from bot.workspace.roster import replace_role_members
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.helpers import stored_requests
-from tests.support.slack_payloads import SlackSender, block_actions, view_submission
 from tests.support.workspace import DEMANDGEN, INTAKE, MARKETER, REP, TEAM_ID
 
 MARKETER_TWO = "U0MKT2"

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.core.deps import Deps
 from bot.core.models import SupportRequest
-from tests.support.fakeslack import Call, FakeSlack
+from sandbox.fakeslack import Call, FakeSlack
+from sandbox.slack_payloads import SlackSender, block_actions
 from tests.support.queue_helpers import click, file_one, modal_submission, text_value, url_value
-from tests.support.slack_payloads import SlackSender, block_actions
 from tests.support.workspace import REP
 
 LINK = "https://drive.example.com/deck"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.deps import Deps
 from bot.core.models import Role
 from bot.workspace.roster import SlackUserFacts, replace_role_members, store_slack_users
-from tests.support.fakeslack import FakeSlack
+from sandbox.fakeslack import FakeSlack
 from tests.support.workspace import ADMIN, TEAM_ID, configure
 
 

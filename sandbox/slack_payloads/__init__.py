@@ -9,14 +9,14 @@ bytes Slack puts on the wire rather than by calling handler functions directly. 
 here is modelled on a sample in ``tests/fixtures/slack/samples`` (named in each docstring), and
 `tests/test_fakeslack.py` checks the encodings against those samples byte for byte.
 
-Conventions shared with :mod:`tests.support.fakeslack`:
+Conventions shared with :mod:`sandbox.fakeslack`:
 
 * default IDs: team ``T0TEAM``, acting user ``U0REP``, channel ``C0GENERAL``, bot ``UBOT``;
 * the bot's DM with a user ``U…`` is ``dm_channel_id(user) == "D" + user`` in both modules,
   so an ``app_home_opened`` event names the same channel the fake Web API hands out.
 """
 
-from tests.support.slack_payloads.payloads import (
+from sandbox.slack_payloads.payloads import (
     app_home_opened,
     block_actions,
     event_callback,
@@ -24,8 +24,8 @@ from tests.support.slack_payloads.payloads import (
     slash_command,
     view_submission,
 )
-from tests.support.slack_payloads.sender import Response, SlackSender
-from tests.support.slack_payloads.wire import (
+from sandbox.slack_payloads.sender import Response, SlackSender
+from sandbox.slack_payloads.wire import (
     API_APP_ID,
     BOT_USER_ID,
     SIGNING_SECRET,

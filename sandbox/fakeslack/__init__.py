@@ -45,10 +45,10 @@ Besides Web API methods, ``calls`` also records POSTs to a response_url (method
 ``"file_upload"``, params ``file_id``/``size``).
 """
 
-from tests.support.fakeslack.blockkit import Surface, validate_blocks, validate_view
-from tests.support.fakeslack.calls import Call, SlackError
-from tests.support.fakeslack.faults import Hold
-from tests.support.fakeslack.server import FakeSlack
+from sandbox.fakeslack.blockkit import Surface, validate_blocks, validate_view
+from sandbox.fakeslack.calls import Call, SlackError
+from sandbox.fakeslack.faults import Hold
+from sandbox.fakeslack.server import FakeSlack
 
 __all__ = [
     "Call",

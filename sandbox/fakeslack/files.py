@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fakeslack.blockkit import missing_field
-from tests.support.fakeslack.calls import JSON, Call, SlackError
-from tests.support.fakeslack.recording import CallLog
-from tests.support.fakeslack.state import (
+from sandbox.fakeslack.blockkit import missing_field
+from sandbox.fakeslack.calls import JSON, Call, SlackError
+from sandbox.fakeslack.recording import CallLog
+from sandbox.fakeslack.state import (
     PERMALINK_HOST,
     error_messages,
     id_list,

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.slack_payloads.payloads import slash_command
-from tests.support.slack_payloads.wire import (
+from sandbox.slack_payloads.payloads import slash_command
+from sandbox.slack_payloads.wire import (
     SIGNING_SECRET,
     SLACK_USER_AGENT,
     form_body,

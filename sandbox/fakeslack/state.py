@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tests.support.fakeslack.calls import JSON, Call, SlackError
-from tests.support.slack_payloads import API_APP_ID, dm_channel_id
+from sandbox.fakeslack.calls import JSON, Call, SlackError
+from sandbox.slack_payloads import API_APP_ID, dm_channel_id
 
 if TYPE_CHECKING:
-    from tests.support.fakeslack.faults import Hold
+    from sandbox.fakeslack.faults import Hold
 
 PERMALINK_HOST = "https://fake.slack.test"
 TEAM_NAME = "Alignbot Test"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import time
 
-from tests.support.fakeslack.calls import JSON, SlackError
-from tests.support.fakeslack.state import SlackState, paginate, param_flag, param_str
+from sandbox.fakeslack.calls import JSON, SlackError
+from sandbox.fakeslack.state import SlackState, paginate, param_flag, param_str
 
 
 class UsersAPI(SlackState):

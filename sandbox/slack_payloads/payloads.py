@@ -8,7 +8,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from tests.support.slack_payloads.wire import (
+from sandbox.slack_payloads.wire import (
     API_APP_ID,
     BOT_USER_ID,
     TEAM_DOMAIN,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import time
 
-from tests.support.fakeslack.calls import JSON, SlackError
-from tests.support.fakeslack.state import (
+from sandbox.fakeslack.calls import JSON, SlackError
+from sandbox.fakeslack.state import (
     PERMALINK_HOST,
     TEAM_NAME,
     SlackState,
@@ -19,7 +19,7 @@ from tests.support.fakeslack.state import (
     param_int,
     param_str,
 )
-from tests.support.slack_payloads import TEAM_DOMAIN
+from sandbox.slack_payloads import TEAM_DOMAIN
 
 ROTATED_EXPIRES_IN = 43200  # Slack's rotating tokens last 12 hours
 

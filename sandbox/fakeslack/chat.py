@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from tests.support.fakeslack.blockkit import validate_blocks
-from tests.support.fakeslack.calls import JSON, SlackError
-from tests.support.fakeslack.state import PERMALINK_HOST, SlackState, param_str, with_block_ids
-from tests.support.slack_payloads import dm_channel_id
+from sandbox.fakeslack.blockkit import validate_blocks
+from sandbox.fakeslack.calls import JSON, SlackError
+from sandbox.fakeslack.state import PERMALINK_HOST, SlackState, param_str, with_block_ids
+from sandbox.slack_payloads import dm_channel_id
 
 
 class ChatAPI(SlackState):

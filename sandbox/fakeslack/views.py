@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from tests.support.fakeslack.blockkit import missing_field, validate_view
-from tests.support.fakeslack.calls import JSON, SlackError
-from tests.support.fakeslack.state import SlackState, error_messages, param_str, with_block_ids
+from sandbox.fakeslack.blockkit import missing_field, validate_view
+from sandbox.fakeslack.calls import JSON, SlackError
+from sandbox.fakeslack.state import SlackState, error_messages, param_str, with_block_ids
 
 
 class ViewsAPI(SlackState):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 
-from tests.support.fakeslack.calls import JSON, SlackError
-from tests.support.fakeslack.state import (
+from sandbox.fakeslack.calls import JSON, SlackError
+from sandbox.fakeslack.state import (
     SlackState,
     id_list,
     paginate,
@@ -14,7 +14,7 @@ from tests.support.fakeslack.state import (
     param_int,
     param_str,
 )
-from tests.support.slack_payloads import dm_channel_id
+from sandbox.slack_payloads import dm_channel_id
 
 
 class ConversationsAPI(SlackState):

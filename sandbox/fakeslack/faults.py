@@ -8,8 +8,8 @@ import time
 from collections import deque
 from typing import Any
 
-from tests.support.fakeslack.calls import SlackError
-from tests.support.fakeslack.state import SlackState
+from sandbox.fakeslack.calls import SlackError
+from sandbox.fakeslack.state import SlackState
 
 
 class Hold:

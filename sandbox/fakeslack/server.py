@@ -9,18 +9,18 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from tests.support.fakeslack.blockkit import json_pointer, validate_blocks
-from tests.support.fakeslack.calls import JSON, Call, SlackError
-from tests.support.fakeslack.chat import ChatAPI
-from tests.support.fakeslack.conversations import ConversationsAPI
-from tests.support.fakeslack.faults import Faults
-from tests.support.fakeslack.files import FilesAPI
-from tests.support.fakeslack.oauth import AuthAPI
-from tests.support.fakeslack.recording import CallLog
-from tests.support.fakeslack.state import error_messages
-from tests.support.fakeslack.users import UsersAPI
-from tests.support.fakeslack.views import ViewsAPI
-from tests.support.slack_payloads import dm_channel_id, slack_json_dumps
+from sandbox.fakeslack.blockkit import json_pointer, validate_blocks
+from sandbox.fakeslack.calls import JSON, Call, SlackError
+from sandbox.fakeslack.chat import ChatAPI
+from sandbox.fakeslack.conversations import ConversationsAPI
+from sandbox.fakeslack.faults import Faults
+from sandbox.fakeslack.files import FilesAPI
+from sandbox.fakeslack.oauth import AuthAPI
+from sandbox.fakeslack.recording import CallLog
+from sandbox.fakeslack.state import error_messages
+from sandbox.fakeslack.users import UsersAPI
+from sandbox.fakeslack.views import ViewsAPI
+from sandbox.slack_payloads import dm_channel_id, slack_json_dumps
 
 # Fields Slack accepts as JSON-encoded strings in form bodies, and the error it gives when the
 # string is not valid JSON.

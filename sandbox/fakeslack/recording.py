@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from tests.support.fakeslack.calls import Call, summarise
-from tests.support.fakeslack.state import SlackState
+from sandbox.fakeslack.calls import Call, summarise
+from sandbox.fakeslack.state import SlackState
 
 
 class CallLog(SlackState):
