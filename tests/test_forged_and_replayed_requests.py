@@ -196,6 +196,8 @@ async def test_a_replayed_slash_command_files_one_request_even_with_retry_header
 
     assert statuses == [200, 200, 200]
     await fake_slack.wait_for("chat.postMessage", lambda c: c.params["channel"] == INTAKE)
+    # MS-1's answer follows its intake post: wait for it, or it would pass for MS-2's below.
+    await fake_slack.wait_for("response_url")
     # What must come after the replays: a different command sent once they were all acked,
     # filed and answered. A replay filed again would have taken MS-2 before it.
     later = await file_one(slack, fake_slack, configured, "deck Later Corp $5k Later pitch")

@@ -407,8 +407,13 @@ async def test_every_list_of_hostile_requests_is_inert(
     slack: SlackSender, fake_slack: FakeSlack, configured: Deps
 ) -> None:
     await configure(configured, leaders=(ADMIN,))
-    for text in (f'deck "Acme {PINGS[0]}" $5k {HOSTILE}', f"roi Globex {PINGS[3]} $9k {HUGE}"):
-        await file_one(slack, fake_slack, configured, text)
+    for index, text in enumerate(
+        (f'deck "Acme {PINGS[0]}" $5k {HOSTILE}', f"roi Globex {PINGS[3]} $9k {HUGE}")
+    ):  # filed, or refused with an answer (the huge one may be): either way, answered
+        await slack.command(
+            "/mktg", text, user_id=REP, response_url=fake_slack.response_url(f"file{index}")
+        )
+        await fake_slack.wait_for("response_url", lambda c, i=index: c.path == f"file{i}")
 
     for command, text, user in [
         ("/mktg", "mine", REP),
