@@ -221,6 +221,17 @@ async def _jobs(deps: Deps, args: argparse.Namespace) -> None:
     print(f"{args.name} done{which} at {at.astimezone(shown).isoformat()}")
 
 
+async def _drain_outbox(deps: Deps) -> int:
+    from bot.app import create_app, team_clients
+    from jobs.dispatcher import Dispatcher
+
+    return await Dispatcher(deps, team_clients(deps, create_app(deps))).drain()
+
+
+async def _outbox(deps: Deps, args: argparse.Namespace) -> None:
+    await run_outbox(deps, args, send_now=_drain_outbox)
+
+
 async def _retention(deps: Deps, args: argparse.Namespace) -> None:
     from jobs.retention import run_team_retention
 
@@ -447,7 +458,7 @@ COMMANDS: dict[str, Callable[[Deps, argparse.Namespace], Awaitable[None]]] = {
     "scorecard": _report,
     "export": _export,
     "demo": _demo,
-    "outbox": run_outbox,
+    "outbox": _outbox,
 }
 
 

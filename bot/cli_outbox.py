@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core import outbox
@@ -35,7 +36,11 @@ def add_outbox_commands(commands: Any) -> None:
     retry_outbox.add_argument("--team", help="Slack team ID (T…)")
 
 
-async def run_outbox(deps: Deps, args: argparse.Namespace) -> None:
+async def run_outbox(
+    deps: Deps, args: argparse.Namespace, *, send_now: Callable[[Deps], Awaitable[int]]
+) -> None:
+    """`outbox list` / `outbox retry`. `send_now` is the composition root's: it drains the
+    outbox with the workspaces' clients (this module knows nothing of jobs/ or Slack clients)."""
     await upgrade(deps.engine)
     if args.outbox_command == "list":
         states = (
@@ -75,9 +80,6 @@ async def run_outbox(deps: Deps, args: argparse.Namespace) -> None:
     except ConfigError:
         can_send = False  # the running bot sends them
     if can_send:
-        from bot.app import create_app, team_clients
-        from jobs.dispatcher import Dispatcher
-
-        sent = await Dispatcher(deps, team_clients(deps, create_app(deps))).drain()
+        sent = await send_now(deps)
     left = "" if sent >= queued else "; the rest go out from the running bot as Slack allows"
     print(f"{queued} message(s) queued again, {sent} sent now{left}")

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,30 +25,31 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.announcements import dead_letter_notices
-from bot.blocks.requests import build_intake_message
 from bot.core import outbox
 from bot.core.deps import Deps
-from bot.core.models import OutboxMessage, OutboxState, SupportRequest
+from bot.core.models import OutboxMessage, OutboxState
 from bot.core.outbox import (
     KIND_ADMIN_NOTICE,
-    KIND_DIGEST,
     KIND_INTAKE_POST,
     KIND_INTAKE_UPDATE,
-    KIND_SURVEY_REMINDER,
-    KIND_THREAD_LINE,
-    RENDERED_FROM_REQUEST,
 )
 from bot.core.slack_errors import error_code, is_transient
-from bot.kpis.digest_posts import finish_digest
-from bot.requests.filing import record_intake_failure, record_intake_post
-from bot.surveys.deliveries import mark_reminder
 from bot.workspace.settings import load_settings
 from jobs.clients import SingleTokenClients, TeamClients
+from jobs.outbox_messages import (
+    NotYet,
+    Prepared,
+    Skip,
+    outbox_id_of,
+    outbox_metadata,
+    record_dead,
+    record_sent,
+    render,
+)
 from jobs.pacing import RateLimits, collect_from_history, retry_after
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_EVENT = "alignbot_outbox"
 CLAIM_BATCH = 50
 SENDERS = 8
 POLL_SECONDS = 1.0
@@ -60,43 +60,6 @@ TURN_WAIT_LIMIT = 3.0
 FRESH_GRACE = timedelta(seconds=5)
 HISTORY_MARGIN = timedelta(minutes=10)  # clock differences between this host and Slack
 HISTORY_PAGES = 3
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What one row becomes in Slack at send time."""
-
-    channel: str
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    update_ts: str | None = None  # chat.update of this message instead of a post
-    shown_up_to: int = 0  # the render shows the changes of every row stored up to this id
-    thread_ts: str | None = None
-    join_first_if_needed: bool = False
-
-
-class Skip(Exception):
-    """Nothing to send for this row any more."""
-
-
-class NotYet(Exception):
-    """This row needs another to go out first (a thread line, its intake post)."""
-
-
-def outbox_metadata(row_id: int) -> dict[str, Any]:
-    return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": row_id}}
-
-
-def outbox_id_of(message: dict[str, Any]) -> int | None:
-    """The outbox row a message in Slack was posted for (from its metadata), if any."""
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    if metadata.get("event_type") != OUTBOX_EVENT:
-        return None
-    try:
-        return int(str(payload.get("outbox_id")))
-    except ValueError:
-        return None
 
 
 class Dispatcher:
@@ -209,7 +172,7 @@ class Dispatcher:
             if not row.maybe_sent:
                 continue
             with contextlib.suppress(Skip, NotYet):
-                doubtful.setdefault(row.team_id, []).append((row, await self.prepare(row)))
+                doubtful.setdefault(row.team_id, []).append((row, await render(self.deps, row)))
         checked: dict[int, tuple[str, str] | None] = {}
         for team_id, rows in doubtful.items():
             client = await self.clients.for_team(team_id)
@@ -301,7 +264,7 @@ class Dispatcher:
         client = self.careful(client)
         limits = self.rate_limits(row.team_id)
         try:
-            prepared = await self.prepare(row)
+            prepared = await render(self.deps, row)
             found = None
             if row.maybe_sent and prepared.update_ts is None:
                 if checked is not None and row.id in checked:
@@ -338,7 +301,7 @@ class Dispatcher:
             if await outbox.mark_sent(
                 session, row, channel=channel, ts=ts, now=now(), commit=False
             ):
-                await self.after_sent(session, row, channel, ts, permalink)
+                await record_sent(session, row, channel, ts, permalink)
                 if prepared.shown_up_to:
                     await outbox.coalesce_into(session, row, shown_up_to=prepared.shown_up_to)
             await session.commit()
@@ -415,18 +378,8 @@ class Dispatcher:
             row.channel,
             code,
         )
-        payload = outbox.payload_of(row)
         async with self.writing() as session:
-            if row.kind == KIND_INTAKE_POST and payload.get("request_id"):
-                await record_intake_failure(
-                    session, request_id=int(payload["request_id"]), reason=code
-                )
-            if row.kind == KIND_DIGEST:
-                await self._finish_digest(session, row, payload, ts=None, error=code)
-            if row.kind == KIND_SURVEY_REMINDER and payload.get("delivery_id"):
-                await mark_reminder(
-                    session, delivery_id=int(payload["delivery_id"]), outcome="failed"
-                )
+            await record_dead(session, row, code)
             if row.kind == KIND_ADMIN_NOTICE:
                 return  # a notice that cannot be delivered is not noticed again
             settings = await load_settings(session, row.team_id)
@@ -437,48 +390,6 @@ class Dispatcher:
             await session.commit()
         if ids:
             await self.deliver(ids)
-
-    # ------------------------------------------------------------------ rendering
-
-    async def prepare(self, row: OutboxMessage) -> Prepared:
-        payload = outbox.payload_of(row)
-        if row.kind not in RENDERED_FROM_REQUEST:
-            return Prepared(
-                channel=row.channel,
-                text=str(payload.get("text") or ""),
-                blocks=payload.get("blocks"),
-            )
-        async with self.deps.sessions() as session:
-            shown_up_to = (
-                await outbox.newest_id(session, team_id=row.team_id, message_key=row.message_key)
-                if row.kind == KIND_INTAKE_UPDATE and row.message_key
-                else 0
-            )
-            request = await session.get(SupportRequest, int(payload["request_id"]))
-        if request is None:
-            raise Skip("request_deleted")
-        if row.kind == KIND_THREAD_LINE:
-            if not (request.intake_channel and request.intake_ts):
-                if request.intake_error:
-                    raise Skip("intake_not_posted")
-                raise NotYet("waiting_for_intake_post")
-            return Prepared(
-                channel=request.intake_channel,
-                text=str(payload.get("text") or ""),
-                thread_ts=request.intake_ts,
-            )
-        text, blocks = build_intake_message(request)
-        if row.kind == KIND_INTAKE_UPDATE:
-            if not (request.intake_channel and request.intake_ts):
-                raise Skip("intake_not_posted")
-            return Prepared(
-                channel=request.intake_channel,
-                text=text,
-                blocks=blocks,
-                update_ts=request.intake_ts,
-                shown_up_to=shown_up_to,
-            )
-        return Prepared(channel=row.channel, text=text, blocks=blocks, join_first_if_needed=True)
 
     # ------------------------------------------------------------------ Slack calls
 
@@ -551,31 +462,6 @@ class Dispatcher:
             logger.info("outbox_found_posted id=%s", row_id)
         return found
 
-    # ------------------------------------------------------------------ after sending
-
-    async def after_sent(
-        self, session: Any, row: OutboxMessage, channel: str, ts: str, permalink: str | None
-    ) -> None:
-        """What the rest of the database learns from a row that went out (same transaction)."""
-        payload = outbox.payload_of(row)
-        if row.kind in (KIND_INTAKE_POST, KIND_INTAKE_UPDATE) and payload.get("request_id"):
-            request = await session.get(SupportRequest, int(payload["request_id"]))
-            if request is not None and (row.kind == KIND_INTAKE_POST or request.intake_ts != ts):
-                await record_intake_post(
-                    session,
-                    request_id=int(payload["request_id"]),
-                    channel=channel,
-                    ts=ts,
-                    permalink=permalink,
-                    commit=False,
-                )
-        elif row.kind == KIND_DIGEST:
-            await self._finish_digest(session, row, payload, ts=ts, error=None, commit=False)
-        elif row.kind == KIND_SURVEY_REMINDER and payload.get("delivery_id"):
-            await mark_reminder(
-                session, delivery_id=int(payload["delivery_id"]), outcome="sent", commit=False
-            )
-
     @staticmethod
     async def _permalink(
         client: AsyncWebClient, row: OutboxMessage, channel: str, ts: str
@@ -587,28 +473,6 @@ class Dispatcher:
             return None
         permalink = found.get("permalink")
         return str(permalink) if permalink else None
-
-    @staticmethod
-    async def _finish_digest(
-        session: Any,
-        row: OutboxMessage,
-        payload: dict[str, Any],
-        *,
-        ts: str | None,
-        error: str | None,
-        commit: bool = True,
-    ) -> None:
-        await finish_digest(
-            session,
-            team_id=row.team_id,
-            kind=str(payload["digest_kind"]),
-            period_start=datetime.fromisoformat(str(payload["period_start"])).date(),
-            channel=row.channel,
-            ts=ts,
-            error=error,
-            retry=False,
-            commit=commit,
-        )
 
 
 def outbox_of(deps: Deps, client: AsyncWebClient) -> Dispatcher:

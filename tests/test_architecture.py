@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSITION_ROOTS = {"bot/app.py", "bot/cli.py", "bot/cli_outbox.py", "bot/__main__.py"}
+COMPOSITION_ROOTS = {"bot/app.py", "bot/cli.py", "bot/__main__.py"}
 FORBIDDEN = ("handlers", "jobs", "slack_bolt", "slack_sdk")
 
 
