@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,8 +149,20 @@ async def stored_ids(
     return [int(row_id) for row_id in result.all() if row_id is not None]
 
 
-def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+def _an_earlier_row(
+    where: Callable[[type[OutboxMessage]], Sequence[sa.ColumnElement[bool]]],
+) -> sa.Exists:
+    """An earlier row of the same workspace and ordering key, matching `where(earlier)`."""
     earlier = aliased(OutboxMessage)
+    return sa.exists().where(
+        col(earlier.ordering_key) == col(OutboxMessage.ordering_key),
+        col(earlier.team_id) == col(OutboxMessage.team_id),
+        col(earlier.id) < col(OutboxMessage.id),
+        *where(earlier),
+    )
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         sa.or_(
             sa.and_(
@@ -162,12 +174,7 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
                 col(OutboxMessage.claimed_until) < now,
             ),
         ),
-        ~sa.exists().where(
-            col(earlier.ordering_key) == col(OutboxMessage.ordering_key),
-            col(earlier.team_id) == col(OutboxMessage.team_id),
-            col(earlier.id) < col(OutboxMessage.id),
-            col(earlier.state).in_(UNSENT),
-        ),
+        ~_an_earlier_row(lambda earlier: [col(earlier.state).in_(UNSENT)]),
     )
 
 
@@ -262,20 +269,19 @@ async def waiting_for_turn(session: AsyncSession, *, ids: Sequence[int], now: da
     for an earlier row's retry later on (the dispatcher's loop sees to those)."""
     if not ids:
         return False
-    earlier = aliased(OutboxMessage)
+    retrying_later = _an_earlier_row(
+        lambda earlier: [
+            col(earlier.state) == OutboxState.PENDING,
+            col(earlier.next_attempt_at) > now,
+        ]
+    )
     result = await session.exec(
         select(OutboxMessage.id)
         .where(
             col(OutboxMessage.id).in_(list(ids)),
             col(OutboxMessage.state) == OutboxState.PENDING,
             col(OutboxMessage.next_attempt_at) <= now,
-            ~sa.exists().where(
-                col(earlier.ordering_key) == col(OutboxMessage.ordering_key),
-                col(earlier.team_id) == col(OutboxMessage.team_id),
-                col(earlier.id) < col(OutboxMessage.id),
-                col(earlier.state) == OutboxState.PENDING,
-                col(earlier.next_attempt_at) > now,
-            ),
+            ~retrying_later,
         )
         .limit(1)
     )
