@@ -290,7 +290,10 @@ async def rate_delivery(
     delivery = await latest_delivery_event(session, request_id=request_id)
     assert delivery is not None
     assert delivery.id is not None
-    if delivery_event_id is not None and delivery_event_id != delivery.id:
+    # Kept as plain values: the rollback after a double click's clash expires every loaded
+    # row, and reading an expired attribute would be I/O outside the async context.
+    latest_delivery_id = delivery.id
+    if delivery_event_id is not None and delivery_event_id != latest_delivery_id:
         raise UserError(
             f"That message is about an earlier delivery of {format_reference(request.number)}. "
             "Rate the latest one from its own message."
@@ -306,13 +309,13 @@ async def rate_delivery(
     for _attempt in range(2):
         rating = (
             await session.exec(
-                select(DeliveryRating).where(DeliveryRating.delivery_event_id == delivery.id)
+                select(DeliveryRating).where(DeliveryRating.delivery_event_id == latest_delivery_id)
             )
         ).first()
         if rating is None:
             rating = DeliveryRating(
                 request_id=request_id,
-                delivery_event_id=delivery.id,
+                delivery_event_id=latest_delivery_id,
                 team_id=team_id,
                 rater_id=rater_id,
                 created_at=now,

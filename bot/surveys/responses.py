@@ -104,6 +104,9 @@ async def _save_response(
 ) -> SurveyResponse:
     """Upsert one person's answer (last write wins), keep its history, mark the delivery."""
     assert run.id is not None
+    # Plain values: the rollback after a double click's clash expires every loaded row, and
+    # reading an expired attribute would be I/O outside the async context.
+    run_id, team_id, kind = run.id, run.team_id, run.kind
     for _attempt in range(2):
         # The run row, locked: on PostgreSQL the week's close (an UPDATE of this row) then
         # waits for this answer's commit, or this answer sees the close and is refused. An
@@ -112,7 +115,7 @@ async def _save_response(
         locked = (
             await session.exec(
                 select(SurveyRun)
-                .where(SurveyRun.id == run.id)
+                .where(SurveyRun.id == run_id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
@@ -121,15 +124,15 @@ async def _save_response(
         response = (
             await session.exec(
                 select(SurveyResponse).where(
-                    SurveyResponse.run_id == run.id, SurveyResponse.user_id == user_id
+                    SurveyResponse.run_id == run_id, SurveyResponse.user_id == user_id
                 )
             )
         ).first()
         if response is None:
             response = SurveyResponse(
-                run_id=run.id,
-                team_id=run.team_id,
-                kind=run.kind,
+                run_id=run_id,
+                team_id=team_id,
+                kind=kind,
                 user_id=user_id,
                 created_at=now,
                 updated_at=now,
@@ -152,7 +155,7 @@ async def _save_response(
         )
         await session.exec(
             update(SurveyDelivery)
-            .where(col(SurveyDelivery.run_id) == run.id, col(SurveyDelivery.user_id) == user_id)
+            .where(col(SurveyDelivery.run_id) == run_id, col(SurveyDelivery.user_id) == user_id)
             .values(status=DeliveryStatus.ANSWERED, answered_at=now)
         )
         await session.commit()
