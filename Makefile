@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/alignbot run
+	$(BIN)/alignbot start
 
 lint: install
 	$(BIN)/ruff check .

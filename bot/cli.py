@@ -40,6 +40,7 @@ from bot.workspace.settings import (
 # Commands whose log keeps Alembic's migration lines: the server's start-up and `db upgrade`,
 # where what was migrated is the point. Every other command is one-shot.
 LOGS_MIGRATIONS = frozenset({"run", "db"})
+SANDBOX_DATABASE = "alignbot-sandbox.db"
 
 AT_HELP = (
     "as if at this time: 2026-12-04T10:00 is the workspace's local time, "
@@ -138,6 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--database", default="alignbot-demo.db", help="SQLite file to (re)create for the demo"
     )
     demo.add_argument("--seed", type=int, default=7)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot without Slack: the real bot and a local Slack in your browser (at PORT)",
+    )
+    sandbox.add_argument(
+        "--with-demo", action="store_true", help="start with the demo's 12 weeks of history"
+    )
+    sandbox.add_argument(
+        "--database", default=SANDBOX_DATABASE, help="SQLite file to (re)create for the sandbox"
+    )
+    commands.add_parser(
+        "start", help="what `make run` does: `run` when Slack credentials are set, else `sandbox`"
+    ).set_defaults(with_demo=False, database=SANDBOX_DATABASE)
     return parser
 
 
@@ -462,7 +477,29 @@ COMMANDS: dict[str, Callable[[Deps, argparse.Namespace], Awaitable[None]]] = {
 }
 
 
+async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
+    """The sandbox never opens DATABASE_URL: it has a SQLite file of its own."""
+    from pathlib import Path
+
+    from sandbox.main import run_sandbox
+
+    # Unauthenticated by design, so only this machine reaches it unless HOST says otherwise.
+    host = settings.host if "host" in settings.model_fields_set else "127.0.0.1"
+    await run_sandbox(
+        settings,
+        database=Path(args.database),
+        with_demo=args.with_demo,
+        host=host,
+        port=settings.port,
+    )
+
+
 async def _main(settings: Settings, args: argparse.Namespace) -> None:
+    if args.command == "start":
+        args.command = "run" if settings.slack_credentials_given else "sandbox"
+    if args.command == "sandbox":
+        await _sandbox(settings, args)
+        return
     deps = Deps.from_settings(settings)
     try:
         if args.command == "run":
@@ -483,7 +520,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        configure_logging(settings.log_level, settings.log_format)
+        quiet = (
+            args.command in ("sandbox", "start") and "log_level" not in settings.model_fields_set
+        )
+        configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
         if args.command not in LOGS_MIGRATIONS:
             # A one-shot command's output is its answer: Alembic's "Context impl SQLiteImpl." and
             # "Running upgrade …" INFO lines would bury it. Warnings and errors still show.

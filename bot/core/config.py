@@ -106,6 +106,21 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def slack_credentials_given(self) -> bool:
+        """Any Slack credential in the environment or .env: `make run` then means `alignbot run`
+        (which names what is missing); with none at all it starts the sandbox."""
+        return any(
+            value is not None
+            for value in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.slack_client_id,
+                self.slack_client_secret,
+            )
+        )
+
+    @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
@@ -122,7 +137,8 @@ class Settings(BaseSettings):
         if self.slack_bot_token is None:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set: copy .env.example to .env and paste the bot token "
-                "(xoxb-…) from your Slack app's OAuth & Permissions page."
+                "(xoxb-…) from your Slack app's OAuth & Permissions page. To try the bot without "
+                "Slack, run `alignbot sandbox` (what `make run` starts when no credentials are set)."
             )
         if not self.socket_mode and self.slack_signing_secret is None:
             raise ConfigError(

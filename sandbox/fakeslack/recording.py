@@ -23,6 +23,8 @@ class CallLog(SlackState):
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
+        for observer in self.observers:
+            observer(call)
         cond = self._condition()
         async with cond:
             cond.notify_all()

@@ -151,6 +151,10 @@ class SlackState:
         self.bot_name = "alignbot"
 
         self.calls: list[Call] = []
+        # Called with each recorded call, after the state changed (the sandbox's live page).
+        self.observers: list[Callable[[Call], None]] = []
+        # Where message timestamps come from (the sandbox's time travel moves it).
+        self.now_ns: Callable[[], int] = time.time_ns
         self.users: dict[str, JSON] = {}
         self.channels: dict[str, JSON] = {}
         self.usergroups: dict[str, JSON] = {}
@@ -331,7 +335,7 @@ class SlackState:
 
     def _new_ts(self) -> str:
         """Unique, strictly increasing ``seconds.micros`` message timestamp."""
-        now_us = time.time_ns() // 1000
+        now_us = self.now_ns() // 1000
         self._last_ts_us = max(now_us, self._last_ts_us + 1)
         return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
 
