@@ -214,10 +214,15 @@ def test_only_web_and_mail_links_become_links() -> None:
     assert "pic" in visible(out)
 
 
-def test_entities_show_as_characters_and_emoji_codes_stay_text() -> None:
-    out = render_mrkdwn("a &lt; b &gt; c &amp;&amp; d :tada: :white_check_mark:")
-    assert visible(out) == "a < b > c && d :tada: :white_check_mark:"
+def test_entities_show_as_characters_and_standard_emoji_as_slack_shows_them() -> None:
+    out = render_mrkdwn("a &lt; b &gt; c &amp;&amp; d :tada: :white_check_mark: :our_logo:")
+    assert visible(out) == "a < b > c && d 🎉 ✅ :our_logo:"
+    assert 'title=":tada:"' in out
     assert "&lt; b &gt; c &amp;&amp; d" in out
+
+
+def test_emoji_codes_inside_code_stay_text() -> None:
+    assert visible(render_mrkdwn("`:tada:` :tada:")) == ":tada: 🎉"
 
 
 # ------------------------------------------------------------------ mrkdwn
@@ -427,7 +432,7 @@ def test_header_context_divider_image_and_actions() -> None:
     ]
     out = render_blocks(blocks)
     shown = visible(out)
-    for text in ("Weekly :tada:", "by bot", "plain", "avatar", "a chart", "Chart title"):
+    for text in ("Weekly 🎉", "by bot", "plain", "avatar", "a chart", "Chart title"):
         assert text in shown
     assert '<hr class="bk-divider-line">' in out
     assert "bk-button-danger" in out
@@ -632,7 +637,7 @@ def test_rich_text_lists_quotes_and_preformatted() -> None:
     }
     out = render_blocks([block], users={"U1": "Alice"})
     shown = visible(out)
-    assert "Hi @Alice in #C9:wave:@heresite" in shown
+    assert "Hi @Alice in #C9👋@heresite" in shown
     assert '<strong class="bk-bold">Hi </strong>' in out
     assert '<em class="bk-italic"><a class="bk-link" href="https://e.com"' in out
     (ordered,) = tags(out, "ol")
@@ -703,3 +708,31 @@ def test_a_modal_shows_what_the_user_entered() -> None:
 def test_the_stylesheet_cannot_leave_its_style_element() -> None:
     assert "<" not in STYLESHEET
     assert ".bk-button-primary" in STYLESHEET
+
+
+def test_a_confirm_dialog_keeps_its_title_and_text_for_the_page() -> None:
+    button = {
+        "type": "button",
+        "action_id": "request_cancel",
+        "text": {"type": "plain_text", "text": "Cancel"},
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Cancel MS-1?"},
+            "text": {"type": "plain_text", "text": "Marketing Support stops working on it."},
+            "confirm": {"type": "plain_text", "text": "Cancel it"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+        },
+    }
+    out = render_blocks([{"type": "actions", "block_id": "a", "elements": [button]}])
+    assert 'data-confirm="Cancel MS-1?\n\nMarketing Support stops working on it."' in out
+
+
+def test_an_input_label_names_its_control() -> None:
+    block = {
+        "type": "input",
+        "block_id": "link",
+        "label": {"type": "plain_text", "text": "Link"},
+        "element": {"type": "url_text_input", "action_id": "value"},
+    }
+    out = render_blocks([block])
+    assert 'for="bk-link-value"' in out
+    assert 'id="bk-link-value"' in out

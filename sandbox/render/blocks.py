@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.render.common import _attrs, _Ctx, _ctx, _d, _esc, _l, _plain, _s, _unsupported
-from sandbox.render.elements import _element, _image_box
+from sandbox.render.elements import _element, _image_box, control_id
 from sandbox.render.mrkdwn import _text
 from sandbox.render.rich_text import _rt_part
 
@@ -60,8 +60,10 @@ def _block_body(block: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
 
 def _input_body(block: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
     optional = ' <span class="bk-optional">(optional)</span>' if block.get("optional") else ""
-    label = f'<label class="bk-input-label">{_plain(block.get("label"))}{optional}</label>'
     element = block.get("element")
+    action_id = element.get("action_id") if isinstance(element, dict) else None
+    label_for = _attrs(("class", "bk-input-label"), ("for", control_id(block_id, action_id)))
+    label = f"<label{label_for}>{_plain(block.get('label'))}{optional}</label>"
     control = _element(element, block_id, ctx)
     hint = block.get("hint")
     hint_html = f'<div class="bk-input-hint">{_plain(hint)}</div>' if hint else ""

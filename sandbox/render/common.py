@@ -120,7 +120,14 @@ def _plain(obj: object) -> str:
     """A text object's text, escaped, shown as plain text whatever its type."""
     if isinstance(obj, str):
         return _esc(obj)
-    return _esc(_s(obj.get("text"))) if isinstance(obj, dict) else ""
+    if not isinstance(obj, dict):
+        return ""
+    shown = _esc(_s(obj.get("text")))
+    if obj.get("emoji", True) is False:
+        return shown
+    from sandbox.render.emoji import with_emoji  # emoji builds on this module
+
+    return with_emoji(shown)
 
 
 def _unsupported(kind: str, type_: object) -> str:

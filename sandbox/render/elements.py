@@ -82,12 +82,26 @@ def _select(el: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
             else (f"<optgroup{_attrs(('label', label))}>{options(items)}</optgroup>")
         )
     attrs = _attrs(
+        ("id", control_id(block_id, el.get("action_id"))),
         ("class", f"bk-select bk-{kind.replace('_', '-')}"),
         *_ids(el, block_id, value),
         ("multiple", multi),
         ("disabled", not ctx.interactive),
     )
     return f"<select{attrs}>{body}</select>"
+
+
+def _confirm_text(confirm: object) -> str | None:
+    """A confirm dialog as the one sentence a browser's confirm() can show: title, then text."""
+    if not isinstance(confirm, dict):
+        return None
+    parts = [_s(_d(confirm, key).get("text")) for key in ("title", "text")]
+    return "\n\n".join(part for part in parts if part) or "Are you sure?"
+
+
+def control_id(block_id: str, action_id: object) -> str:
+    """The HTML id of an input's control, so its label can name it."""
+    return f"bk-{block_id}-{_s(action_id)}"
 
 
 def _button(el: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
@@ -99,7 +113,7 @@ def _button(el: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
         ("class", cls),
         *_ids(el, block_id, _s(el.get("value"))),
         ("data-url", url),
-        ("data-confirm", "true" if isinstance(el.get("confirm"), dict) else None),
+        ("data-confirm", _confirm_text(el.get("confirm"))),
         ("disabled", not ctx.interactive),
     )
     return f"<button{attrs}>{_plain(el.get('text'))}</button>"
@@ -193,6 +207,7 @@ def _text_field(el: dict[str, Any], block_id: str, ctx: _Ctx) -> str:
     value = _field_value(el, kind, ctx)
     placeholder = _s(_d(el, "placeholder").get("text")) or None
     common = (
+        ("id", control_id(block_id, el.get("action_id"))),
         ("class", f"bk-control bk-{kind.replace('_', '-')}"),
         ("name", f"{block_id}/{_s(el.get('action_id'))}"),
         *_ids(el, block_id, value),

@@ -8,11 +8,13 @@ from collections.abc import Mapping
 
 from sandbox.render.common import _BROADCASTS, _attrs, _Ctx, _ctx, _esc, _link, _s, _unentity
 from sandbox.render.dates import _render_date
+from sandbox.render.emoji import emoji_html
 
 # --------------------------------------------------------------------------------- mrkdwn
 
 _TOKEN_RE = re.compile(r"<([^<>\n]+)>")
 _CODE_RE = re.compile(r"`([^`\n]+)`")
+_EMOJI_NAME_RE = re.compile(r":([a-z0-9_+\-]+):")
 _PLACEHOLDER_RE = re.compile(r"\x00(\d+)\x00")
 _FORMATS = (
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), "strong", "bk-bold"),
@@ -69,6 +71,7 @@ def _inline(text: str, ctx: _Ctx, *, formatting: bool = True) -> str:
     text = _TOKEN_RE.sub(lambda m: hold(_render_token(m.group(1), ctx)), text)
     out = html.escape(_unentity(text), quote=False)
     if formatting:
+        out = _EMOJI_NAME_RE.sub(lambda m: hold(emoji_html(m.group(1)) or m.group(0)), out)
         for pattern, tag, cls in _FORMATS:
             out = pattern.sub(rf'<{tag} class="{cls}">\1</{tag}>', out)
     # Placeholders may nest (a code span holding a link), so resolve until none is left.

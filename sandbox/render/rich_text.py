@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sandbox.render.common import _attrs, _Ctx, _esc, _l, _link, _s, _unsupported
 from sandbox.render.dates import _render_date
+from sandbox.render.emoji import emoji_or_name
 from sandbox.render.mrkdwn import _mention
 
 # --------------------------------------------------------------------------------- rich text
@@ -47,7 +48,7 @@ def _rt_inline(el: object, ctx: _Ctx) -> str:
         shown = _mention("bk-mention-broadcast", "data-broadcast", rng, f"@{rng}")
     elif kind == "emoji":
         name = _s(el.get("name"))
-        shown = f'<span class="bk-emoji"{_attrs(("data-name", name))}>:{_esc(name)}:</span>'
+        shown = emoji_or_name(name, _s(el.get("unicode")))
     elif kind == "date":
         body = f"date^{_s(el.get('timestamp'))}^{_s(el.get('format'))}"
         if el.get("url"):

@@ -2,7 +2,7 @@
 // No framework and no build step: fetch, EventSource and event delegation.
 "use strict";
 
-const state = { person: null, conv: "home", people: [], threadTs: null, homeOpened: {} };
+const state = { person: null, conv: "home", people: [], threadTs: null, homeOpened: {}, toBottom: false };
 const $ = (id) => document.getElementById(id);
 
 async function post(path, body) {
@@ -16,24 +16,36 @@ async function post(path, body) {
   return answer;
 }
 
-function toast(text, bad) {
+// A short sentence at the bottom; `lasting` ones stay until the next toast replaces them.
+function toast(text, bad, lasting) {
   const box = $("sb-toast");
   box.textContent = text;
   box.className = "sb-toast sb-toast-shown" + (bad ? " sb-toast-bad" : "");
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { box.className = "sb-toast"; }, 6000);
+  if (!lasting) toast.timer = setTimeout(() => { box.className = "sb-toast"; }, 8000);
 }
+
+// Views are fetched on every change; a slow answer must never overwrite a newer one.
+let asked = 0;
+let shownPane = null;
 
 async function refresh() {
   if (!state.person) return;
+  const ticket = ++asked;
   const query = new URLSearchParams({ as: state.person, conv: state.conv });
-  const response = await fetch("/page/view?" + query);
-  if (!response.ok) return;
+  const response = await fetch("/page/view?" + query).catch(() => null);
+  if (!response || !response.ok || ticket !== asked) return;
   const view = await response.json();
+  if (ticket !== asked) return;
   renderConversations(view.conversations);
   const pane = $("sb-pane");
-  const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40;
-  pane.innerHTML = view.pane;
+  const atBottom = state.toBottom || pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40;
+  // Unchanged, the pane is left alone: an open ⋯ menu or a half-typed App Home input stays.
+  if (view.pane !== shownPane) {
+    pane.innerHTML = view.pane;
+    shownPane = view.pane;
+  }
+  state.toBottom = false;
   if (atBottom) pane.scrollTop = pane.scrollHeight;
   renderModal(view.modal);
   renderBanners(view.banners);
@@ -56,13 +68,33 @@ function renderConversations(list) {
 
 function renderModal(html) {
   const modal = $("sb-modal");
-  if (!html) { modal.hidden = true; modal.innerHTML = ""; return; }
-  const viewId = (html.match(/data-view-id="([^"]*)"/) || [])[1];
+  if (!html) {
+    if (!modal.hidden && modal.contains(document.activeElement)) $("sb-text").focus();
+    modal.hidden = true; modal.innerHTML = ""; modal.dataset.shown = ""; return;
+  }
   if (modal.dataset.shown === html && !modal.hidden) return; // keep what is being typed
-  modal.innerHTML = '<div class="sb-modal">' + html + "</div>";
+  const viewId = (html.match(/data-view-id="([^"]*)"/) || [])[1] || "";
+  const another = modal.hidden || modal.dataset.viewId !== viewId;
+  const box = document.createElement("div");
+  box.className = "sb-modal";
+  box.setAttribute("role", "dialog");
+  box.setAttribute("aria-modal", "true");
+  box.innerHTML = html;
+  const title = box.querySelector(".bk-view-title");
+  if (title) { title.id = "sb-modal-title"; box.setAttribute("aria-labelledby", title.id); }
+  modal.replaceChildren(box);
   modal.dataset.shown = html;
-  modal.dataset.viewId = viewId || "";
+  modal.dataset.viewId = viewId;
   modal.hidden = false;
+  if (another) {
+    // A new modal: focus its first field, as Slack does. A re-render (field errors) keeps
+    // focus where it is, or on the first field with an error.
+    const first = box.querySelector("input:not([type=hidden]), textarea, select") || box.querySelector("button");
+    if (first) first.focus();
+  } else {
+    const wrong = box.querySelector(".bk-input-has-error input, .bk-input-has-error textarea, .bk-input-has-error select");
+    if (wrong) wrong.focus();
+  }
 }
 
 function renderBanners(banners) {
@@ -159,7 +191,7 @@ document.addEventListener("click", async (event) => {
     return;
   }
   if (target.dataset.actionId && !target.disabled) {
-    if (target.dataset.confirm === "true" && !window.confirm("Are you sure?")) return;
+    if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
     const overflow = target.closest("details.bk-overflow");
     if (overflow) overflow.open = false;
     await act(target, target.dataset.value);
@@ -192,6 +224,13 @@ $("sb-composer").addEventListener("submit", async (event) => {
 
 $("sb-text").addEventListener("keydown", (event) => { if (event.key === "Escape") stopThread(); });
 
+document.addEventListener("keydown", async (event) => {
+  const modal = $("sb-modal");
+  if (event.key !== "Escape" || modal.hidden) return;
+  const view = modal.querySelector(".bk-view");
+  if (view) await post("/page/close", { view_id: view.dataset.viewId });
+});
+
 function stopThread() { state.threadTs = null; $("sb-thread").hidden = true; }
 
 $("sb-travel").addEventListener("submit", (event) => {
@@ -200,10 +239,23 @@ $("sb-travel").addEventListener("submit", (event) => {
 });
 
 async function travel(at) {
-  toast("Running the scheduled jobs as of " + at.replace("T", " ") + "…");
-  const answer = await post("/page/travel", { at });
-  if (answer.ok) { toast(answer.message); await loadPresets(); }
-  refresh();
+  if (!at) { toast("Pick a date and time to travel to.", true); return; }
+  // Running every job takes a moment: one trip at a time, and say so until it is done.
+  const buttons = $("sb-travel").querySelectorAll("button");
+  if (travel.busy) return;
+  travel.busy = true;
+  buttons.forEach((button) => { button.disabled = true; });
+  $("sb-travel").setAttribute("aria-busy", "true");
+  toast("Running the scheduled jobs as of " + at.replace("T", " ") + "…", false, true);
+  try {
+    const answer = await post("/page/travel", { at });
+    if (answer.ok) { toast(answer.message); await loadPresets(); }
+  } finally {
+    travel.busy = false;
+    $("sb-travel").removeAttribute("aria-busy");
+    $("sb-travel").querySelectorAll("button").forEach((button) => { button.disabled = false; });
+  }
+  await refresh();
 }
 
 async function choose(conv) {
@@ -213,6 +265,8 @@ async function choose(conv) {
     state.homeOpened[state.person] = true;
     await post("/page/home", {});
   }
+  shownPane = null;
+  state.toBottom = true; // a conversation opens at its newest message
   await refresh();
 }
 
@@ -244,7 +298,11 @@ async function start() {
   const remembered = new URLSearchParams(location.search).get("as");
   state.person = who.people.some((p) => p.id === remembered) ? remembered : who.people[0].id;
   select.value = state.person;
-  select.addEventListener("change", () => { state.person = select.value; choose("D" + state.person); });
+  select.addEventListener("change", () => {
+    state.person = select.value;
+    history.replaceState(null, "", "?as=" + encodeURIComponent(state.person));
+    choose("D" + state.person);
+  });
   await choose("D" + state.person);
   const events = new EventSource("/page/events");
   events.onmessage = () => refresh();
