@@ -139,17 +139,22 @@ class JobScheduler:
         self.scheduler.start()
 
     async def shutdown_gracefully(self, grace: float) -> None:
+        # Paused first, shut down last: APScheduler's shutdown cancels the ticks it is running,
+        # which would leave them no grace at all.
+        if self.scheduler.running:
+            self.scheduler.pause()
+        running = set(self.running)
+        pending: set[asyncio.Task[None]] = set()
+        if running:
+            logger.info("stopping_jobs running=%s grace_s=%s", len(running), grace)
+            _done, pending = await asyncio.wait(running, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        running = set(self.running)
-        if not running:
-            return
-        logger.info("stopping_jobs running=%s grace_s=%s", len(running), grace)
-        _done, pending = await asyncio.wait(running, timeout=grace)
-        for task in pending:
-            task.cancel()
         if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
             logger.warning("jobs_cut_short count=%s (they resume on the next run)", len(pending))
 
 

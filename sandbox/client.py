@@ -78,13 +78,16 @@ class SandboxSlack:
         self._origins: dict[str, Origin] = {}
         self._trigger_owner: dict[str, str] = {}
         self._changed = asyncio.Condition()
+        self._notifying: set[asyncio.Task[None]] = set()
         fake.observers.append(self._observe)
 
     # ------------------------------------------------------------------ change feed
 
     def _bump(self) -> None:
         self.version += 1
-        asyncio.get_running_loop().create_task(self._notify())
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._notifying.add(task)  # held until done, so it is not collected mid-way
+        task.add_done_callback(self._notifying.discard)
 
     async def _notify(self) -> None:
         async with self._changed:

@@ -30,7 +30,8 @@ from bot.core.db import upgrade
 from bot.core.deps import Deps
 from bot.demo.people import DEMO_TIMEZONE
 from jobs.dispatcher import Dispatcher
-from jobs.scheduler import JOBS, run_now
+from jobs.runner import for_each_team
+from jobs.scheduler import JOBS
 from sandbox.client import SandboxSlack
 from sandbox.clock import TravelClock
 from sandbox.fakeslack import FakeSlack
@@ -84,7 +85,8 @@ class Sandbox:
 
     async def travel(self, typed: str) -> str:
         """Move the sandbox's clock to `typed` (workspace time) and run every scheduled job as
-        of then, as `alignbot jobs run NAME --at` does."""
+        of then, as its scheduler tick would: a job's own rules say what is due (the digests
+        wait for their Friday hour), not an operator's forced `alignbot jobs run`."""
         try:
             local = datetime.fromisoformat(typed)
         except ValueError:
@@ -93,8 +95,17 @@ class Sandbox:
             local.replace(tzinfo=self.zone) if local.tzinfo is None else local
         )
         clients = team_clients(self.deps, create_app(self.deps))
-        for name in JOBS:
-            await run_now(self.deps, clients, name, moment, team_id=TEAM_ID)
+        for name, job in JOBS.items():
+            await for_each_team(
+                self.deps,
+                clients,
+                job.team_job,
+                moment,
+                name=name,
+                stop_on_error=True,
+                needs_slack=job.needs_slack,
+                team_id=TEAM_ID,
+            )
         await Dispatcher(self.deps, clients).drain()  # so the page shows what they posted
         self.slack._bump()
         return f"It is now {moment.astimezone(self.zone):%a %d %b %Y %H:%M} ({self.zone}); ran {', '.join(JOBS)}."

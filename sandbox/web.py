@@ -54,6 +54,27 @@ def create_page_app(
             raise PageError("That conversation is not one this person can see.")
         return value
 
+    def open_modal(user_id: str, value: object) -> str:
+        """The id of the modal on top of this person's screen: the only one they can use."""
+        top = slack.top_modal(user_id)
+        if top is None or value != top.get("id"):
+            raise PageError("That modal is not open for this person.")
+        return str(value)
+
+    def message_ts(user_id: str, channel_id: str, value: object, *, ephemeral: bool) -> str:
+        """A message this person sees in `channel_id` (an ephemeral only if it is theirs)."""
+        if ephemeral:
+            seen = (
+                e["ts"]
+                for e in slack.fake.ephemerals
+                if e["channel"] == channel_id and e["user"] == user_id
+            )
+        else:
+            seen = (m.get("ts") for m in slack.fake.messages.get(channel_id, []))
+        if not isinstance(value, str) or value not in seen:
+            raise PageError("That message is not in this conversation (any more).")
+        return value
+
     async def body(request: web.Request) -> JSON:
         try:
             data = await request.json()
@@ -142,7 +163,14 @@ def create_page_app(
         ):
             raise PageError("A click needs the message or view it came from.")
         if container["type"] == "message":
-            conversation(user_id, container.get("channel"))
+            channel_id = conversation(user_id, container.get("channel"))
+            message_ts(
+                user_id, channel_id, container.get("ts"), ephemeral=bool(container.get("ephemeral"))
+            )
+        elif container["type"] == "view":
+            open_modal(user_id, container.get("view_id"))
+        elif slack.fake.views.get(user_id) is None:
+            raise PageError("Open App Home first: its view is not published yet.")
         action_id, block_id = data.get("action_id"), data.get("block_id")
         if not isinstance(action_id, str) or not isinstance(block_id, str):
             raise PageError("A click needs its action_id and block_id.")
@@ -164,19 +192,21 @@ def create_page_app(
         values = data.get("values") or {}
         if not isinstance(values, dict):
             raise PageError("values must be an object.")
-        await slack.submit(user_id, str(data.get("view_id")), values)
+        await slack.submit(user_id, open_modal(user_id, data.get("view_id")), values)
         return web.json_response({"ok": True})
 
     async def close(request: web.Request) -> web.Response:
         data = await body(request)
-        await slack.close(person(data.get("as")), str(data.get("view_id")))
+        user_id = person(data.get("as"))
+        await slack.close(user_id, open_modal(user_id, data.get("view_id")))
         return web.json_response({"ok": True})
 
     async def shortcut(request: web.Request) -> web.Response:
         data = await body(request)
         user_id = person(data.get("as"))
         channel_id = conversation(user_id, data.get("channel"))
-        await slack.shortcut(user_id, channel_id, str(data.get("ts")))
+        ts = message_ts(user_id, channel_id, data.get("ts"), ephemeral=False)
+        await slack.shortcut(user_id, channel_id, ts)
         return web.json_response({"ok": True})
 
     async def home(request: web.Request) -> web.Response:
