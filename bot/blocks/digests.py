@@ -92,7 +92,7 @@ def overdue_label(stats: RequestStats) -> str:
 
 
 def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
-    this, last = digest.this, digest.last
+    this = digest.this
     title = f"Marketing Support · {digest.window.label}"
     if this.filed == 0 and this.delivered == 0 and this.open_at_end == 0:
         blocks: list[Block] = [header(title), section(f"_{NO_DATA}: no requests this week._")]
@@ -101,7 +101,7 @@ def build_support_digest(digest: SupportDigest) -> tuple[str, list[Block]]:
             header(title),
             fields_section(
                 [
-                    f"*Filed*\n{this.filed} ({change(this.filed, last.filed)})",
+                    f"*Filed*\n{this.filed} ({change(this.filed, digest.last_filed)})",
                     f"*Delivered*\n{this.delivered} · {percent(this.on_time_rate)} on time"
                     + vs_goal(digest.goals, "on_time_delivery_rate", this.on_time_rate),
                     f"*{open_label(this)}*\n{this.open_at_end}",

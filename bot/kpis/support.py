@@ -47,6 +47,7 @@ __all__ = [
     "RequestStats",
     "TypeCount",
     "delivered_on_time",
+    "filed_per_type",
     "request_stats",
 ]
 
@@ -158,6 +159,22 @@ async def delivered_on_time(
     return delivered, on_time
 
 
+async def filed_per_type(session: AsyncSession, *, team_id: str, window: Window) -> dict[str, int]:
+    """Requests filed in the window (their `created_at` in it), per request type: the one
+    definition of "filed", for `request_stats` and the digest's line on the week before."""
+    rows = (
+        await session.exec(
+            select(SupportRequest.request_type, sa.func.count())
+            .where(
+                col(SupportRequest.team_id) == team_id,
+                _in_window(col(SupportRequest.created_at), window),
+            )
+            .group_by(col(SupportRequest.request_type))
+        )
+    ).all()
+    return {RequestType(kind).value: int(n) for kind, n in rows}
+
+
 async def request_stats(
     session: AsyncSession,
     *,
@@ -208,15 +225,7 @@ async def request_stats(
     team = col(SupportRequest.team_id) == team_id
     clock = BusinessClock(calendar)
 
-    # Filed, per type (GROUP BY in SQL).
-    filed_rows = (
-        await session.exec(
-            select(SupportRequest.request_type, sa.func.count())
-            .where(team, _in_window(col(SupportRequest.created_at), window))
-            .group_by(col(SupportRequest.request_type))
-        )
-    ).all()
-    filed_by_type: dict[str, int] = {RequestType(kind).value: int(n) for kind, n in filed_rows}
+    filed_by_type = await filed_per_type(session, team_id=team_id, window=window)
 
     # Delivered: a page of requests at a time (keyset on the delivered-time index), so a
     # quarter's worth never sits in memory at once; only the durations are kept.
