@@ -41,6 +41,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyResponseHistory",
     "SurveyRun",
+    "SurveyRunTally",
     "TeamSetting",
     "UTCDateTime",
     "Workspace",
@@ -309,6 +310,26 @@ class SurveyRun(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
+class SurveyRunTally(SQLModel, table=True):
+    """A closed run's counts, rolled up once in the transaction that closed it
+    (`bot.surveys.tallies`): equal to counting its responses from scratch, or absent."""
+
+    __tablename__ = "survey_run_tally"
+
+    run_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("survey_run.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    team_id: str = Field(max_length=32)
+    kind: SurveyKind = Field(sa_column=enum_column(SurveyKind))
+    computed_at: datetime = Field(sa_column=utc_column())
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON object
+
+
 class SurveyDelivery(SQLModel, table=True):
     """One recipient of one run: claimed in the database before the DM goes out."""
 
@@ -407,6 +428,16 @@ class Opportunity(SQLModel, table=True):
         sa.UniqueConstraint("team_id", "crm_id", name="uq_opportunity_crm_id"),
         sa.Index("ix_opportunity_team_created", "team_id", "created_date"),
         sa.Index("ix_opportunity_team_close", "team_id", "close_date"),
+        # Covers coverage's open-pipeline sum (close date in the quarter or unset, open then,
+        # created by then): read from the index alone, not a table lookup per opportunity.
+        sa.Index(
+            "ix_opportunity_team_close_open",
+            "team_id",
+            "close_date",
+            "is_closed",
+            "created_date",
+            "amount_cents",
+        ),
         sa.Index(
             "ix_opportunity_team_won_close", "team_id", "is_won", "close_date", "amount_cents"
         ),

@@ -10,7 +10,8 @@ consistent with what the bot itself would have written:
   `version` and `updated_at` match the events; due dates and SLA deadlines come from the
   business calendar (`bot.demo.requests`);
 * survey runs are weekly (closed, except the current week's), with one delivery per sales rep
-  and one response per answered delivery, plus its history row (`bot.demo.surveys`);
+  and one response per answered delivery, plus its history row (`bot.demo.surveys`); the
+  closed runs are rolled up at the end (`bot.surveys.tallies`), as closing them does;
 * pipeline answers report the rep's own CRM opportunities of that week, so the survey and
   the CRM tell the same story and sourced + influenced never exceed the total (`bot.demo.crm`);
 * the quarter's quota is set so open pipeline covers what is left of it 2.5 times
@@ -39,6 +40,7 @@ from bot.demo.requests import first_request_number, save_request_counter, write_
 from bot.demo.state import Demo, Progress, local_time
 from bot.demo.surveys import write_survey_runs, write_surveys
 from bot.demo.writer import BulkWriter
+from bot.surveys.tallies import roll_up_runs
 
 __all__ = ["generate_demo"]
 
@@ -129,6 +131,8 @@ async def generate_demo(
             "feedback_action",
         ]
     )
+    # Closed weeks are rolled up as `close_due_runs` would have when they closed.
+    await roll_up_runs(session, [run for week in runs.values() for run in week.values()], now)
     await session.commit()
     demo.say("done")
     return team_id

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.calendar.windows import Window
 from bot.core.models import LeadCount, Opportunity, SurveyKind, SurveyResponse, SurveyRun
 from bot.surveys.responses import ACTIVITY_OPTIONS
+from bot.surveys.tallies import PipelineTally, pipeline_counts
 from bot.workspace.settings import load_settings
 
 __all__ = [
@@ -216,31 +217,21 @@ async def pipeline_stats(
     tz = window.tz or (await load_settings(session, team_id)).zone
     first_day, end_day = window.local_dates(tz)
 
-    pipeline_runs = sa.and_(
+    runs_in_window = sa.and_(
         col(SurveyRun.team_id) == team_id,
         col(SurveyRun.kind) == SurveyKind.PIPELINE,
         col(SurveyRun.period_start) >= first_day,
         col(SurveyRun.period_start) < end_day,
-        col(SurveyResponse.kind) == SurveyKind.PIPELINE,
     )
-    survey = (
-        await (await session.connection()).execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.sum(col(SurveyResponse.opportunities)),
-                sa.func.sum(col(SurveyResponse.pipeline_cents)),
-                sa.func.sum(col(SurveyResponse.sourced_count)),
-                sa.func.sum(col(SurveyResponse.sourced_cents)),
-                sa.func.sum(col(SurveyResponse.influenced_count)),
-                sa.func.sum(col(SurveyResponse.influenced_cents)),
-            )
-            .join(SurveyRun, col(SurveyRun.id) == col(SurveyResponse.run_id))
-            .where(pipeline_runs)
-        )
-    ).one()
-    respondents, opportunities, pipeline, sourced_n, sourced, influenced_n, influenced = (
-        int(value or 0) for value in survey
-    )
+    pipeline_runs = sa.and_(runs_in_window, col(SurveyResponse.kind) == SurveyKind.PIPELINE)
+    # Closed weeks from their stored tallies, the others summed live: the same sums
+    # (`bot.surveys.tallies` owns what a week's pipeline answers add up to).
+    run_ids = [
+        int(run_id)
+        for run_id in (await session.exec(select(col(SurveyRun.id)).where(runs_in_window))).all()
+        if run_id is not None
+    ]
+    survey = sum((await pipeline_counts(session, run_ids)).values(), PipelineTally())
 
     activities = await _activities_in(session, pipeline_runs) if with_activities else []
 
@@ -277,16 +268,16 @@ async def pipeline_stats(
     rate: float | None = None
     if leads > 0:
         source = "crm" if crm_count else "survey"
-        rate = (crm_sourced_n if crm_count else sourced_n) / leads
+        rate = (crm_sourced_n if crm_count else survey.sourced_count) / leads
 
     return PipelineStats(
-        survey_respondents=respondents,
-        new_opportunities=opportunities,
-        new_pipeline_cents=pipeline,
-        sourced_count=sourced_n,
-        sourced_cents=sourced,
-        influenced_count=influenced_n,
-        influenced_cents=influenced,
+        survey_respondents=survey.respondents,
+        new_opportunities=survey.opportunities,
+        new_pipeline_cents=survey.pipeline_cents,
+        sourced_count=survey.sourced_count,
+        sourced_cents=survey.sourced_cents,
+        influenced_count=survey.influenced_count,
+        influenced_cents=survey.influenced_cents,
         crm_opportunities=crm_count,
         crm_pipeline_cents=crm_cents,
         crm_sourced_count=crm_sourced_n,

@@ -1,5 +1,5 @@
 """Survey runs: one per kind and period, opened once even under races, closed when the period
-ends; finding a run, refusing answers to a closed one, and a run's counts (never who).
+ends (and rolled up then, `bot.surveys.tallies`); finding a run, refusing answers to a closed one, and a run's counts (never who).
 Deliveries of a run live in `bot.surveys.deliveries`, its answers in `bot.surveys.responses`.
 """
 
@@ -15,6 +15,7 @@ from bot.calendar.periods import Period
 from bot.core.db import dialect_insert
 from bot.core.errors import UserError
 from bot.core.models import DeliveryStatus, RunStatus, SurveyDelivery, SurveyKind, SurveyRun
+from bot.surveys.tallies import roll_up_runs
 
 __all__ = [
     "RunSummary",
@@ -60,18 +61,30 @@ async def get_or_create_run(
 
 
 async def close_due_runs(session: AsyncSession, *, team_id: str, now: datetime) -> int:
-    """Close every run whose period has ended; answers after that are refused."""
-    result = await session.exec(
-        update(SurveyRun)
-        .where(
-            col(SurveyRun.team_id) == team_id,
-            col(SurveyRun.status) == RunStatus.OPEN,
-            col(SurveyRun.closes_at) <= now,
+    """Close every run whose period has ended, and roll each up (`bot.surveys.tallies`), in
+    one transaction; answers after that are refused.
+
+    The UPDATE comes first: on PostgreSQL it waits for the lock an answer being saved holds on
+    the run's row (`bot.surveys.responses`), so every answer is either committed before the
+    close, and counted, or refused after it (SQLite's write lock gives the same order). Only the
+    runs this UPDATE closed are rolled up: a second process closing at the same moment finds
+    them closed and writes nothing."""
+    closed = (
+        await session.exec(
+            update(SurveyRun)
+            .where(
+                col(SurveyRun.team_id) == team_id,
+                col(SurveyRun.status) == RunStatus.OPEN,
+                col(SurveyRun.closes_at) <= now,
+            )
+            .values(status=RunStatus.CLOSED, closed_at=now)
+            .returning(col(SurveyRun.id))
         )
-        .values(status=RunStatus.CLOSED, closed_at=now)
-    )
+    ).all()
+    run_ids = [int(run_id) for (run_id,) in closed]
+    await roll_up_runs(session, run_ids, now)
     await session.commit()
-    return int(result.rowcount)
+    return len(run_ids)
 
 
 async def open_runs(session: AsyncSession, *, team_id: str) -> list[SurveyRun]:

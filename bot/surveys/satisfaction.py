@@ -11,8 +11,10 @@ Counting happens in SQL, and user ids never leave the database. The minimum is j
 distinct respondents per week: a week is one run (`uq_survey_run_period`) and a person has at
 most one response per run (`uq_survey_response_person`), so counting a run's responses counts
 distinct people — COUNT(DISTINCT user_id) would say the same at four times the cost on a big
-week. Comments are read only for weeks the gate will show: a withheld week's comments are never
-even loaded.
+week. A week's counts are defined once, in `bot.surveys.tallies`: a closed week's are read from
+its tally (rolled up when it closed), the open week's (and any closed week not rolled up yet)
+are counted live, with the same result. Comments are never tallied: they are read only for
+weeks the gate will show, so a withheld week's comments are never even loaded.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from bot.calendar.windows import Window
 from bot.core.models import SurveyKind, SurveyResponse, SurveyRun
 from bot.surveys.gate import Gated, GatedWeek, WeekAnswers, gate
 from bot.surveys.privacy import Aggregate, counts_can_be_shown
+from bot.surveys.tallies import EnablementTally, enablement_counts
 
 __all__ = ["Satisfaction", "SurveyWeek", "weeks_satisfaction", "window_satisfaction"]
+
+NOTHING = EnablementTally()
 
 
 @dataclass(frozen=True)
@@ -124,80 +129,44 @@ async def _gated(
     comments_for: Collection[date],
 ) -> Satisfaction:
     run_ids = [run_id for _day, run_id in weeks if run_id is not None]
-    people: dict[int, tuple[int, int, int]] = {}
-    scores: dict[int, dict[int, int]] = defaultdict(dict)
-    wishes: dict[int, dict[str, int]] = defaultdict(dict)
+    # Closed weeks from their stored tallies, the others counted live: the same numbers
+    # (`bot.surveys.tallies`, which owns the one definition of a week's counts).
+    counted = await enablement_counts(session, run_ids) if run_ids else {}
     comments: dict[int, list[str]] = defaultdict(list)
-    if run_ids:
-        # One pass over the weeks' answers, grouped by what was answered: every tally and
-        # every count of people (one response per person and run, `uq_survey_response_person`,
-        # so each response counted is a distinct person) is summed from these groups.
-        tallied: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-        connection = await session.connection()
-        for run_id, value, option, count, commented in (
-            await connection.execute(
-                sa.select(
-                    col(SurveyResponse.run_id),
-                    col(SurveyResponse.score),
-                    col(SurveyResponse.help_with),
-                    sa.func.count(),
-                    sa.func.sum(sa.case((col(SurveyResponse.comment).is_not(None), 1), else_=0)),
-                )
-                .where(
-                    col(SurveyResponse.run_id).in_(run_ids),
+    # Only weeks the gate will show: a withheld week's comments stay in the database.
+    wanted = set(comments_for)
+    readable = [
+        run_id
+        for day, run_id in weeks
+        if run_id is not None
+        and day in wanted
+        and counts_can_be_shown(counted.get(run_id, NOTHING).respondents, minimum=minimum)
+    ]
+    if readable:
+        for run_id, comment in (
+            await session.exec(
+                select(col(SurveyResponse.run_id), col(SurveyResponse.comment)).where(
+                    col(SurveyResponse.run_id).in_(readable),
                     col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-                )
-                .group_by(
-                    col(SurveyResponse.run_id),
-                    col(SurveyResponse.score),
-                    col(SurveyResponse.help_with),
+                    col(SurveyResponse.comment).is_not(None),
                 )
             )
         ).all():
-            run, count = int(run_id), int(count)
-            counts = tallied[run]
-            counts[0] += count if value is not None or option is not None else int(commented or 0)
-            if value is not None:
-                counts[1] += count
-                scores[run][int(value)] = scores[run].get(int(value), 0) + count
-            if option is not None:
-                counts[2] += count
-                wishes[run][str(option)] = wishes[run].get(str(option), 0) + count
-        people = {run: (counts[0], counts[1], counts[2]) for run, counts in tallied.items()}
-        # Only weeks the gate will show: a withheld week's comments stay in the database.
-        wanted = set(comments_for)
-        readable = [
-            run_id
-            for day, run_id in weeks
-            if run_id is not None
-            and day in wanted
-            and counts_can_be_shown(people.get(run_id, (0, 0, 0))[0], minimum=minimum)
-        ]
-        if readable:
-            for run_id, comment in (
-                await session.exec(
-                    select(col(SurveyResponse.run_id), col(SurveyResponse.comment)).where(
-                        col(SurveyResponse.run_id).in_(readable),
-                        col(SurveyResponse.kind) == SurveyKind.ENABLEMENT,
-                        col(SurveyResponse.comment).is_not(None),
-                    )
-                )
-            ).all():
-                if comment:
-                    comments[int(run_id)].append(comment)
+            if comment:
+                comments[int(run_id)].append(comment)
 
     tallies = []
     for day, week_run in weeks:
         key = week_run if week_run is not None else -1
-        respondents, scorers, helpers = people.get(key, (0, 0, 0))
+        week = counted.get(key, NOTHING)
         tallies.append(
             WeekAnswers(
                 key=day.isoformat(),
-                respondents=respondents,
-                scorers=scorers,
-                scores=scores.get(key, {}),
-                helpers=helpers,
-                help=wishes.get(key, {}),
+                respondents=week.respondents,
+                scorers=week.scorers,
+                scores=week.scores,
+                helpers=week.helpers,
+                help=week.help,
                 comments=tuple(comments.get(key, ())),
             )
         )

@@ -3,7 +3,9 @@
 What people wrote (request details, delivery and decline notes, thread notes, rating and survey
 comments) goes; the numbers (counts, amounts, scores, dates, statuses) stay, so digests,
 scorecards and exports of old periods still add up. Open requests keep their details: someone
-is still working on them. Erasing is idempotent: a second run finds nothing left to erase."""
+is still working on them. Erasing is idempotent: a second run finds nothing left to erase.
+A survey comment alone makes a respondent, so the closed weeks whose comments are erased are
+counted again (`bot.surveys.tallies`) in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.models import (
@@ -24,7 +26,9 @@ from bot.core.models import (
     SupportRequest,
     SurveyResponse,
     SurveyResponseHistory,
+    SurveyRun,
 )
+from bot.surveys.tallies import refresh_tallies
 
 ERASED_TEXT_FIELDS = ("comment",)
 OPEN_STATUSES = [status for status in RequestStatus if status.is_open]
@@ -103,11 +107,45 @@ async def erase_old_free_text(
             RequestEvent.request_id.in_(closed_ids),  # type: ignore[attr-defined]
         ),
         ratings=await erase(DeliveryRating, DeliveryRating.updated_at, ("comment",)),
-        survey_responses=await erase(SurveyResponse, SurveyResponse.updated_at, ("comment",)),
+        survey_responses=await _erase_survey_comments(session, team_id, cutoff, now),
         survey_history=await _erase_history_comments(session, team_id=team_id, cutoff=cutoff),
     )
     await session.commit()
     return report
+
+
+async def _erase_survey_comments(
+    session: AsyncSession, team_id: str, cutoff: datetime, now: datetime
+) -> int:
+    """Erase old survey comments, and count the runs they belonged to again.
+
+    A comment alone makes a respondent, so erasing one can change a closed week's tally
+    (`bot.surveys.tallies`): the runs touched are locked first (a close running at the same
+    moment then either rolls up after this erasure or has committed its tally before it),
+    and their tallies are rolled up again from the erased responses in this transaction."""
+    old_comments = sa.and_(
+        col(SurveyResponse.team_id) == team_id,
+        col(SurveyResponse.updated_at) < cutoff,
+        col(SurveyResponse.comment).is_not(None),
+    )
+    touched = select(col(SurveyResponse.run_id)).where(old_comments).distinct()
+    run_ids = [
+        run_id
+        for run_id in (
+            await session.exec(
+                select(col(SurveyRun.id))
+                .where(col(SurveyRun.id).in_(touched))
+                .order_by(col(SurveyRun.id))
+                .with_for_update()
+            )
+        ).all()
+        if run_id is not None
+    ]
+    erased = await _erase(
+        session, team_id, cutoff, SurveyResponse, SurveyResponse.updated_at, ("comment",)
+    )
+    await refresh_tallies(session, run_ids, now)
+    return erased
 
 
 async def _erase_history_comments(session: AsyncSession, *, team_id: str, cutoff: datetime) -> int:
