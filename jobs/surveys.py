@@ -42,6 +42,7 @@ from bot.surveys.deliveries import (
 )
 from bot.surveys.privacy import effective_minimum
 from bot.surveys.runs import close_due_runs, get_or_create_run, open_runs
+from bot.surveys.tallies import roll_up_untallied
 from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.dispatcher import outbox_of
 from jobs.pacing import RateLimits, fan_out_client, find_in_history, retry_after
@@ -398,6 +399,9 @@ async def run_team_surveys(
     async with deps.sessions() as session:
         settings = await load_settings(session, team_id)
         await close_due_runs(session, team_id=team_id, now=now)
+        # Runs closed without a tally (before tallies existed): a bounded batch a tick.
+        await roll_up_untallied(session, team_id=team_id, now=now)
+        await session.commit()
     if not settings.surveys_enabled or not settings.sales_usergroup:
         return
     period = period_of(now, settings.zone)
