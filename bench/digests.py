@@ -408,7 +408,7 @@ def print_summary(results: list[Result]) -> None:
             f"{result.median:>8.3f}s{result.worst:>8.3f}s"
             f"{statistics.median(run[0] for run in result.runs):>8.3f}s"
             f"{statistics.median(run[1] for run in result.runs):>7.3f}s"
-            f"  < {target:.0f} s {verdict}"
+            f"  < {target:g} s {verdict}"
         )
     say("  (median and worst of both digests together; support/dg are medians of each;")
     say("   ok* = median under target but the worst run over it)")

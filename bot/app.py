@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -62,13 +63,21 @@ def slack_logger() -> logging.Logger:
     return logger
 
 
-def make_client(deps: Deps) -> AsyncWebClient:
-    """The Web API client: configurable base URL (GovSlack, tests) and Slack's retry rules."""
+WEB_API_TIMEOUT_SECONDS = 15
+
+
+def make_client(deps: Deps, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: configurable base URL (GovSlack, tests) and Slack's retry rules.
+
+    With `session` (the server's one keep-alive session) every call, and every workspace's
+    client made from this one, reuses its connections; without it slack_sdk opens a new
+    session and TCP connection per call."""
     token = deps.settings.slack_bot_token
     return AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=deps.settings.slack_api_url,
-        timeout=15,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        session=session,
         # slack_sdk formats a debug line per call unless its logger's own level says not to.
         logger=slack_logger(),
         retry_handlers=[
@@ -286,7 +295,15 @@ async def record_token_workspace(deps: Deps, client: AsyncWebClient) -> None:
 async def serve(deps: Deps, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set): migrations, scheduler, then Slack traffic."""
     await upgrade(deps.engine)
-    client = make_client(deps)
+    # One keep-alive session for every Web API call of the process: a job tick over many
+    # workspaces otherwise opens a TCP connection (and an aiohttp session) per call.
+    timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        await _serve_with(deps, http, stop)
+
+
+async def _serve_with(deps: Deps, http: aiohttp.ClientSession, stop: asyncio.Event | None) -> None:
+    client = make_client(deps, session=http)
     if not deps.settings.oauth_mode:
         await record_token_workspace(deps, client)
     app = create_app(deps, client=client)

@@ -93,6 +93,7 @@ class InstalledClients:
                 token=token,
                 base_url=self.base.base_url,
                 timeout=self.base.timeout,
+                session=self.base.session,  # the server's keep-alive session, when it has one
                 retry_handlers=self.base.retry_handlers,
                 logger=self.base.logger,
             )
