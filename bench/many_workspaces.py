@@ -57,14 +57,17 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import sqlalchemy as sa
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -78,7 +81,13 @@ from bench._workspaces import (  # noqa: E402
     clone_surveys,
     clone_workspace,
 )
-from bot.app import team_clients  # noqa: E402
+from bot.app import (  # noqa: E402
+    WEB_API_TIMEOUT_SECONDS,
+    create_app,
+    create_web_app,
+    make_client,
+    team_clients,
+)
 from bot.core.config import Settings  # noqa: E402
 from bot.core.db import upgrade  # noqa: E402
 from bot.core.deps import Deps  # noqa: E402
@@ -90,7 +99,7 @@ from jobs.roster_sync import sync_team_roster  # noqa: E402
 from jobs.scheduler import JOBS, run_scheduled  # noqa: E402
 from jobs.surveys import run_team_surveys  # noqa: E402
 from sandbox.slack_payloads import SIGNING_SECRET, SlackSender  # noqa: E402
-from tests.support.installs import Installer, app_server  # noqa: E402
+from tests.support.installs import Installer  # noqa: E402
 
 ZONE = ZoneInfo("America/New_York")
 SETUP_AT = datetime(2026, 11, 27, 12, 0, tzinfo=ZONE)  # a Friday before
@@ -262,6 +271,24 @@ def filing_text(index: int) -> str:
     due = (NEXT_MONDAY + timedelta(days=3 + index % 10)).date().isoformat()
     kind = ("deck", "objection", "roi", "casestudy")[index % 4]
     return f"{kind} Acme {index} ${10 + index % 490}k due {due} renewal pitch for the CFO"
+
+
+@contextlib.asynccontextmanager
+async def served_app(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
+    """The real app behind the real aiohttp server on a free port, with one keep-alive Web API
+    session as `alignbot run` (bot.app.serve) has: (its base URL, the Bolt app)."""
+    timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        app = create_app(deps, client=make_client(deps, session=http))
+        runner = web.AppRunner(create_web_app(app, deps))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            yield f"http://127.0.0.1:{port}", app
+        finally:
+            await runner.cleanup()
 
 
 async def load(spec: dict[str, Any]) -> list[list[Any]]:
@@ -503,7 +530,7 @@ async def measure_size(
     logging.getLogger().addHandler(counting)
     try:
         await upgrade(deps.engine)
-        async with app_server(deps) as (base_url, app):
+        async with served_app(deps) as (base_url, app):
             clients = team_clients(deps, app)
             started = time.perf_counter()
             await set_up(deps, fake, base_url, app, size)
