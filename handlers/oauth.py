@@ -18,11 +18,13 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.db import read_only_engine
 from bot.core.deps import Deps
 from bot.workspace.installs import (
     TOKEN_REFRESH_MINUTES,
@@ -74,6 +76,39 @@ class WorkspaceInstallationStore(AsyncSQLAlchemyInstallationStore):
         super().__init__(client_id=client_id, engine=deps.engine, logger=logger)
         self.deps = deps
         self.client = client or AsyncWebClient(base_url=deps.settings.slack_api_url, timeout=15)
+        # Finding a token is a read on every request's way to its ack: in a read-only
+        # transaction it never queues for SQLite's write lock behind a job tick's writes.
+        self._reads = AsyncSQLAlchemyInstallationStore(
+            client_id=client_id, engine=read_only_engine(deps.engine), logger=logger
+        )
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        return await self._reads.async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        return await self._reads.async_find_installation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
+        )
 
     async def async_save(self, installation: Installation) -> None:
         await super().async_save(installation)
