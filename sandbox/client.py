@@ -22,6 +22,7 @@ from sandbox.fakeslack import Call, FakeSlack
 from sandbox.fakeslack.calls import SlackError
 from sandbox.slack_payloads import (
     SlackSender,
+    app_home_opened,
     block_actions,
     event_callback,
     message_shortcut,
@@ -284,8 +285,6 @@ class SandboxSlack:
 
     async def open_home(self, user_id: str) -> None:
         """The App Home tab was opened: Slack sends app_home_opened (with the current view)."""
-        from sandbox.slack_payloads import app_home_opened
-
         current = self.fake.views.get(user_id)
         response = await self.sender.event(
             app_home_opened(user_id, team_id=self.team_id, view=copy.deepcopy(current))

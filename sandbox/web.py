@@ -8,7 +8,6 @@ unknown person or conversation is a 400 with a sentence, never a crash.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -108,6 +107,7 @@ def create_page_app(
     async def view(request: web.Request) -> web.Response:
         user_id = person(request.query.get("as"))
         conv = conversation(user_id, request.query.get("conv") or HOME)
+        shown_presets = presets()
         return web.json_response(
             {
                 "version": slack.version,
@@ -115,7 +115,7 @@ def create_page_app(
                 "pane": pane_html(slack, user_id, conv),
                 "modal": modal_html(slack, user_id),
                 "banners": list(slack.banners),
-                "now": presets()[0]["now"] if presets() else "",
+                "now": shown_presets[0]["now"] if shown_presets else "",
             }
         )
 
@@ -249,7 +249,3 @@ def create_page_app(
         ]
     )
     return app
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -23,6 +23,7 @@ from bot.demo.people import (
     SALES_GROUP,
     SUPPORT_DIGEST_CHANNEL,
     SUPPORT_GROUP,
+    WORKSPACE_SETTINGS,
     demandgen_id,
     rep_id,
     support_id,
@@ -123,17 +124,7 @@ async def seed_database(session: AsyncSession, *, now: datetime, with_demo: bool
         await save_settings(
             session,
             team_id=TEAM_ID,
-            changes={
-                "intake_channel": INTAKE_CHANNEL,
-                "support_digest_channel": SUPPORT_DIGEST_CHANNEL,
-                "demandgen_digest_channel": DEMANDGEN_DIGEST_CHANNEL,
-                "sales_usergroup": SALES_GROUP,
-                "support_usergroup": SUPPORT_GROUP,
-                "demandgen_usergroup": DEMANDGEN_GROUP,
-                "timezone": DEMO_TIMEZONE,
-                "admins": (ADMIN,),
-                "support_leads": (support_id(1),),
-            },
+            changes={**WORKSPACE_SETTINGS, "support_leads": (support_id(1),)},
             updated_by=ADMIN,
             now=now,
         )

@@ -1,15 +1,18 @@
-"""Database tables. Every row is keyed by Slack team so no workspace can see another's data."""
+"""Database tables. Every row is keyed by Slack team so no workspace can see another's data.
+
+The CRM tables live in `models_crm` and the outbox in `models_outbox`; all are importable from here."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from bot.core.columns import UTCDateTime, enum_column, utc_column
+from bot.core.models_crm import LeadCount, Opportunity, Quota
+from bot.core.models_outbox import OutboxMessage, OutboxState
 from bot.requests.types import RequestType
 
 __all__ = [
@@ -46,44 +49,6 @@ __all__ = [
     "UTCDateTime",
     "Workspace",
 ]
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite would otherwise hand back naive ones)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass aware UTC datetimes to the database")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def enum_column(enum: type[StrEnum], *, nullable: bool = False, **kwargs: Any) -> Any:
-    """A VARCHAR enum column that loads back as the Python enum (no native PG enum types)."""
-    return sa.Column(
-        sa.Enum(
-            enum,
-            native_enum=False,
-            create_constraint=False,
-            length=32,
-            values_callable=lambda members: [member.value for member in members],
-        ),
-        nullable=nullable,
-        **kwargs,
-    )
-
-
-def utc_column(*, nullable: bool = False) -> Any:
-    return sa.Column(UTCDateTime(), nullable=nullable)
 
 
 class Role(StrEnum):
@@ -421,78 +386,6 @@ class Function(StrEnum):
         return "Demand Gen" if self == Function.DEMAND_GEN else "Marketing Support"
 
 
-class Opportunity(SQLModel, table=True):
-    """A CRM opportunity (Salesforce or HubSpot report row), upserted by its CRM id."""
-
-    __table_args__ = (
-        sa.UniqueConstraint("team_id", "crm_id", name="uq_opportunity_crm_id"),
-        sa.Index("ix_opportunity_team_created", "team_id", "created_date"),
-        sa.Index("ix_opportunity_team_close", "team_id", "close_date"),
-        # Covers coverage's open-pipeline sum (close date in the quarter or unset, open then,
-        # created by then): read from the index alone, not a table lookup per opportunity.
-        sa.Index(
-            "ix_opportunity_team_close_open",
-            "team_id",
-            "close_date",
-            "is_closed",
-            "created_date",
-            "amount_cents",
-        ),
-        sa.Index(
-            "ix_opportunity_team_won_close", "team_id", "is_won", "close_date", "amount_cents"
-        ),
-        sa.Index(
-            "ix_opportunity_team_closed_close", "team_id", "is_closed", "close_date", "amount_cents"
-        ),
-        sa.Index(
-            "ix_opportunity_team_created_amount",
-            "team_id",
-            "created_date",
-            "marketing_sourced",
-            "amount_cents",
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
-    crm_id: str = Field(max_length=128)
-    name: str | None = Field(default=None, max_length=255)
-    account: str | None = Field(default=None, max_length=255)
-    amount_cents: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))
-    stage: str | None = Field(default=None, max_length=128)
-    close_date: date | None = None
-    created_date: date | None = None
-    lead_source: str | None = Field(default=None, max_length=128)
-    marketing_sourced: bool = Field(default=False)
-    owner_email: str | None = Field(default=None, max_length=255)
-    is_won: bool = Field(default=False)
-    is_closed: bool = Field(default=False)
-    imported_at: datetime = Field(sa_column=utc_column())
-    updated_at: datetime = Field(sa_column=utc_column())
-
-
-class LeadCount(SQLModel, table=True):
-    """Marketing leads per ISO week, for lead→opportunity conversion (imported or entered)."""
-
-    __tablename__ = "lead_count"
-
-    team_id: str = Field(primary_key=True, max_length=32)
-    week_start: date = Field(primary_key=True)
-    leads: int = Field(default=0)
-    qualified: int = Field(default=0)
-    updated_at: datetime = Field(sa_column=utc_column())
-
-
-class Quota(SQLModel, table=True):
-    """Sales quota for a quarter ('2026-Q4'), the workspace total or per owner e-mail."""
-
-    team_id: str = Field(primary_key=True, max_length=32)
-    quarter: str = Field(primary_key=True, max_length=8)
-    owner: str = Field(primary_key=True, max_length=255, default="*")
-    amount_cents: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
-    updated_at: datetime = Field(sa_column=utc_column())
-
-
 class Goal(SQLModel, table=True):
     """A target for one function, metric and quarter; volume goals carry a paired rate goal."""
 
@@ -565,47 +458,3 @@ class SlackEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     team_id: str | None = Field(default=None, max_length=32)
     received_at: datetime = Field(sa_column=utc_column())
-
-
-class OutboxState(StrEnum):
-    PENDING = "pending"  # waiting for its next attempt
-    SENDING = "sending"  # claimed by a dispatcher until `claimed_until`
-    SENT = "sent"
-    DEAD = "dead"  # Slack will never take it (or 24 h of trying): an admin was told
-    SKIPPED = "skipped"  # nothing left to say (an update whose message was never posted)
-
-
-class OutboxMessage(SQLModel, table=True):
-    """One Slack write the bot owes, stored in the transaction of the change it reports.
-
-    A dispatcher sends it (bot.core.outbox says how rows move; jobs.dispatcher sends them).
-    Rows of one `ordering_key` go out in id order; `message_key` names the Slack message a
-    post creates, so later updates and thread lines find it."""
-
-    __tablename__ = "outbox_message"
-    __table_args__ = (
-        sa.UniqueConstraint("team_id", "idempotency_key", name="uq_outbox_idempotency"),
-        sa.Index("ix_outbox_due", "state", "next_attempt_at"),
-        sa.Index("ix_outbox_order", "ordering_key", "id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
-    kind: str = Field(max_length=32)
-    channel: str = Field(max_length=32)
-    ordering_key: str = Field(max_length=96)
-    message_key: str | None = Field(default=None, max_length=96)
-    idempotency_key: str = Field(max_length=128)
-    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    state: OutboxState = Field(sa_column=enum_column(OutboxState))
-    attempts: int = Field(default=0)
-    # True once an attempt ended without an answer: Slack may have posted it, so look first.
-    maybe_sent: bool = Field(default=False)
-    created_at: datetime = Field(sa_column=utc_column())
-    next_attempt_at: datetime = Field(sa_column=utc_column())
-    claim_token: str | None = Field(default=None, max_length=64)
-    claimed_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    sent_channel: str | None = Field(default=None, max_length=32)
-    sent_ts: str | None = Field(default=None, max_length=32)
-    last_error: str | None = Field(default=None, max_length=255)

@@ -21,6 +21,7 @@ __all__ = [
     "DEMO_TIMEZONE",
     "INTAKE_CHANNEL",
     "SUPPORT_DIGEST_CHANNEL",
+    "WORKSPACE_SETTINGS",
     "People",
     "rep_id",
     "set_up_people",
@@ -35,6 +36,19 @@ SUPPORT_GROUP: Final = "S0DEMOMKTSUPPORT"
 DEMANDGEN_GROUP: Final = "S0DEMODEMANDGEN"
 ADMIN: Final = "U0DEMOADMIN"
 LEADER: Final = "U0DEMOVPSALES"
+
+
+# The demo workspace's channels, groups, zone and admin (the sandbox saves the same).
+WORKSPACE_SETTINGS: Final = {
+    "intake_channel": INTAKE_CHANNEL,
+    "support_digest_channel": SUPPORT_DIGEST_CHANNEL,
+    "demandgen_digest_channel": DEMANDGEN_DIGEST_CHANNEL,
+    "sales_usergroup": SALES_GROUP,
+    "support_usergroup": SUPPORT_GROUP,
+    "demandgen_usergroup": DEMANDGEN_GROUP,
+    "timezone": DEMO_TIMEZONE,
+    "admins": (ADMIN,),
+}
 
 
 def rep_id(index: int) -> str:
@@ -92,18 +106,7 @@ async def set_up_people(
     settings = await save_settings(
         session,
         team_id=team_id,
-        changes={
-            "intake_channel": INTAKE_CHANNEL,
-            "support_digest_channel": SUPPORT_DIGEST_CHANNEL,
-            "demandgen_digest_channel": DEMANDGEN_DIGEST_CHANNEL,
-            "sales_usergroup": SALES_GROUP,
-            "support_usergroup": SUPPORT_GROUP,
-            "demandgen_usergroup": DEMANDGEN_GROUP,
-            "timezone": DEMO_TIMEZONE,
-            "admins": (ADMIN,),
-            "support_leads": (support[0],),
-            "leaders": (LEADER,),
-        },
+        changes={**WORKSPACE_SETTINGS, "support_leads": (support[0],), "leaders": (LEADER,)},
         updated_by=ADMIN,
         now=started,
     )
