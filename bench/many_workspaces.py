@@ -23,7 +23,10 @@ For each size N (`--sizes`, default 100,1000,5000), in-process and on a fresh da
   replica runs every interval) and tick 3 (tick 2's period again: every claim already taken, as
   a second replica sees it). The target is judged on the worse of ticks 1 and 2, summed over
   the jobs: < 2 s CPU for 1,000 workspaces, and growing linearly or better (the 100 and 5,000
-  rows are judged against 2 s x N/1,000).
+  rows are judged against 2 s x N/1,000). The daily jobs (roster-sync, retention) serve each
+  workspace once a day from its own point in the day: their tick 1 on this fresh database is
+  the day's catch-up (every workspace whose point has passed by 15:00), reported but judged on
+  tick 2, the half hour's slice a replica runs every tick.
 - (c) Monday 7 Dec 10:00, the next week's surveys: while that surveys tick runs, signed `/mktg`
   filings (the real path: each files a request, posts it to the intake channel and confirms by
   response_url) arrive at a steady `--ack-rate` per second (default 20, spread over the first
@@ -254,14 +257,28 @@ class SizeResult:
     def idle_wall(self, tick: int) -> float:
         return sum(ticks[tick].wall for ticks in self.idle.values() if len(ticks) > tick)
 
+    def job_judged(self, name: str) -> float:
+        """A job's idle CPU: the worse of ticks 1 and 2 (both are real ticks a lone replica
+        runs), except for a job served once a day per workspace (JOBS[name].once_per_minutes):
+        its tick 1 on a fresh database is that day's catch-up (every workspace whose point in the
+        day has passed: a day of work, not an idle tick), so it is judged on tick 2 alone,
+        the slice of workspaces whose point in the day falls in that half hour."""
+        ticks = self.idle[name]
+        if JOBS[name].once_per_minutes is not None and len(ticks) > 1:
+            return ticks[1].cpu
+        return max(tick.cpu for tick in ticks[:2])
+
     @property
     def idle_judged(self) -> float:
-        """The worse of ticks 1 and 2 (both are real ticks a lone replica runs)."""
-        return max(self.idle_cpu(0), self.idle_cpu(1))
+        return sum(self.job_judged(name) for name in self.idle)
 
     @property
     def full(self) -> bool:
         return all(len(ticks) == 3 for ticks in self.idle.values())
+
+    @property
+    def ticks_run(self) -> int:
+        return min((len(ticks) for ticks in self.idle.values()), default=0)
 
 
 # ----------------------------------------------------------------------------- load process
@@ -538,7 +555,7 @@ async def measure_size(
             print(f"  set-up {result.setup_s:.1f} s", flush=True)
 
             if size > arguments.full_up_to:
-                # Tick 1 of each job only, and no Monday ticks (see --full-up-to): this week's
+                # Ticks 1-2 of each job only, and no Monday ticks (see --full-up-to): this week's
                 # surveys are the template's, sent at 10:00 and copied to every workspace.
                 clock.now = MONDAY
                 client = await clients.for_team(TEMPLATE)
@@ -546,7 +563,7 @@ async def measure_size(
                 others = [team_id(index) for index in range(1, size)]
                 await clone_surveys(deps.engine, template=TEMPLATE, teams=others)
                 await fake.stats()
-                result.idle = await idle_ticks(deps, clients, fake, clock, profile, size, 1)
+                result.idle = await idle_ticks(deps, clients, fake, clock, profile, size, 2)
                 return result
 
             # (b) Monday 10:00: both surveys open, N x 20 x 2 DMs due.
@@ -642,12 +659,12 @@ def report_size(result: SizeResult, arguments: argparse.Namespace) -> None:
         ] + ["-"] * (3 - len(ticks))
         print(f"  {name:<15}{cells[0]:>26}{cells[1]:>26}{cells[2]:>22}")
     sums = [f"{result.idle_cpu(i):6.2f} / {result.idle_wall(i):6.2f}        " for i in range(3)]
-    if not result.full:
-        sums[1:] = ["-", "-"]
+    sums[result.ticks_run :] = ["-"] * (3 - result.ticks_run)
     print(f"  {'all jobs':<15}{sums[0]:>26}{sums[1]:>26}{sums[2]:>22}")
     target = IDLE_TARGET_CPU_PER_1000 * n / 1000
     print(
-        f"  idle CPU, all jobs (worse of ticks 1-2): {result.idle_judged:.2f} s = "
+        f"  idle CPU, all jobs (worse of ticks 1-2; tick 2 for the daily ones): "
+        f"{result.idle_judged:.2f} s = "
         f"{1000 * result.idle_judged / n:.2f} s per 1,000 workspaces; target < "
         f"{target:.2f} s ({IDLE_TARGET_CPU_PER_1000:g} s per 1,000) -> "
         f"{verdict(result.idle_judged < target)}"
@@ -655,10 +672,10 @@ def report_size(result: SizeResult, arguments: argparse.Namespace) -> None:
     calls = Counter[str]()
     for ticks in result.idle.values():
         calls.update(ticks[min(1, len(ticks) - 1)].calls)
-    print(f"  Slack calls in tick {1 if not result.full else 2}: {dict(calls.most_common())}")
+    print(f"  Slack calls in tick {min(2, result.ticks_run)}: {dict(calls.most_common())}")
     if not result.full:
         print(
-            f"  (ticks 2-3 and the Monday ticks (b), (c) skipped above --full-up-to "
+            f"  (tick 3 and the Monday ticks (b), (c) skipped above --full-up-to "
             f"{arguments.full_up_to:,}: at ~2-4 ms CPU per DM, {n * len(REPS) * SURVEYS:,} DMs "
             "would take longer than the run should; this week's survey rows are copies)"
         )
@@ -703,7 +720,7 @@ def report_size(result: SizeResult, arguments: argparse.Namespace) -> None:
 def report_growth(results: Sequence[SizeResult]) -> None:
     if len(results) < 2:
         return
-    print("\ngrowth of the idle tick (all jobs, worse of ticks 1-2) and of the Monday tick:")
+    print("\ngrowth of the idle tick (all jobs, as judged above) and of the Monday tick:")
     base = results[0]
     for result in results:
         ratio = result.size / base.size
@@ -771,7 +788,7 @@ if __name__ == "__main__":
             "--full-up-to",
             type=int,
             default=1000,
-            help="larger sizes run tick 1 of each job only, no Monday ticks (default 1000)",
+            help="larger sizes run ticks 1-2 of each job only, no Monday ticks (default 1000)",
         )
         parser.add_argument("--profile", type=Path, help="write cProfile files to this directory")
         parser.add_argument("--database-url", help="postgresql://… (default: a temp SQLite file)")

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.digests import build_digest, digest_post
-from bot.calendar.periods import period_of, send_time
 from bot.core.deps import Deps
 from bot.core.models import OutboxState
 from bot.kpis.digest_posts import digest_taken, queue_digest
+from bot.kpis.digest_schedule import digest_channel, digest_week, teams_with_digest_due
 from bot.kpis.digests import DigestKind, digest_for
-from bot.workspace.settings import WorkspaceSettings, load_settings
+from bot.workspace.settings import load_settings, load_settings_of
 from jobs.dispatcher import outbox_of
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
 
 
-def digest_channel(settings: WorkspaceSettings, kind: str) -> str | None:
-    return (
-        settings.support_digest_channel
-        if kind == DigestKind.SUPPORT
-        else settings.demandgen_digest_channel
+async def teams_with_digests_due(
+    session: AsyncSession, team_ids: Sequence[str], now: datetime
+) -> set[str]:
+    """The tick's filter: only workspaces with a digest to post now run the job."""
+    return await teams_with_digest_due(
+        session, settings=await load_settings_of(session, team_ids), now=now
     )
 
 
@@ -37,9 +40,9 @@ async def post_team_digests(
     """
     async with deps.sessions() as session:
         settings = await load_settings(session, team_id)
-    period = period_of(now, settings.zone)
-    due_at = send_time(period, settings.survey_schedule_of(settings.digest_schedule), settings.zone)
-    if now < due_at and not force:
+    week = digest_week(settings, now)
+    period = week.period
+    if not week.due(now) and not force:
         return []
     posted: list[str] = []
     for kind in DigestKind.ALL:

@@ -12,12 +12,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
+from bot.requests.reminders import teams_with_open_requests
 from jobs.clients import TeamClients
-from jobs.digests import post_team_digests, post_team_digests_now
+from jobs.digests import post_team_digests, post_team_digests_now, teams_with_digests_due
 from jobs.reminders import send_team_reminders
 from jobs.retention import run_team_retention
 from jobs.roster_sync import sync_team_roster
-from jobs.runner import TeamJob, for_each_team
+from jobs.runner import DueFilter, TeamJob, for_each_team, run_tick
 from jobs.surveys import resend_team_surveys, run_team_surveys
 
 logger = logging.getLogger(__name__)
@@ -27,28 +28,47 @@ logger = logging.getLogger(__name__)
 class ScheduledJob:
     team_job: TeamJob  # (deps, client, *, team_id, now): one workspace's work for `now`
     description: str
-    minutes: int
+    minutes: int  # a tick every this many minutes
     # What `alignbot jobs run NAME` runs when it differs: an operator asking for the digest
     # wants it posted now, not at its scheduled hour (still once per week).
     run_now: TeamJob | None = None
     needs_slack: bool = True
+    # Which workspaces might have work at a tick (jobs.runner.DueFilter); None: all of them.
+    due: DueFilter | None = None
+    # Serve each workspace once per this many minutes, each from its own point in the period.
+    once_per_minutes: int | None = None
+
+
+DAY = 24 * 60
 
 
 JOBS: dict[str, ScheduledJob] = {
-    "roster-sync": ScheduledJob(sync_team_roster, "every 30 minutes", 30),
-    "sla-reminders": ScheduledJob(send_team_reminders, "every 15 minutes", 15),
+    "roster-sync": ScheduledJob(
+        sync_team_roster,
+        "daily per workspace, spread over the day (user group and profile events sync live)",
+        30,
+        once_per_minutes=DAY,
+    ),
+    "sla-reminders": ScheduledJob(
+        send_team_reminders,
+        "every 15 minutes, for workspaces with open requests",
+        15,
+        due=teams_with_open_requests,
+    ),
     "surveys": ScheduledJob(run_team_surveys, "every 5 minutes: open, send, remind, close", 5),
     "weekly-digest": ScheduledJob(
         post_team_digests,
         "every 15 minutes: posts each digest once a week when due",
         15,
         run_now=post_team_digests_now,
+        due=teams_with_digests_due,
     ),
     "retention": ScheduledJob(
         run_team_retention,
-        "daily: erases free text older than retention_days",
-        24 * 60,
+        "daily per workspace, spread over the day: erases free text older than retention_days",
+        30,
         needs_slack=False,
+        once_per_minutes=DAY,
     ),
 }
 
@@ -70,16 +90,18 @@ async def run_on_demand(
 
 
 async def run_scheduled(deps: Deps, clients: TeamClients, name: str, now: datetime) -> None:
-    """One tick of a job: every workspace, each (job, workspace, period) claimed once, so several
-    replicas on one database share the work instead of repeating it."""
+    """One tick of a job (jobs.runner.run_tick): the workspaces with work, each (job, workspace,
+    period) claimed once, so several replicas on one database share the work."""
     job = JOBS[name]
-    await for_each_team(
+    await run_tick(
         deps,
         clients,
         job.team_job,
         now,
         name=name,
-        claim_minutes=job.minutes,
+        tick_minutes=job.minutes,
+        once_per_minutes=job.once_per_minutes,
+        due=job.due,
         needs_slack=job.needs_slack,
     )
 

@@ -8,7 +8,7 @@ import json
 import logging
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app, create_web_app, make_client
-from bot.core.claims import period_key
+from bot.core.claims import period_key, spread_offset
 from bot.core.config import JsonLogFormatter
 from bot.core.db import head_revision
 from bot.core.deps import Deps
@@ -133,8 +133,36 @@ async def test_the_next_period_runs_again(deps: Deps, fake_slack: FakeSlack) -> 
 
     await run_scheduled(deps, clients, "roster-sync", TUESDAY)
     await run_scheduled(deps, clients, "roster-sync", TUESDAY.replace(minute=31))
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 1  # once a day
 
+    await run_scheduled(deps, clients, "roster-sync", TUESDAY + timedelta(days=1))
     assert len(fake_slack.calls_to("usergroups.users.list")) == 2
+
+
+async def test_a_daily_job_serves_each_workspace_from_its_own_point_in_the_day(
+    deps: Deps, fake_slack: FakeSlack
+) -> None:
+    """Roster sync is daily per workspace, each from a fixed offset into the UTC day (so a
+    thousand workspaces do not all sync at midnight); the day's last tick serves everyone."""
+    await configure(deps, sales_usergroup="S0SALES")
+    clients = SingleTokenClients(make_client(deps))
+    midnight = TUESDAY.replace(hour=0, minute=0)
+    offset = spread_offset("roster-sync", TEAM_ID, period_minutes=24 * 60, tick_minutes=30)
+    assert offset < timedelta(hours=23, minutes=30)
+
+    if offset > timedelta(0):
+        await run_scheduled(deps, clients, "roster-sync", midnight + offset - timedelta(minutes=1))
+        assert fake_slack.calls_to("usergroups.users.list") == []
+    await run_scheduled(deps, clients, "roster-sync", midnight + offset)
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 1
+    await run_scheduled(deps, clients, "roster-sync", midnight + timedelta(hours=23, minutes=30))
+    assert len(fake_slack.calls_to("usergroups.users.list")) == 1
+
+    offsets = {
+        spread_offset("roster-sync", f"T{n:05d}", period_minutes=24 * 60, tick_minutes=30)
+        for n in range(1000)
+    }
+    assert len({offset // timedelta(hours=1) for offset in offsets}) == 24  # spread over the day
 
 
 async def test_a_graceful_stop_lets_a_short_job_finish_and_cancels_a_stuck_one(

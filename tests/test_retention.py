@@ -31,6 +31,8 @@ from tests.support.process import alignbot_async, bot_env
 from tests.support.workspace import REP, TEAM_ID, configure
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+# The daily job serves each workspace from its own point in the UTC day; its last tick, all.
+DAY_END = NOW.replace(hour=23, minute=30)
 LONG_AGO = NOW - timedelta(days=400)
 RECENTLY = NOW - timedelta(days=60)
 OTHER_TEAM = "T0OTHER"
@@ -192,7 +194,7 @@ async def test_a_shorter_retention_setting_erases_more(deps: Deps) -> None:
     ids = await seed(deps)
     await configure(deps, retention_days=30)
 
-    await run_scheduled(deps, SingleTokenClients(make_client(deps)), "retention", NOW)
+    await run_scheduled(deps, SingleTokenClients(make_client(deps)), "retention", DAY_END)
 
     assert (await fetch(deps, SupportRequest, ids["recent_delivered"])).details is None
 
@@ -205,19 +207,19 @@ async def test_the_daily_job_runs_once_a_day_and_serves_uninstalled_workspaces(
         await mark_uninstalled(session, team_id=OTHER_TEAM, now=NOW)
     clients = SingleTokenClients(make_client(deps))
 
-    await run_scheduled(deps, clients, "retention", NOW)
+    await run_scheduled(deps, clients, "retention", DAY_END)
     async with deps.sessions() as session:  # new text arrives, old enough to erase
         row = await session.get(SupportRequest, ids["old_delivered"])
         assert row is not None
         row.details = "written back later"
         await session.commit()
-    await run_scheduled(deps, clients, "retention", NOW + timedelta(hours=5))
+    await run_scheduled(deps, clients, "retention", DAY_END + timedelta(minutes=20))
 
     assert (await fetch(deps, SupportRequest, ids["other_team_old"])).details is None
     assert (await fetch(deps, SupportRequest, ids["old_delivered"])).details == (
         "written back later"
     )  # same day: the job's period was already claimed
-    await run_scheduled(deps, clients, "retention", NOW + timedelta(days=1))
+    await run_scheduled(deps, clients, "retention", DAY_END + timedelta(days=1))
     assert (await fetch(deps, SupportRequest, ids["old_delivered"])).details is None
 
 

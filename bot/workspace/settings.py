@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -388,10 +388,45 @@ async def next_roster_generation(session: AsyncSession, *, team_id: str) -> int 
 
 async def load_settings(session: AsyncSession, team_id: str) -> WorkspaceSettings:
     rows = (await session.exec(select(TeamSetting).where(TeamSetting.team_id == team_id))).all()
+    return _parsed(team_id, {row.key: row.value for row in rows})
+
+
+async def load_settings_of(
+    session: AsyncSession, team_ids: Iterable[str]
+) -> dict[str, WorkspaceSettings]:
+    """Many workspaces' settings in one query, for a scheduled tick deciding who has work.
+
+    Parsed settings are remembered by their stored text: a tick every few minutes over a
+    thousand workspaces then validates only the ones whose settings changed."""
+    wanted = set(team_ids)
+    stored: dict[str, dict[str, str]] = {team: {} for team in wanted}
+    rows = await session.exec(select(TeamSetting.team_id, TeamSetting.key, TeamSetting.value))
+    for team, key, value in rows.all():
+        if team in stored:
+            stored[team][key] = value
+    return {team: _parsed(team, values) for team, values in stored.items()}
+
+
+_PARSED_KEEP = 20_000
+_parsed_by_text: dict[tuple[str, frozenset[tuple[str, str]]], WorkspaceSettings] = {}
+
+
+def _parsed(team_id: str, stored: Mapping[str, str]) -> WorkspaceSettings:
+    key = (team_id, frozenset(stored.items()))
+    settings = _parsed_by_text.get(key)
+    if settings is None:
+        settings = _validated(team_id, stored)
+        if len(_parsed_by_text) >= _PARSED_KEEP:
+            _parsed_by_text.clear()
+        _parsed_by_text[key] = settings
+    return settings  # frozen: callers share it safely
+
+
+def _validated(team_id: str, stored: Mapping[str, str]) -> WorkspaceSettings:
     values: dict[str, Any] = {}
-    for row in rows:
-        if row.key in SETTING_KEYS:
-            values[row.key] = json.loads(row.value)
+    for key, text in stored.items():
+        if key in SETTING_KEYS:
+            values[key] = json.loads(text)
     try:
         return WorkspaceSettings.model_validate(values)
     except ValidationError:
