@@ -53,6 +53,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import logging
 import os
@@ -88,6 +89,7 @@ from bot.app import (  # noqa: E402
     WEB_API_TIMEOUT_SECONDS,
     create_app,
     create_web_app,
+    freeze_start_up_heap,
     make_client,
     team_clients,
 )
@@ -185,12 +187,28 @@ class CountingHandler(logging.Handler):
 
 
 class LoopLag:
-    """How late a 10 ms sleeper wakes up: the event loop's stalls, with their wall times."""
+    """How late a 10 ms sleeper wakes up: the event loop's stalls, with their wall times; and
+    the garbage collector's pauses (gc.callbacks), one cause of stalls that no profile shows."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float]] = []  # (time.time() at wake-up, lateness s)
+        self.collections: list[tuple[float, float, int]] = []  # (time.time(), pause s, gen)
+        self._collecting_since = 0.0
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+        else:
+            pause = time.perf_counter() - self._collecting_since
+            self.collections.append((time.time(), pause, info["generation"]))
+
+    def worst_gc(self, start: float, end: float) -> tuple[float, int, int]:
+        """(longest pause ms, its generation, collections) between two wall times."""
+        seen = [(pause, gen) for at, pause, gen in self.collections if start <= at <= end]
+        pause, gen = max(seen, default=(0.0, -1))
+        return 1000 * pause, gen, len(seen)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -200,10 +218,13 @@ class LoopLag:
             self.samples.append((time.time(), loop.time() - before - LAG_STEP))
 
     def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         if self._task is not None:
             await self._task
 
@@ -249,6 +270,7 @@ class SizeResult:
     during: Acks = field(default_factory=Acks)
     anchor_stall_ms: float = 0.0
     tick_stall_ms: float = 0.0
+    tick_gc: tuple[float, int, int] = (0.0, -1, 0)
     warnings: Counter[str] = field(default_factory=Counter)
 
     def idle_cpu(self, tick: int) -> float:
@@ -298,6 +320,7 @@ async def served_app(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
     async with aiohttp.ClientSession(timeout=timeout) as http:
         app = create_app(deps, client=make_client(deps, session=http))
         runner = web.AppRunner(create_web_app(app, deps))
+        freeze_start_up_heap()  # as bot.app.serve does before traffic
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -613,6 +636,7 @@ async def measure_size(
             result.during = acks_between(answers, tick_start, tick_end)
             result.anchor_stall_ms = lag.worst_ms(anchor_start, tick_start)
             result.tick_stall_ms = lag.worst_ms(tick_start, tick_end)
+            result.tick_gc = lag.worst_gc(tick_start, tick_end)
     finally:
         logging.getLogger().removeHandler(counting)
         await deps.engine.dispose()
@@ -705,7 +729,8 @@ def report_size(result: SizeResult, arguments: argparse.Namespace) -> None:
         )
         print(
             f"      /mktg ack during the tick:  {result.during.line()}; loop stall max "
-            f"{result.tick_stall_ms:.0f} ms"
+            f"{result.tick_stall_ms:.0f} ms; longest GC pause {result.tick_gc[0]:.0f} ms "
+            f"(generation {result.tick_gc[1]}, of {result.tick_gc[2]} collections)"
         )
         print(
             f"      anchor, no tick ({arguments.anchor:g} s): {result.anchor.line()}; loop stall "

@@ -1,4 +1,8 @@
-"""Mirror the Sales, Marketing Support and Demand Gen user groups into the roster table."""
+"""Mirror the Sales, Marketing Support and Demand Gen user groups into the roster table.
+
+The full sync is the safety net: live changes arrive as Slack events (handlers/roster_events.py),
+and every write here is change-only (bot.workspace.roster), so a sync that finds nothing new
+writes no roster or user row."""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
 from bot.workspace.roster import (
-    SlackUserFacts,
     begin_roster_sync,
     replace_role_members,
+    slack_user_facts,
     store_slack_users,
     usergroup_roles,
 )
@@ -28,8 +32,9 @@ async def sync_team_roster(
     """Refresh one workspace's roster; a group Slack can't read keeps its last known members.
 
     The sync takes its generation before reading the settings and stops writing as soon as a
-    newer sync or settings save exists (bot.workspace.roster), so it never undoes a newer write. Returns
-    the members written per role."""
+    newer sync or settings save exists (bot.workspace.roster), so it never undoes a newer write;
+    users' facts are stored as of `now`, so a `user_change` sent after it began also wins.
+    Returns the members per role."""
     async with deps.sessions() as session:
         generation = await begin_roster_sync(session, team_id=team_id, now=now)
         settings = await load_settings(session, team_id)
@@ -92,13 +97,7 @@ async def _sync_user_facts(
             )
             return True
         facts = [
-            SlackUserFacts(
-                user_id=str(user["id"]),
-                tz=user.get("tz"),
-                deleted=bool(user.get("deleted")),
-                is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
-            )
-            for user in page.get("members") or []
+            fact for fact in map(slack_user_facts, page.get("members") or []) if fact is not None
         ]
         async with deps.sessions() as session:
             stored = await store_slack_users(

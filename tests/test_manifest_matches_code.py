@@ -51,6 +51,8 @@ EVENT_SCOPES: dict[str, str | None] = {
     "app_home_opened": None,
     "app_uninstalled": None,
     "tokens_revoked": None,
+    "subteam_members_changed": "usergroups:read",
+    "user_change": "users:read",
 }
 
 

@@ -89,7 +89,7 @@ async def test_the_digest_filter_says_exactly_who_would_post_over_a_week(
     assert client is not None
 
     moment = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
-    posted_by: dict[str, int] = {team: 0 for team in teams}
+    posted_by: dict[str, int] = dict.fromkeys(teams, 0)
     while moment < datetime(2026, 12, 1, 0, 30, tzinfo=UTC):
         async with deps.sessions() as session:
             due = await teams_with_digests_due(session, list(teams), moment)
