@@ -19,7 +19,7 @@ from jobs.reminders import send_team_reminders
 from jobs.retention import run_team_retention
 from jobs.roster_sync import sync_team_roster
 from jobs.runner import DueFilter, TeamJob, for_each_team, run_tick
-from jobs.surveys import resend_team_surveys, run_team_surveys
+from jobs.surveys import resend_team_surveys, run_team_surveys, teams_with_surveys_due
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,12 @@ JOBS: dict[str, ScheduledJob] = {
         15,
         due=teams_with_open_requests,
     ),
-    "surveys": ScheduledJob(run_team_surveys, "every 5 minutes: open, send, remind, close", 5),
+    "surveys": ScheduledJob(
+        run_team_surveys,
+        "every 5 minutes: open, send, remind, close (workspaces with a step due)",
+        5,
+        due=teams_with_surveys_due,
+    ),
     "weekly-digest": ScheduledJob(
         post_team_digests,
         "every 15 minutes: posts each digest once a week when due",

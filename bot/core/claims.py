@@ -73,9 +73,7 @@ async def claim_job_period(
 async def claimed_teams(session: AsyncSession, *, job: str, period: str) -> set[str]:
     """The workspaces whose `job` for `period` some process has already claimed."""
     rows = await session.exec(
-        select(JobClaim.team_id).where(
-            col(JobClaim.job) == job, col(JobClaim.period_key) == period
-        )
+        select(JobClaim.team_id).where(col(JobClaim.job) == job, col(JobClaim.period_key) == period)
     )
     return set(rows.all())
 
@@ -105,10 +103,7 @@ async def claim_job_periods(
             for team in teams[start : start + CLAIM_CHUNK]
         ]
         statement = (
-            insert(JobClaim)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(col(JobClaim.team_id))
+            insert(JobClaim).values(rows).on_conflict_do_nothing().returning(col(JobClaim.team_id))
         )
         connection = await session.connection()
         result = await connection.execute(statement)
