@@ -36,13 +36,17 @@ For each size N (`--sizes`, default 100,1000,5000), in-process and on a fresh da
   seconds just before the tick (same load, no tick: the anchor); and the longest event-loop
   stall seen (a 10 ms sleeper's lateness). The ack shares the event loop with the tick, which
   is what "no job tick blocks /mktg acks" asks. The tick's CPU here includes the filings'.
+- (d) Monday 14 Dec 10:00, the same under the same load, deployed as two processes on one
+  database: the filings go to a real `alignbot run --role web` child process (OAuth mode, the
+  same database), the tick runs here as the `--role jobs` process would run it. Same figures;
+  the stalls and GC pauses are then the jobs process's. Skip it with `--no-split`.
 
 The load average is printed at the start and at the end: the figures are only as quiet as the
 machine. With `--profile DIR`, each size writes cProfile files of its idle ticks (one per job,
 tick 2) and of both Monday ticks to DIR.
 
 Usage: `.venv/bin/python bench/many_workspaces.py [--sizes 100,1000,5000] [--ack-rate 20]
-[--anchor 10] [--dm-limit 300] [--profile DIR] [--database-url postgresql://…]`.
+[--anchor 10] [--dm-limit 300] [--profile DIR] [--no-split] [--database-url postgresql://…]`.
 A PostgreSQL URL gets a scratch database beside it per size (bench/_harness.py). The exit
 status is 0 whenever the benchmark ran: the verdicts are figures, not a test.
 """
@@ -105,12 +109,14 @@ from jobs.scheduler import JOBS, run_scheduled  # noqa: E402
 from jobs.surveys import run_team_surveys  # noqa: E402
 from sandbox.slack_payloads import SIGNING_SECRET, SlackSender  # noqa: E402
 from tests.support.installs import Installer  # noqa: E402
+from tests.support.process import free_port  # noqa: E402
 
 ZONE = ZoneInfo("America/New_York")
 SETUP_AT = datetime(2026, 11, 27, 12, 0, tzinfo=ZONE)  # a Friday before
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=ZONE)  # both surveys' default "mon 10:00"
 TUESDAY = datetime(2026, 12, 1, 15, 0, tzinfo=ZONE)  # nothing due
 NEXT_MONDAY = datetime(2026, 12, 7, 10, 0, tzinfo=ZONE)
+MONDAY_AFTER = datetime(2026, 12, 14, 10, 0, tzinfo=ZONE)
 
 TEMPLATE = "T0000000"
 REPS = [f"U0REP{n:02d}" for n in range(1, 21)]
@@ -257,6 +263,19 @@ class Acks:
 
 
 @dataclass
+class UnderLoad:
+    """One Monday surveys tick with `/mktg` filings arriving meanwhile, in one deployment."""
+
+    tick: Tick
+    stats: FakeStats
+    anchor: Acks
+    during: Acks
+    anchor_stall_ms: float
+    tick_stall_ms: float
+    tick_gc: tuple[float, int, int]
+
+
+@dataclass
 class SizeResult:
     size: int
     setup_s: float = 0.0
@@ -264,13 +283,8 @@ class SizeResult:
     monday_stats: FakeStats | None = None
     monday_statuses: Counter[str] = field(default_factory=Counter)
     idle: dict[str, list[Tick]] = field(default_factory=dict)  # job -> [tick 1, 2, 3]
-    ack_tick: Tick | None = None
-    ack_stats: FakeStats | None = None
-    anchor: Acks = field(default_factory=Acks)
-    during: Acks = field(default_factory=Acks)
-    anchor_stall_ms: float = 0.0
-    tick_stall_ms: float = 0.0
-    tick_gc: tuple[float, int, int] = (0.0, -1, 0)
+    one_process: UnderLoad | None = None  # (c) `alignbot run`: acks and the tick share a loop
+    split: UnderLoad | None = None  # (d) `--role web` + `--role jobs`: two processes
     warnings: Counter[str] = field(default_factory=Counter)
 
     def idle_cpu(self, tick: int) -> float:
@@ -548,6 +562,89 @@ async def drain(fake: FakeProcess, quiet: float = 1.0, limit: float = 30.0) -> N
             return
 
 
+async def tick_under_load(
+    deps: Deps,
+    clients: TeamClients,
+    fake: FakeProcess,
+    base_url: str,
+    moment: datetime,
+    arguments: argparse.Namespace,
+    size: int,
+) -> UnderLoad:
+    """A surveys tick at `moment` (in this process) while the load process files `/mktg` at
+    `base_url` at a steady rate; the acks before the tick are the anchor."""
+    lag = LoopLag()
+    lag.start()
+    load = LoadProcess(
+        {
+            "url": f"{base_url}/slack/events",
+            "rate": arguments.ack_rate,
+            "teams": [team_id(index) for index in range(min(size, LOAD_TEAMS))],
+            "response_base": f"{fake.origin}/response_url",
+        }
+    )
+    await load.start()
+    try:
+        await asyncio.sleep(LOAD_WARMUP + arguments.anchor)
+        await fake.stats()
+        tick_start = time.time()
+        with profiled(arguments.profile, f"monday-under-load-{size}-{moment:%d}"):
+            tick = await timed(run_scheduled(deps, clients, "surveys", moment.astimezone(UTC)))
+        tick_end = time.time()
+        stats, _ = await fake.stats()
+    finally:
+        answers = await load.stop()
+        await lag.stop()
+    await drain(fake)
+    anchor_start = load.started + LOAD_WARMUP
+    return UnderLoad(
+        tick=tick,
+        stats=stats,
+        anchor=acks_between(answers, anchor_start, tick_start),
+        during=acks_between(answers, tick_start, tick_end),
+        anchor_stall_ms=lag.worst_ms(anchor_start, tick_start),
+        tick_stall_ms=lag.worst_ms(tick_start, tick_end),
+        tick_gc=lag.worst_gc(tick_start, tick_end),
+    )
+
+
+@contextlib.asynccontextmanager
+async def web_role_process(settings: Settings) -> AsyncIterator[str]:
+    """`alignbot run --role web` on the benchmark's database, as a deployment with a separate
+    jobs process runs it: its base URL while it answers /healthz, then SIGTERM."""
+    port = free_port()
+    secret = settings.slack_client_secret
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
+        "PYTHONPATH": str(ROOT),
+        "SLACK_CLIENT_ID": settings.slack_client_id or "",
+        "SLACK_CLIENT_SECRET": secret.get_secret_value() if secret else "",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": settings.slack_api_url or "",
+        "DATABASE_URL": settings.database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--role", "web", env=env, cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with http.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                await asyncio.sleep(0.05)
+            else:
+                raise SystemExit("alignbot run --role web did not answer /healthz")
+        yield url
+    finally:
+        await stop_process(process)
+
+
 async def measure_size(
     size: int, database_url: str, fake: FakeProcess, arguments: argparse.Namespace
 ) -> SizeResult:
@@ -604,39 +701,19 @@ async def measure_size(
             result.idle = await idle_ticks(deps, clients, fake, clock, profile, size, 3)
             print(f"  idle ticks {sum(t.wall for ts in result.idle.values() for t in ts):.1f} s")
 
-            # (c) next Monday 10:00 under a steady /mktg load.
+            # (c) next Monday 10:00 under a steady /mktg load, acks in this process.
             clock.now = NEXT_MONDAY
-            lag = LoopLag()
-            lag.start()
-            load = LoadProcess(
-                {
-                    "url": f"{base_url}/slack/events",
-                    "rate": arguments.ack_rate,
-                    "teams": [team_id(index) for index in range(min(size, LOAD_TEAMS))],
-                    "response_base": f"{fake.origin}/response_url",
-                }
+            result.one_process = await tick_under_load(
+                deps, clients, fake, base_url, NEXT_MONDAY, arguments, size
             )
-            await load.start()
-            try:
-                await asyncio.sleep(LOAD_WARMUP + arguments.anchor)
-                await fake.stats()
-                tick_start = time.time()
-                with profiled(profile, f"monday-under-load-{size}"):
-                    result.ack_tick = await timed(
-                        run_scheduled(deps, clients, "surveys", NEXT_MONDAY.astimezone(UTC))
+            print(f"  Monday tick under load, one process {result.one_process.tick.wall:.1f} s")
+            # (d) the Monday after, acks in a `--role web` process of their own.
+            if arguments.split:
+                clock.now = MONDAY_AFTER
+                async with web_role_process(settings) as web_url:
+                    result.split = await tick_under_load(
+                        deps, clients, fake, web_url, MONDAY_AFTER, arguments, size
                     )
-                tick_end = time.time()
-                result.ack_stats, _ = await fake.stats()
-            finally:
-                answers = await load.stop()
-                await lag.stop()
-            await drain(fake)
-            anchor_start = load.started + LOAD_WARMUP
-            result.anchor = acks_between(answers, anchor_start, tick_start)
-            result.during = acks_between(answers, tick_start, tick_end)
-            result.anchor_stall_ms = lag.worst_ms(anchor_start, tick_start)
-            result.tick_stall_ms = lag.worst_ms(tick_start, tick_end)
-            result.tick_gc = lag.worst_gc(tick_start, tick_end)
     finally:
         logging.getLogger().removeHandler(counting)
         await deps.engine.dispose()
@@ -720,26 +797,37 @@ def report_size(result: SizeResult, arguments: argparse.Namespace) -> None:
         errors = stats.errors()
         if errors:
             print(f"      Slack errors: {dict(errors.most_common(5))}")
-    if result.ack_tick is not None and result.ack_stats is not None:
-        dms = sum(result.ack_stats.dms_by_team.values())
-        print(
-            f"  (c) next Monday's tick under {arguments.ack_rate:g} /mktg a second: wall "
-            f"{result.ack_tick.wall:.1f} s, CPU {result.ack_tick.cpu:.1f} s (filings included), "
-            f"{dms:,} DMs"
-        )
-        print(
-            f"      /mktg ack during the tick:  {result.during.line()}; loop stall max "
-            f"{result.tick_stall_ms:.0f} ms; longest GC pause {result.tick_gc[0]:.0f} ms "
-            f"(generation {result.tick_gc[1]}, of {result.tick_gc[2]} collections)"
-        )
-        print(
-            f"      anchor, no tick ({arguments.anchor:g} s): {result.anchor.line()}; loop stall "
-            f"max {result.anchor_stall_ms:.0f} ms"
-        )
-        ok = not result.during.failed and result.during.stat(0.99) < ACK_TARGET_P99_MS
-        print(f"      target p99 ack < {ACK_TARGET_P99_MS:g} ms during the tick -> {verdict(ok)}")
+    for label, measured, where in (
+        ("(c)", result.one_process, "one process (`alignbot run`): the tick shares the acks' loop"),
+        ("(d)", result.split, "`--role web` + `--role jobs`: the tick in its own process"),
+    ):
+        if measured is not None:
+            report_under_load(label, measured, where, arguments)
     if result.warnings:
         print(f"  log warnings: {dict(result.warnings.most_common(4))}")
+
+
+def report_under_load(
+    label: str, measured: UnderLoad, where: str, arguments: argparse.Namespace
+) -> None:
+    dms = sum(measured.stats.dms_by_team.values())
+    # The stalls and pauses are this process's: the acks' own loop in (c), the jobs' in (d).
+    loop = "loop" if label == "(c)" else "the jobs process's loop"
+    print(
+        f"  {label} a Monday surveys tick under {arguments.ack_rate:g} /mktg a second, {where}: "
+        f"wall {measured.tick.wall:.1f} s, CPU {measured.tick.cpu:.1f} s, {dms:,} DMs"
+    )
+    print(
+        f"      /mktg ack during the tick:  {measured.during.line()}; {loop} stall max "
+        f"{measured.tick_stall_ms:.0f} ms; longest GC pause {measured.tick_gc[0]:.0f} ms "
+        f"(generation {measured.tick_gc[1]}, of {measured.tick_gc[2]} collections)"
+    )
+    print(
+        f"      anchor, no tick ({arguments.anchor:g} s): {measured.anchor.line()}; loop stall "
+        f"max {measured.anchor_stall_ms:.0f} ms"
+    )
+    ok = not measured.during.failed and measured.during.stat(0.99) < ACK_TARGET_P99_MS
+    print(f"      target p99 ack < {ACK_TARGET_P99_MS:g} ms during the tick -> {verdict(ok)}")
 
 
 def report_growth(results: Sequence[SizeResult]) -> None:
@@ -816,6 +904,12 @@ if __name__ == "__main__":
             help="larger sizes run ticks 1-2 of each job only, no Monday ticks (default 1000)",
         )
         parser.add_argument("--profile", type=Path, help="write cProfile files to this directory")
+        parser.add_argument(
+            "--no-split",
+            dest="split",
+            action="store_false",
+            help="skip (d), the Monday tick with acks in a `--role web` process of their own",
+        )
         parser.add_argument("--database-url", help="postgresql://… (default: a temp SQLite file)")
         arguments = parser.parse_args()
         if arguments.profile is not None:

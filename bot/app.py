@@ -295,17 +295,29 @@ async def record_token_workspace(deps: Deps, client: AsyncWebClient) -> None:
         deps.known_teams.add(str(team_id))
 
 
-async def serve(deps: Deps, *, stop: asyncio.Event | None = None) -> None:
+ROLES = ("all", "web", "jobs")
+"""What one `alignbot run` process does: everything; Slack traffic only; scheduled jobs only.
+
+Every role sends the outbox (its dispatcher loop claims rows, so several processes share it).
+`web` + `jobs` is the same bot as `all` in two processes on one database: a job tick then never
+shares an event loop, or a core, with the acks (bench/many_workspaces.py measures both)."""
+
+
+async def serve(deps: Deps, *, stop: asyncio.Event | None = None, role: str = "all") -> None:
     """Run until SIGTERM/SIGINT (or `stop` is set): migrations, scheduler, then Slack traffic."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     await upgrade(deps.engine)
     # One keep-alive session for every Web API call of the process: a job tick over many
     # workspaces otherwise opens a TCP connection (and an aiohttp session) per call.
     timeout = aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        await _serve_with(deps, http, stop)
+        await _serve_with(deps, http, stop, role)
 
 
-async def _serve_with(deps: Deps, http: aiohttp.ClientSession, stop: asyncio.Event | None) -> None:
+async def _serve_with(
+    deps: Deps, http: aiohttp.ClientSession, stop: asyncio.Event | None, role: str
+) -> None:
     client = make_client(deps, session=http)
     if not deps.settings.oauth_mode:
         await record_token_workspace(deps, client)
@@ -314,7 +326,8 @@ async def _serve_with(deps: Deps, http: aiohttp.ClientSession, stop: asyncio.Eve
     if isinstance(clients, InstalledClients):
         # Workspaces an org-wide install covers are served before any of them sends traffic.
         await clients.record_org_workspaces()
-    scheduler = build_scheduler(deps, clients) if deps.settings.scheduler_enabled else None
+    scheduling = deps.settings.scheduler_enabled and role in ("all", "jobs")
+    scheduler = build_scheduler(deps, clients) if scheduling else None
     freeze_start_up_heap()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -328,7 +341,10 @@ async def _serve_with(deps: Deps, http: aiohttp.ClientSession, stop: asyncio.Eve
         else None
     )
     try:
-        if deps.settings.socket_mode:
+        if role == "jobs":
+            logger.info("running role=jobs (no Slack traffic: run a role=web process for it)")
+            await stop.wait()
+        elif deps.settings.socket_mode:
             await _serve_socket_mode(app, deps, stop)
         else:
             await _serve_http(app, deps, stop)

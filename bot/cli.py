@@ -51,8 +51,15 @@ AT_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alignbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="start the bot (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)"
+    )
+    run.add_argument(
+        "--role",
+        choices=("all", "web", "jobs"),
+        default="all",
+        help="all: Slack traffic and scheduled jobs in this process (default); web: Slack "
+        "traffic only; jobs: scheduled jobs only, beside a web process on the same database",
     )
 
     db = commands.add_parser("db", help="database migrations")
@@ -506,7 +513,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> None:
             from bot.app import serve
 
             settings.require_slack()
-            await serve(deps)
+            await serve(deps, role=getattr(args, "role", "all"))
         elif args.command == "db":
             await upgrade(deps.engine)
             print("database is up to date")

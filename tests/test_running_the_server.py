@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -145,6 +147,53 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot reach the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def job_claims(tmp_path: Path) -> list[str]:
+    """The jobs some process has claimed a period of, read straight from the bot's SQLite file."""
+    with contextlib.closing(sqlite3.connect(tmp_path / "e2e.db")) as database:
+        return [job for (job,) in database.execute("SELECT job FROM job_claim")]
+
+
+async def test_web_and_jobs_roles_split_the_bot_into_two_processes_on_one_database(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """`--role web` answers Slack and runs no job; `--role jobs` runs the schedule (here the
+    surveys tick that opens the week's runs) and serves no HTTP; both stop on SIGTERM."""
+    web_port, jobs_port = free_port(), free_port()
+    env = bot_env(tmp_path, SLACK_API_URL=fake_slack.url)
+    await alignbot_async(
+        "config", "set", "sales_usergroup", "S0SALES", "--team", TEAM_ID, env=env, cwd=tmp_path
+    )
+    await alignbot_async(
+        "config", "set", "intake_channel", INTAKE, "--team", TEAM_ID, env=env, cwd=tmp_path
+    )
+    web = await start_alignbot(
+        "run", "--role", "web", env={**env, "PORT": str(web_port)}, cwd=tmp_path
+    )
+    await wait_until_answering(web, web_port)
+    sender = SlackSender(f"http://127.0.0.1:{web_port}/slack/events")
+    response = await sender.command("/mktg", "deck Acme Corp $250k Renewal pitch")
+    await sender.close()
+    assert response.status == 200
+    await fake_slack.wait_for("chat.postMessage", timeout=10)
+    assert job_claims(tmp_path) == []  # the web process started no scheduled job
+
+    jobs = await start_alignbot(
+        "run", "--role", "jobs", env={**env, "PORT": str(jobs_port)}, cwd=tmp_path
+    )
+    for _ in range(600):
+        if "surveys" in job_claims(tmp_path):
+            break
+        await asyncio.sleep(0.05)
+    assert "surveys" in job_claims(tmp_path)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"http://127.0.0.1:{jobs_port}/healthz")
+
+    for process in (web, jobs):
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
 
 
 def test_jobs_list_shows_the_schedule(tmp_path: Path) -> None:

@@ -12,7 +12,10 @@ by timing or by a flag in one process's memory:
 - Roster (`roster_member`, `slack_user`): the latest roster sync wins, whether the clock or a
   settings save started it. `bot.workspace.roster.begin_roster_sync` takes the next generation; each
   write first runs `UPDATE workspace … WHERE roster_generation = <its own>` in the write's
-  transaction and is dropped when no row matched (a newer sync or save exists).
+  transaction and is dropped when no row matched (a newer sync or save exists). A user's
+  facts (`slack_user`: time zone, deactivated) are also written by the `user_change` event;
+  each write carries when Slack said it (a sync: when it began; an event: its `event_time`),
+  and the upsert keeps the newer (`bot.workspace.roster.store_slack_user_change`).
 - Installed or not (`workspace.uninstalled_at`): an uninstall wins over every request that
   arrives or is still being handled after it. Requests only insert a missing row
   (`bot.workspace.installs.ensure_workspace`, insert-or-ignore); only an install clears
