@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -295,6 +296,10 @@ async def record_token_workspace(deps: Deps, client: AsyncWebClient) -> None:
         deps.known_teams.add(str(team_id))
 
 
+JOBS_NICENESS = 10
+"""How much lower the CPU priority of a `--role jobs` process is: on a host it shares with the
+web process, the kernel then gives the acks the CPU first and a long tick merely takes longer."""
+
 ROLES = ("all", "web", "jobs")
 """What one `alignbot run` process does: everything; Slack traffic only; scheduled jobs only.
 
@@ -342,6 +347,7 @@ async def _serve_with(
     )
     try:
         if role == "jobs":
+            os.nice(JOBS_NICENESS)
             logger.info("running role=jobs (no Slack traffic: run a role=web process for it)")
             await stop.wait()
         elif deps.settings.socket_mode:
