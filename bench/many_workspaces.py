@@ -58,15 +58,13 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import gc
-import json
 import logging
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,7 +80,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._harness import backend_name, percentile, scratch_database, stop_process  # noqa: E402
+from bench._harness import backend_name, scratch_database  # noqa: E402
+from bench._load import (  # noqa: E402
+    Acks,
+    LoadProcess,
+    LoopLag,
+    acks_between,
+    jobs_priority,
+    web_role_process,
+)
 from bench._workspaces import (  # noqa: E402
     SLACK_LIMITS,
     FakeProcess,
@@ -91,7 +97,6 @@ from bench._workspaces import (  # noqa: E402
     clone_workspace,
 )
 from bot.app import (  # noqa: E402
-    JOBS_NICENESS,
     WEB_API_TIMEOUT_SECONDS,
     create_app,
     create_web_app,
@@ -109,9 +114,8 @@ from jobs.clients import TeamClients  # noqa: E402
 from jobs.roster_sync import sync_team_roster  # noqa: E402
 from jobs.scheduler import JOBS, run_scheduled  # noqa: E402
 from jobs.surveys import run_team_surveys  # noqa: E402
-from sandbox.slack_payloads import SIGNING_SECRET, SlackSender  # noqa: E402
+from sandbox.slack_payloads import SIGNING_SECRET  # noqa: E402
 from tests.support.installs import Installer  # noqa: E402
-from tests.support.process import free_port  # noqa: E402
 
 ZONE = ZoneInfo("America/New_York")
 SETUP_AT = datetime(2026, 11, 27, 12, 0, tzinfo=ZONE)  # a Friday before
@@ -131,8 +135,6 @@ IDLE_TARGET_CPU_PER_1000 = 2.0  # seconds, every job's idle tick together
 ACK_TARGET_P99_MS = 50.0
 LOAD_TEAMS = 20  # the /mktg load is spread over this many workspaces (1 filing/s each at 20/s)
 LOAD_WARMUP = 2.0  # seconds of load discarded first (auth.test per token, first-use imports)
-REQUEST_TIMEOUT = 10.0
-LAG_STEP = 0.01
 
 
 def team_id(index: int) -> str:
@@ -194,74 +196,11 @@ class CountingHandler(logging.Handler):
         self.counts[f"{record.levelname} {record.name}: {str(record.msg)[:80]}"] += 1
 
 
-class LoopLag:
-    """How late a 10 ms sleeper wakes up: the event loop's stalls, with their wall times; and
-    the garbage collector's pauses (gc.callbacks), one cause of stalls that no profile shows."""
-
-    def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []  # (time.time() at wake-up, lateness s)
-        self.collections: list[tuple[float, float, int]] = []  # (time.time(), pause s, gen)
-        self._collecting_since = 0.0
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._collecting_since = time.perf_counter()
-        else:
-            pause = time.perf_counter() - self._collecting_since
-            self.collections.append((time.time(), pause, info["generation"]))
-
-    def worst_gc(self, start: float, end: float) -> tuple[float, int, int]:
-        """(longest pause ms, its generation, collections) between two wall times."""
-        seen = [(pause, gen) for at, pause, gen in self.collections if start <= at <= end]
-        pause, gen = max(seen, default=(0.0, -1))
-        return 1000 * pause, gen, len(seen)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stop.is_set():
-            before = loop.time()
-            await asyncio.sleep(LAG_STEP)
-            self.samples.append((time.time(), loop.time() - before - LAG_STEP))
-
-    def start(self) -> None:
-        gc.callbacks.append(self._on_gc)
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._on_gc in gc.callbacks:
-            gc.callbacks.remove(self._on_gc)
-        if self._task is not None:
-            await self._task
-
-    def worst_ms(self, start: float, end: float) -> float:
-        return 1000 * max((lag for at, lag in self.samples if start <= at <= end), default=0.0)
-
-
 @dataclass
 class Tick:
     cpu: float
     wall: float
     calls: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class Acks:
-    ms: list[float] = field(default_factory=list)
-    failed: int = 0
-
-    def stat(self, q: float) -> float:
-        return percentile(sorted(self.ms), q)
-
-    def line(self) -> str:
-        return (
-            f"p50 {self.stat(0.5):6.1f}  p99 {self.stat(0.99):6.1f}  max "
-            f"{max(self.ms, default=float('nan')):6.1f} ms  ({len(self.ms)} acks"
-            + (f", {self.failed} FAILED" if self.failed else "")
-            + ")"
-        )
 
 
 @dataclass
@@ -322,12 +261,6 @@ class SizeResult:
 # ----------------------------------------------------------------------------- load process
 
 
-def filing_text(index: int) -> str:
-    due = (NEXT_MONDAY + timedelta(days=3 + index % 10)).date().isoformat()
-    kind = ("deck", "objection", "roi", "casestudy")[index % 4]
-    return f"{kind} Acme {index} ${10 + index % 490}k due {due} renewal pitch for the CFO"
-
-
 @contextlib.asynccontextmanager
 async def served_app(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
     """The real app behind the real aiohttp server on a free port, with one keep-alive Web API
@@ -345,109 +278,6 @@ async def served_app(deps: Deps) -> AsyncIterator[tuple[str, AsyncApp]]:
             yield f"http://127.0.0.1:{port}", app
         finally:
             await runner.cleanup()
-
-
-async def load(spec: dict[str, Any]) -> list[list[Any]]:
-    """Signed `/mktg` filings at spec["rate"] a second until a line arrives on stdin."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    stdin_line = loop.run_in_executor(None, sys.stdin.readline)
-    stdin_line.add_done_callback(lambda _done: stop.set())
-    teams: list[str] = spec["teams"]
-    results: list[list[Any]] = []
-    sender = SlackSender(spec["url"])
-
-    async def one(index: int) -> None:
-        sent = time.time()
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
-                response = await sender.command(
-                    "/mktg",
-                    filing_text(index),
-                    user_id=REPS[index % len(REPS)],
-                    team_id=teams[index % len(teams)],
-                    channel_id=GENERAL,
-                    response_url=f"{spec['response_base']}/ack-{index}",
-                )
-            status, body = response.status, response.body
-        except TimeoutError:
-            status, body = 0, "timeout"
-        except OSError as error:
-            status, body = 0, repr(error)
-        results.append([sent, time.time(), status, body[:200]])
-
-    tasks: set[asyncio.Task[None]] = set()
-    interval = 1.0 / spec["rate"]
-    started = loop.time()
-    index = 0
-    try:
-        while not stop.is_set():
-            delay = started + index * interval - loop.time()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                if stop.is_set():
-                    break
-            task = asyncio.create_task(one(index))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            index += 1
-        if tasks:
-            await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT + 1)
-    finally:
-        await sender.close()
-    return results
-
-
-def load_main() -> None:
-    spec = json.loads(sys.stdin.readline())
-    print(json.dumps(asyncio.run(load(spec))))
-
-
-class LoadProcess:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = spec
-        self.process: asyncio.subprocess.Process | None = None
-        self.started = 0.0
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            __file__,
-            "_load",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(self.spec).encode() + b"\n")
-        await self.process.stdin.drain()
-        self.started = time.time()
-
-    async def stop(self) -> list[list[Any]]:
-        assert self.process is not None
-        try:
-            output, _ = await asyncio.wait_for(
-                self.process.communicate(b"stop\n"), REQUEST_TIMEOUT + 30
-            )
-        except TimeoutError:
-            await stop_process(self.process)
-            raise SystemExit("the /mktg load process did not stop") from None
-        results: list[list[Any]] = json.loads(output)
-        return results
-
-
-def acks_between(results: list[list[Any]], start: float, end: float) -> Acks:
-    acks = Acks()
-    for sent, answered, status, body in results:
-        if start <= sent <= end:
-            if status == 200:
-                acks.ms.append((answered - sent) * 1000)
-            else:
-                acks.failed += 1
-                if acks.failed <= 3:
-                    print(f"    /mktg failed: HTTP {status} {body!r}")
-    return acks
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -589,6 +419,9 @@ async def tick_under_load(
             "url": f"{base_url}/slack/events",
             "rate": arguments.ack_rate,
             "teams": [team_id(index) for index in range(min(size, LOAD_TEAMS))],
+            "users": REPS,
+            "channel": GENERAL,
+            "due_from": (moment + timedelta(days=3)).date().isoformat(),
             "response_base": f"{fake.origin}/response_url",
         }
     )
@@ -618,58 +451,6 @@ async def tick_under_load(
         tick_stall_ms=lag.worst_ms(tick_start, tick_end),
         tick_gc=lag.worst_gc(tick_start, tick_end),
     )
-
-
-@contextlib.contextmanager
-def jobs_priority() -> Iterator[None]:
-    """This process at a `--role jobs` process's CPU priority (bot.app.JOBS_NICENESS) while it
-    runs the tick (the load and the fake, other processes, keep theirs), and back afterwards (raising it again needs root: else it stays lower)."""
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, before + JOBS_NICENESS)
-    try:
-        yield
-    finally:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, before)
-        except PermissionError:
-            print("  (not root: the rest of this run stays at the jobs process's priority)")
-
-
-@contextlib.asynccontextmanager
-async def web_role_process(settings: Settings) -> AsyncIterator[str]:
-    """`alignbot run --role web` on the benchmark's database, as a deployment with a separate
-    jobs process runs it: its base URL while it answers /healthz, then SIGTERM."""
-    port = free_port()
-    secret = settings.slack_client_secret
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
-        "PYTHONPATH": str(ROOT),
-        "SLACK_CLIENT_ID": settings.slack_client_id or "",
-        "SLACK_CLIENT_SECRET": secret.get_secret_value() if secret else "",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": settings.slack_api_url or "",
-        "DATABASE_URL": settings.database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--role", "web", env=env, cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(600):
-                with contextlib.suppress(aiohttp.ClientConnectionError):
-                    async with http.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                await asyncio.sleep(0.05)
-            else:
-                raise SystemExit("alignbot run --role web did not answer /healthz")
-        yield url
-    finally:
-        await stop_process(process)
 
 
 async def measure_size(
@@ -909,36 +690,33 @@ def parse_sizes(text: str) -> list[int]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["_load"]:
-        load_main()
-    else:
-        parser = argparse.ArgumentParser(
-            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-        )
-        parser.add_argument("--sizes", type=parse_sizes, default=[100, 1000, 5000])
-        parser.add_argument("--ack-rate", type=float, default=20.0, help="/mktg a second")
-        parser.add_argument("--anchor", type=float, default=10.0, help="seconds of load, no tick")
-        parser.add_argument(
-            "--dm-limit",
-            type=int,
-            default=SLACK_LIMITS["chat.postMessage"],
-            help="chat.postMessage a minute per workspace",
-        )
-        parser.add_argument(
-            "--full-up-to",
-            type=int,
-            default=1000,
-            help="larger sizes run ticks 1-2 of each job only, no Monday ticks (default 1000)",
-        )
-        parser.add_argument("--profile", type=Path, help="write cProfile files to this directory")
-        parser.add_argument(
-            "--no-split",
-            dest="split",
-            action="store_false",
-            help="skip (d), the Monday tick with acks in a `--role web` process of their own",
-        )
-        parser.add_argument("--database-url", help="postgresql://… (default: a temp SQLite file)")
-        arguments = parser.parse_args()
-        if arguments.profile is not None:
-            arguments.profile.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main(arguments))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=parse_sizes, default=[100, 1000, 5000])
+    parser.add_argument("--ack-rate", type=float, default=20.0, help="/mktg a second")
+    parser.add_argument("--anchor", type=float, default=10.0, help="seconds of load, no tick")
+    parser.add_argument(
+        "--dm-limit",
+        type=int,
+        default=SLACK_LIMITS["chat.postMessage"],
+        help="chat.postMessage a minute per workspace",
+    )
+    parser.add_argument(
+        "--full-up-to",
+        type=int,
+        default=1000,
+        help="larger sizes run ticks 1-2 of each job only, no Monday ticks (default 1000)",
+    )
+    parser.add_argument("--profile", type=Path, help="write cProfile files to this directory")
+    parser.add_argument(
+        "--no-split",
+        dest="split",
+        action="store_false",
+        help="skip (d), the Monday tick with acks in a `--role web` process of their own",
+    )
+    parser.add_argument("--database-url", help="postgresql://… (default: a temp SQLite file)")
+    arguments = parser.parse_args()
+    if arguments.profile is not None:
+        arguments.profile.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(arguments))
