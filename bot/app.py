@@ -37,7 +37,7 @@ import handlers.requests
 import handlers.roster_events
 import handlers.surveys
 from bot.core.claims import first_delivery_of_event
-from bot.core.config import ConfigError
+from bot.core.config import RUN_ROLES, ConfigError
 from bot.core.db import current_revision, head_revision, ping, upgrade
 from bot.core.deps import Deps
 from bot.core.outbox import oldest_unsent_at
@@ -300,18 +300,15 @@ JOBS_NICENESS = 10
 """How much lower the CPU priority of a `--role jobs` process is: on a host it shares with the
 web process, the kernel then gives the acks the CPU first and a long tick merely takes longer."""
 
-ROLES = ("all", "web", "jobs")
-"""What one `alignbot run` process does: everything; Slack traffic only; scheduled jobs only.
-
-Every role sends the outbox (its dispatcher loop claims rows, so several processes share it).
-`web` + `jobs` is the same bot as `all` in two processes on one database: a job tick then never
-shares an event loop, or a core, with the acks (bench/many_workspaces.py measures both)."""
-
 
 async def serve(deps: Deps, *, stop: asyncio.Event | None = None, role: str = "all") -> None:
-    """Run until SIGTERM/SIGINT (or `stop` is set): migrations, scheduler, then Slack traffic."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    """Run until SIGTERM/SIGINT (or `stop` is set): migrations, scheduler, then Slack traffic.
+
+    `role` (RUN_ROLES): every role sends the outbox (its dispatcher loop claims rows, so several
+    processes share it); `web` + `jobs` is the same bot as `all` in two processes on one
+    database, so a job tick never shares an event loop, or a core, with the acks."""
+    if role not in RUN_ROLES:
+        raise ValueError(f"role must be one of {', '.join(RUN_ROLES)}, not {role!r}")
     await upgrade(deps.engine)
     # One keep-alive session for every Web API call of the process: a job tick over many
     # workspaces otherwise opens a TCP connection (and an aiohttp session) per call.

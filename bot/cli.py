@@ -24,7 +24,7 @@ import sqlalchemy.exc
 
 from bot.calendar.periods import local_midnight, period_of
 from bot.cli_outbox import add_outbox_commands, run_outbox
-from bot.core.config import ConfigError, Settings, configure_logging, get_settings
+from bot.core.config import RUN_ROLES, ConfigError, Settings, configure_logging, get_settings
 from bot.core.db import upgrade
 from bot.core.deps import Deps
 from bot.core.errors import UserError
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--role",
-        choices=("all", "web", "jobs"),
+        choices=RUN_ROLES,
         default="all",
         help="all: Slack traffic and scheduled jobs in this process (default); web: Slack "
         "traffic only; jobs: scheduled jobs only, beside a web process on the same database",

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.digests import build_digest, digest_post
 from bot.core.deps import Deps
 from bot.core.models import OutboxState
 from bot.kpis.digest_posts import digest_taken, queue_digest
-from bot.kpis.digest_schedule import digest_channel, digest_week, teams_with_digest_due
+from bot.kpis.digest_schedule import digest_channel, digest_week
 from bot.kpis.digests import DigestKind, digest_for
-from bot.workspace.settings import load_settings, load_settings_of
+from bot.workspace.settings import load_settings
 from jobs.dispatcher import outbox_of
 from jobs.runner import for_each_team
 
 logger = logging.getLogger(__name__)
-
-
-async def teams_with_digests_due(
-    session: AsyncSession, team_ids: Sequence[str], now: datetime
-) -> set[str]:
-    """The tick's filter: only workspaces with a digest to post now run the job."""
-    return await teams_with_digest_due(
-        session, settings=await load_settings_of(session, team_ids), now=now
-    )
 
 
 async def post_team_digests(

@@ -25,6 +25,7 @@ from bot.core.claims import (
 )
 from bot.core.deps import Deps
 from bot.workspace.installs import list_team_ids
+from bot.workspace.settings import load_settings_of
 from jobs.clients import SingleTokenClients, TeamClients
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,17 @@ logger = logging.getLogger(__name__)
 TeamJob = Callable[..., Awaitable[Any]]  # (deps, client, *, team_id, now)
 # (session, team_ids, now) -> the ones that might have work now; a superset of those that do.
 DueFilter = Callable[[AsyncSession, Sequence[str], datetime], Awaitable[set[str]]]
+# The same, for a domain rule that decides from the workspaces' settings.
+SettingsFilter = Callable[..., Awaitable[set[str]]]  # (session, *, settings, now)
+
+
+def by_settings(rule: SettingsFilter) -> DueFilter:
+    """A tick's filter from a domain rule over the workspaces' settings, read in one query."""
+
+    async def due(session: AsyncSession, team_ids: Sequence[str], now: datetime) -> set[str]:
+        return await rule(session, settings=await load_settings_of(session, team_ids), now=now)
+
+    return due
 
 
 async def for_each_team(

@@ -12,14 +12,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.deps import Deps
+from bot.kpis.digest_schedule import teams_with_digest_due
 from bot.requests.reminders import teams_with_open_requests
+from bot.surveys.due import teams_with_survey_work
 from jobs.clients import TeamClients
-from jobs.digests import post_team_digests, post_team_digests_now, teams_with_digests_due
+from jobs.digests import post_team_digests, post_team_digests_now
 from jobs.reminders import send_team_reminders
 from jobs.retention import run_team_retention
 from jobs.roster_sync import sync_team_roster
-from jobs.runner import DueFilter, TeamJob, for_each_team, run_tick
-from jobs.surveys import resend_team_surveys, run_team_surveys, teams_with_surveys_due
+from jobs.runner import DueFilter, TeamJob, by_settings, for_each_team, run_tick
+from jobs.surveys import resend_team_surveys, run_team_surveys
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +61,14 @@ JOBS: dict[str, ScheduledJob] = {
         run_team_surveys,
         "every 5 minutes: open, send, remind, close (workspaces with a step due)",
         5,
-        due=teams_with_surveys_due,
+        due=by_settings(teams_with_survey_work),
     ),
     "weekly-digest": ScheduledJob(
         post_team_digests,
         "every 15 minutes: posts each digest once a week when due",
         15,
         run_now=post_team_digests_now,
-        due=teams_with_digests_due,
+        due=by_settings(teams_with_digest_due),
     ),
     "retention": ScheduledJob(
         run_team_retention,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,11 +40,10 @@ from bot.surveys.deliveries import (
     return_to_pending,
     sales_recipients,
 )
-from bot.surveys.due import teams_with_survey_work
 from bot.surveys.privacy import effective_minimum
 from bot.surveys.runs import close_due_runs, get_or_create_run, open_runs
 from bot.surveys.tallies import roll_up_untallied
-from bot.workspace.settings import WorkspaceSettings, load_settings, load_settings_of
+from bot.workspace.settings import WorkspaceSettings, load_settings
 from jobs.dispatcher import outbox_of
 from jobs.pacing import RateLimits, fan_out_client, find_in_history, retry_after
 from jobs.runner import for_each_team
@@ -424,15 +423,6 @@ async def run_team_surveys(
         if failures:
             await _tell_admins(deps, client, run, settings, failures)
         await _remind(deps, client, run, settings, now)
-
-
-async def teams_with_surveys_due(
-    session: AsyncSession, team_ids: Sequence[str], now: datetime
-) -> set[str]:
-    """The tick's filter: only workspaces with a survey step due run the job."""
-    return await teams_with_survey_work(
-        session, settings=await load_settings_of(session, team_ids), now=now
-    )
 
 
 async def run_surveys(deps: Deps, client: AsyncWebClient, now: datetime) -> None:

@@ -11,8 +11,10 @@ from sqlmodel import select
 from bot.app import make_client
 from bot.core.deps import Deps
 from bot.core.models import JobClaim, RequestStatus, SupportRequest
+from bot.kpis.digest_schedule import teams_with_digest_due
 from jobs.clients import SingleTokenClients
-from jobs.digests import post_team_digests, teams_with_digests_due
+from jobs.digests import post_team_digests
+from jobs.runner import by_settings
 from jobs.scheduler import run_scheduled
 from sandbox.fakeslack import FakeSlack
 from sandbox.slack_payloads import SlackSender
@@ -92,7 +94,7 @@ async def test_the_digest_filter_says_exactly_who_would_post_over_a_week(
     posted_by: dict[str, int] = dict.fromkeys(teams, 0)
     while moment < datetime(2026, 12, 1, 0, 30, tzinfo=UTC):
         async with deps.sessions() as session:
-            due = await teams_with_digests_due(session, list(teams), moment)
+            due = await by_settings(teams_with_digest_due)(session, list(teams), moment)
         for team in teams:
             posted = await post_team_digests(deps, client, team_id=team, now=moment)
             assert bool(posted) == (team in due), (team, moment, due)

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.db import dialect_insert
 from bot.core.models import JobClaim, SlackEvent
 
 # Who claimed a job, for an operator reading the table: host and process id.
@@ -89,8 +88,7 @@ async def claim_job_periods(
     (ON CONFLICT DO NOTHING), so of several replicas each workspace goes to exactly one."""
     teams = sorted(set(team_ids))
     won: set[str] = set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     for start in range(0, len(teams), CLAIM_CHUNK):
         rows = [
             {

@@ -22,6 +22,11 @@ class ConfigError(Exception):
     """Configuration that stops start-up; the message is one line naming the variable."""
 
 
+RUN_ROLES = ("all", "web", "jobs")
+"""What one `alignbot run --role` process does: everything; Slack traffic only; scheduled jobs
+only (bot.app.serve)."""
+
+
 class Settings(BaseSettings):
     """Everything the process needs to start. Per-workspace settings live in the database."""
 

@@ -55,10 +55,13 @@ class Recipient:
     tz: str | None
 
 
-async def sales_recipients(session: AsyncSession, *, team_id: str) -> list[Recipient]:
-    """The sales roster, with time zones where known; deactivated users and bots left out."""
-    result = await session.exec(
-        select(RosterMember.user_id, SlackUser.tz, SlackUser.deleted, SlackUser.is_bot)
+def sales_recipient_rows() -> sa.Select[str, str, str | None]:
+    """(team, user, time zone) of every workspace's survey recipients: the sales roster less
+    deactivated users and bots (a user Slack has told us nothing about yet counts). The one
+    definition, for one workspace's plan and for the tick asking which workspaces have a rep
+    not planned yet (bot.surveys.due)."""
+    return (
+        sa.select(col(RosterMember.team_id), col(RosterMember.user_id), col(SlackUser.tz))
         .join(
             SlackUser,
             sa.and_(
@@ -67,14 +70,23 @@ async def sales_recipients(session: AsyncSession, *, team_id: str) -> list[Recip
             ),
             isouter=True,
         )
-        .where(RosterMember.team_id == team_id, col(RosterMember.role) == Role.SALES)
+        .where(
+            col(RosterMember.role) == Role.SALES,
+            col(SlackUser.deleted).is_not(True),
+            col(SlackUser.is_bot).is_not(True),
+        )
+    )
+
+
+async def sales_recipients(session: AsyncSession, *, team_id: str) -> list[Recipient]:
+    """The sales roster, with time zones where known; deactivated users and bots left out."""
+    connection = await session.connection()
+    result = await connection.execute(
+        sales_recipient_rows()
+        .where(col(RosterMember.team_id) == team_id)
         .order_by(col(RosterMember.user_id))
     )
-    return [
-        Recipient(user_id, tz)
-        for user_id, tz, deleted, is_bot in result.all()
-        if not deleted and not is_bot
-    ]
+    return [Recipient(user_id, tz) for _team, user_id, tz in result.all()]
 
 
 async def plan_deliveries(

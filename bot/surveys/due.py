@@ -38,18 +38,9 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.calendar.periods import period_of
-from bot.core.models import (
-    DeliveryStatus,
-    Role,
-    RosterMember,
-    RunStatus,
-    SlackUser,
-    SurveyDelivery,
-    SurveyKind,
-    SurveyRun,
-    SurveyRunTally,
-)
-from bot.surveys.deliveries import SENDING_LEASE
+from bot.core.models import DeliveryStatus, RunStatus, SurveyDelivery, SurveyKind, SurveyRun
+from bot.surveys.deliveries import SENDING_LEASE, sales_recipient_rows
+from bot.surveys.tallies import untallied
 from bot.workspace.settings import WorkspaceSettings
 
 __all__ = ["CLOCK_SLACK", "teams_with_survey_work"]
@@ -98,17 +89,10 @@ async def teams_with_survey_work(
         open_runs[team_id, SurveyKind(kind), period_start] = (int(run_id), closes_at)
 
     # 2: closed runs without a tally (roll_up_untallied's own condition).
-    untallied = (
-        await connection.execute(
-            sa.select(col(SurveyRun.team_id))
-            .distinct()
-            .where(
-                col(SurveyRun.status) == RunStatus.CLOSED,
-                ~sa.exists().where(col(SurveyRunTally.run_id) == col(SurveyRun.id)),
-            )
-        )
+    to_heal = (
+        await connection.execute(sa.select(col(SurveyRun.team_id)).distinct().where(untallied()))
     ).scalars()
-    due.update(team_id for team_id in untallied if team_id in settings)
+    due.update(team_id for team_id in to_heal if team_id in settings)
 
     # 3: the current period's runs, per workspace time zone (Python: the rule lives there).
     current: dict[int, _Current] = {}
@@ -168,32 +152,17 @@ async def teams_with_survey_work(
             due.add(run.team_id)
 
     # 4: sales recipients missing from an open run (a NOT EXISTS join over every workspace).
+    recipients = sales_recipient_rows().subquery()
     unplanned = (
         await connection.execute(
             sa.select(col(SurveyRun.id))
             .distinct()
-            .join(
-                RosterMember,
-                sa.and_(
-                    col(RosterMember.team_id) == col(SurveyRun.team_id),
-                    col(RosterMember.role) == Role.SALES,
-                ),
-            )
-            .join(
-                SlackUser,
-                sa.and_(
-                    col(SlackUser.team_id) == col(RosterMember.team_id),
-                    col(SlackUser.user_id) == col(RosterMember.user_id),
-                ),
-                isouter=True,
-            )
+            .join(recipients, recipients.c.team_id == col(SurveyRun.team_id))
             .where(
                 col(SurveyRun.status) == RunStatus.OPEN,
-                col(SlackUser.deleted).is_not(True),
-                col(SlackUser.is_bot).is_not(True),
                 ~sa.exists().where(
                     col(SurveyDelivery.run_id) == col(SurveyRun.id),
-                    col(SurveyDelivery.user_id) == col(RosterMember.user_id),
+                    col(SurveyDelivery.user_id) == recipients.c.user_id,
                 ),
             )
         )

@@ -323,6 +323,15 @@ async def roll_up_runs(session: AsyncSession, run_ids: Iterable[int], now: datet
     return len((await connection.execute(statement)).all())
 
 
+def untallied() -> sa.ColumnElement[bool]:
+    """A closed run with no tally: what `roll_up_untallied` heals (and so, for the surveys tick,
+    work to do)."""
+    return sa.and_(
+        col(SurveyRun.status) == RunStatus.CLOSED,
+        ~sa.exists().where(col(SurveyRunTally.run_id) == col(SurveyRun.id)),
+    )
+
+
 async def roll_up_untallied(
     session: AsyncSession, *, team_id: str, now: datetime, limit: int = HEAL_BATCH
 ) -> int:
@@ -334,11 +343,7 @@ async def roll_up_untallied(
         (
             await connection.execute(
                 sa.select(col(SurveyRun.id))
-                .where(
-                    col(SurveyRun.team_id) == team_id,
-                    col(SurveyRun.status) == RunStatus.CLOSED,
-                    ~sa.exists().where(col(SurveyRunTally.run_id) == col(SurveyRun.id)),
-                )
+                .where(col(SurveyRun.team_id) == team_id, untallied())
                 .order_by(col(SurveyRun.period_start).desc(), col(SurveyRun.id).desc())
                 .limit(limit)
             )
